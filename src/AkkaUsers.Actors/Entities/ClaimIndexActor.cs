@@ -1,0 +1,110 @@
+using Akka.Actor;
+using Akka.Persistence;
+using AkkaUsers.Domain;
+using static AkkaUsers.Domain.ClaimProtocol;
+using static AkkaUsers.Domain.UserProtocol;
+
+namespace AkkaUsers.Actors.Entities;
+
+/// <summary>
+/// The index entity of one normalized key. Racing claims meet in its mailbox; the first persisted
+/// claim wins. A claim whose user was never registered (the registering node crashed) is challenged
+/// once it is older than the grace period: the owner is asked, and retired if it never registered.
+/// </summary>
+public abstract class ClaimIndexActor : ReceivePersistentActor
+{
+    private readonly ClaimKind _kind;
+    private readonly IActorRef _users;
+    private readonly TimeSpan _gracePeriod;
+    private readonly TimeSpan _ownerCheckTimeout;
+    private ClaimState _state = ClaimState.Free;
+
+    protected ClaimIndexActor(ClaimKind kind, string entityId, IActorRef users, TimeSpan gracePeriod, TimeSpan ownerCheckTimeout)
+    {
+        _kind = kind;
+        _users = users;
+        _gracePeriod = gracePeriod;
+        _ownerCheckTimeout = ownerCheckTimeout;
+        PersistenceId = PersistenceIdFor(kind, entityId);
+
+        Recover<IClaimEvent>(e => _state = _state.Apply(e));
+        Become(Ready);
+    }
+
+    public override string PersistenceId { get; }
+
+    /// <summary>"username-{digest}" or "email-{digest}": fixed length whatever the key.</summary>
+    public static string PersistenceIdFor(ClaimKind kind, string entityId) => $"{kind.ToString().ToLowerInvariant()}-{entityId}";
+
+    private void Ready()
+    {
+        Command<IClaimCommand>(command =>
+        {
+            switch (_state.Decide(command, DateTimeOffset.UtcNow, _gracePeriod))
+            {
+                case ClaimDecision.Done done:
+                    PersistThenReply(done, Sender);
+                    break;
+                case ClaimDecision.VerifyOwner verify:
+                    var claim = (ClaimKey)command;
+                    var replyTo = Sender;
+                    _users.Ask<RegistrationStatus>(new AbandonIfUnregistered(verify.OwnerId), _ownerCheckTimeout)
+                        .PipeTo(Self, success: status => new OwnerChecked(claim, replyTo, status),
+                            failure: cause => new OwnerCheckFailed(replyTo, cause));
+                    Become(VerifyingOwner);
+                    break;
+            }
+        });
+    }
+
+    /// <summary>While the owner is asked, everything else waits, so the state cannot move under the answer.</summary>
+    private void VerifyingOwner()
+    {
+        Command<OwnerChecked>(checkedOwner =>
+        {
+            var holdsKey = checkedOwner.Status.User is { } owner && Keys.Of(_kind, owner) == checkedOwner.Claim.Key;
+            PersistThenReply(_state.DecideAfterOwnerCheck(checkedOwner.Claim, holdsKey, DateTimeOffset.UtcNow), checkedOwner.ReplyTo);
+            BackToReady();
+        });
+        Command<OwnerCheckFailed>(failed =>
+        {
+            failed.ReplyTo.Tell(new Status.Failure(failed.Cause));
+            BackToReady();
+        });
+        CommandAny(_ => Stash.Stash());
+    }
+
+    private void BackToReady()
+    {
+        Become(Ready);
+        Stash.UnstashAll();
+    }
+
+    private void PersistThenReply(ClaimDecision.Done done, IActorRef replyTo)
+    {
+        if (done.Events.Count == 0)
+        {
+            replyTo.Tell(done.Reply);
+            return;
+        }
+
+        var last = done.Events[^1];
+        PersistAll(done.Events, e =>
+        {
+            _state = _state.Apply(e);
+            if (ReferenceEquals(e, last)) replyTo.Tell(done.Reply);
+        });
+    }
+
+    private sealed record OwnerChecked(ClaimKey Claim, IActorRef ReplyTo, RegistrationStatus Status) : INoSerializationVerificationNeeded;
+
+    private sealed record OwnerCheckFailed(IActorRef ReplyTo, Exception Cause) : INoSerializationVerificationNeeded;
+}
+
+/// <summary>One entity per normalized username (NFKC + case fold).</summary>
+public sealed class UsernameIndex(string entityId, IActorRef users, TimeSpan gracePeriod, TimeSpan ownerCheckTimeout)
+    : ClaimIndexActor(ClaimKind.Username, entityId, users, gracePeriod, ownerCheckTimeout);
+
+/// <summary>One entity per normalized email (trimmed, lower-cased).</summary>
+public sealed class EmailIndex(string entityId, IActorRef users, TimeSpan gracePeriod, TimeSpan ownerCheckTimeout)
+    : ClaimIndexActor(ClaimKind.Email, entityId, users, gracePeriod, ownerCheckTimeout);

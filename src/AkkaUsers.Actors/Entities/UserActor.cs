@@ -1,0 +1,60 @@
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence;
+using AkkaUsers.Domain;
+using static AkkaUsers.Domain.UserProtocol;
+
+namespace AkkaUsers.Actors.Entities;
+
+/// <summary>
+/// One user: its journal is the only source of truth. Decisions come from <see cref="UserState"/>;
+/// this actor only persists them and answers after the events are stored, never before.
+/// </summary>
+public sealed class UserActor : ReceivePersistentActor
+{
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly int _snapshotEvery;
+    private UserState _state = UserState.Empty;
+
+    public UserActor(string userId, int snapshotEvery)
+    {
+        PersistenceId = PersistenceIdFor(userId);
+        _snapshotEvery = snapshotEvery;
+
+        Recover<SnapshotOffer>(offer => _state = (UserState)offer.Snapshot);
+        Recover<IUserEvent>(e => _state = _state.Apply(e));
+
+        Command<IUserCommand>(Handle);
+        Command<SaveSnapshotSuccess>(ok => DeleteSnapshots(new SnapshotSelectionCriteria(ok.Metadata.SequenceNr - 1)));
+        Command<SaveSnapshotFailure>(failed => _log.Warning(failed.Cause, "Snapshot of {0} failed", PersistenceId));
+        Command<DeleteSnapshotsSuccess>(_ => { });
+        Command<DeleteSnapshotsFailure>(failed => _log.Warning(failed.Cause, "Deleting old snapshots of {0} failed", PersistenceId));
+    }
+
+    public override string PersistenceId { get; }
+
+    public static string PersistenceIdFor(string userId) => $"user-{userId}";
+
+    public static Props Props(string userId, int snapshotEvery) =>
+        Akka.Actor.Props.Create(() => new UserActor(userId, snapshotEvery));
+
+    private void Handle(IUserCommand command)
+    {
+        var decision = _state.Decide(command, DateTimeOffset.UtcNow);
+        var replyTo = Sender;
+        if (decision.Events.Count == 0)
+        {
+            replyTo.Tell(decision.Reply);
+            return;
+        }
+
+        var last = decision.Events[^1];
+        PersistAll(decision.Events, e =>
+        {
+            _state = _state.Apply(e);
+            if (!ReferenceEquals(e, last)) return;
+            replyTo.Tell(decision.Reply);
+            if (LastSequenceNr % _snapshotEvery < decision.Events.Count) SaveSnapshot(_state);
+        });
+    }
+}

@@ -1,0 +1,103 @@
+using Akka.Actor;
+using Akka.Cluster.Hosting;
+using Akka.Cluster.Hosting.SBR;
+using Akka.Hosting;
+using Akka.Persistence.Hosting;
+using Akka.Persistence.Sql.Hosting;
+using Akka.Remote.Hosting;
+using AkkaUsers.Actors.Entities;
+using AkkaUsers.Actors.Passwords;
+using AkkaUsers.Actors.Persistence;
+using AkkaUsers.Domain;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace AkkaUsers.Actors.Hosting;
+
+/// <summary>All of the service's Akka wiring: options, remoting, the cluster, persistence, serialization and the shard regions.</summary>
+public static class AkkaUsersHosting
+{
+    public const string ActorSystemName = "akka-users";
+
+    /// <summary>Binds and validates the options, registers the account services, and starts the actor system.</summary>
+    public static IServiceCollection AddAkkaUsers(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.Section)).ValidateOnStart();
+        services.AddOptions<PersistenceOptions>().Bind(configuration.GetSection(PersistenceOptions.Section)).ValidateOnStart();
+        services.AddOptions<EntityOptions>().Bind(configuration.GetSection(EntityOptions.Section)).ValidateOnStart();
+        services.AddOptions<ClusterNodeOptions>().Bind(configuration.GetSection(ClusterNodeOptions.Section)).ValidateOnStart();
+        services.AddOptions<PasswordOptions>().Bind(configuration.GetSection(PasswordOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<PersistenceOptions>, AkkaUsersOptionsValidation>();
+        services.AddSingleton<IValidateOptions<EntityOptions>, AkkaUsersOptionsValidation>();
+        services.AddSingleton<IValidateOptions<ClusterNodeOptions>, AkkaUsersOptionsValidation>();
+        services.AddSingleton<IValidateOptions<PasswordOptions>, AkkaUsersOptionsValidation>();
+
+        services.AddSingleton(sp =>
+        {
+            var persistence = sp.GetRequiredService<IOptions<PersistenceOptions>>().Value;
+            var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
+            return new JournalDatabase(persistence.Provider, persistence.ResolveConnectionString(storage));
+        });
+        services.AddSingleton(sp =>
+        {
+            var password = sp.GetRequiredService<IOptions<PasswordOptions>>().Value;
+            return new PasswordHashing(password.CreateHasher(), password.MaxConcurrency);
+        });
+        services.AddSingleton(sp => new UserAccounts(
+            sp.GetRequiredService<IRequiredActor<UserActor>>(),
+            sp.GetRequiredService<IRequiredActor<UsernameIndex>>(),
+            sp.GetRequiredService<IRequiredActor<EmailIndex>>(),
+            sp.GetRequiredService<PasswordHashing>(),
+            sp.GetRequiredService<IOptions<EntityOptions>>().Value.AskTimeout));
+
+        services.AddAkka(ActorSystemName, (builder, sp) => builder.AddAkkaUsersActors(
+            sp.GetRequiredService<JournalDatabase>(),
+            sp.GetRequiredService<IOptions<PersistenceOptions>>().Value,
+            sp.GetRequiredService<IOptions<EntityOptions>>().Value,
+            sp.GetRequiredService<IOptions<ClusterNodeOptions>>().Value));
+        return services;
+    }
+
+    public static AkkaConfigurationBuilder AddAkkaUsersActors(
+        this AkkaConfigurationBuilder builder, JournalDatabase journal,
+        PersistenceOptions persistence, EntityOptions entities, ClusterNodeOptions node)
+    {
+        journal.Prepare();
+
+        var shardOptions = new ShardOptions
+        {
+            RememberEntities = false,
+            ShouldPassivateIdleEntities = true,
+            PassivateIdleEntityAfter = entities.PassivateIdleAfter,
+        };
+
+        builder
+            .WithRemoting(new RemoteOptions { HostName = node.Hostname, Port = node.Port })
+            .WithClustering(new ClusterOptions { SplitBrainResolver = SplitBrainResolverOption.Default })
+            // No seed nodes: a cluster of one, joined as soon as the system is up.
+            .AddStartup((system, _) => Akka.Cluster.Cluster.Get(system).Join(Akka.Cluster.Cluster.Get(system).SelfAddress))
+            .WithCustomSerializer("akka-users", AkkaUsersSerializer.BoundTypes, system => new AkkaUsersSerializer(system))
+            .WithSqlPersistence(
+                journal.ConnectionString, journal.Linq2DbProviderName, PersistenceMode.Both,
+                journalBuilder: adapters => adapters.AddWriteEventAdapter<JournalTagger>(
+                    "tagger", [typeof(UserProtocol.IUserEvent), typeof(ClaimProtocol.IClaimEvent)]))
+            .WithShardRegion<UserActor>(
+                "user", userId => UserActor.Props(userId, persistence.SnapshotEvery), new UserMessageExtractor(), shardOptions)
+            .WithShardRegion<UsernameIndex>(
+                "username",
+                (_, registry, _) => entityId => Props.Create(() => new UsernameIndex(
+                    entityId, registry.Get<UserActor>(), entities.ClaimGracePeriod, entities.AskTimeout)),
+                new ClaimMessageExtractor(), shardOptions)
+            .WithShardRegion<EmailIndex>(
+                "email",
+                (_, registry, _) => entityId => Props.Create(() => new EmailIndex(
+                    entityId, registry.Get<UserActor>(), entities.ClaimGracePeriod, entities.AskTimeout)),
+                new ClaimMessageExtractor(), shardOptions);
+
+        // SQLite takes one writer at a time.
+        if (journal.Provider == PersistenceProvider.Sqlite)
+            builder.AddHocon("akka.persistence.journal.sql.parallelism = 1", HoconAddMode.Prepend);
+        return builder;
+    }
+}

@@ -1,0 +1,129 @@
+using AkkaUsers.Actors.Passwords;
+using Microsoft.Extensions.Options;
+
+namespace AkkaUsers.Actors.Hosting;
+
+public enum PersistenceProvider { Sqlite, PostgreSql }
+
+public enum PasswordEngine { Libsodium, Managed }
+
+/// <summary>"Storage": where the node keeps its files.</summary>
+public sealed class StorageOptions
+{
+    public const string Section = "Storage";
+
+    /// <summary>Holds the SQLite journal and, when no JWT secret is configured, the generated one.</summary>
+    public string DataDirectory { get; init; } = "data";
+
+    public string FullDataDirectory => Path.GetFullPath(DataDirectory);
+}
+
+/// <summary>"Persistence": the journal and snapshot store.</summary>
+public sealed class PersistenceOptions
+{
+    public const string Section = "Persistence";
+
+    public PersistenceProvider Provider { get; init; } = PersistenceProvider.Sqlite;
+
+    /// <summary>Overrides the default, which for SQLite is a file in the data directory.</summary>
+    public string? ConnectionString { get; init; }
+
+    /// <summary>A user entity saves a snapshot every this many events, so a busy user recovers fast.</summary>
+    public int SnapshotEvery { get; init; } = 100;
+
+    public string ResolveConnectionString(StorageOptions storage) =>
+        ConnectionString ?? Provider switch
+        {
+            PersistenceProvider.Sqlite => $"Data Source={Path.Combine(storage.FullDataDirectory, "akka-users.db")}",
+            _ => throw new InvalidOperationException($"{Section}:ConnectionString is required for {Provider}"),
+        };
+}
+
+/// <summary>"Entities": the lifetimes and time limits of the actors behind the API.</summary>
+public sealed class EntityOptions
+{
+    public const string Section = "Entities";
+
+    /// <summary>An idle entity stops after this long; its state comes back from the journal on the next message.</summary>
+    public TimeSpan PassivateIdleAfter { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How long a claim waits for its user to be registered before a newcomer may challenge it.</summary>
+    public TimeSpan ClaimGracePeriod { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a request waits for an entity before it answers 503.</summary>
+    public TimeSpan AskTimeout { get; init; } = TimeSpan.FromSeconds(5);
+}
+
+/// <summary>"Cluster": this node's Akka.Remote endpoint. A node without seed nodes forms a cluster of one.</summary>
+public sealed class ClusterNodeOptions
+{
+    public const string Section = "Cluster";
+
+    public string Hostname { get; init; } = "127.0.0.1";
+
+    /// <summary>0 picks a free port, which suits a cluster of one.</summary>
+    public int Port { get; init; }
+}
+
+/// <summary>"Password": the password policy and the Argon2id engine and cost.</summary>
+public sealed class PasswordOptions
+{
+    public const string Section = "Password";
+
+    public int MinLength { get; init; } = 6;
+    public int MaxLength { get; init; } = 1024;
+    public PasswordEngine Engine { get; init; } = PasswordEngine.Libsodium;
+    public int MemoryKiB { get; init; } = 19456;
+    public int Iterations { get; init; } = 2;
+    public int Parallelism { get; init; } = 1;
+
+    /// <summary>Hashes computed at once; more requests queue.</summary>
+    public int MaxConcurrency { get; init; } = Environment.ProcessorCount;
+
+    public Argon2Parameters Argon2 => new(MemoryKiB, Iterations, Parallelism);
+
+    public IPasswordHasher CreateHasher() => Engine switch
+    {
+        PasswordEngine.Managed => new ManagedArgon2Hasher(Argon2),
+        _ => new LibsodiumArgon2Hasher(Argon2),
+    };
+}
+
+/// <summary>Each failure names the configuration key that is wrong, so a bad start says what to fix.</summary>
+public sealed class AkkaUsersOptionsValidation :
+    IValidateOptions<PersistenceOptions>, IValidateOptions<EntityOptions>,
+    IValidateOptions<PasswordOptions>, IValidateOptions<ClusterNodeOptions>
+{
+    public ValidateOptionsResult Validate(string? name, PersistenceOptions o) => Check(
+        (!Enum.IsDefined(o.Provider), $"{PersistenceOptions.Section}:Provider must be Sqlite or PostgreSql"),
+        (o.Provider != PersistenceProvider.Sqlite && string.IsNullOrWhiteSpace(o.ConnectionString),
+            $"{PersistenceOptions.Section}:ConnectionString is required when {PersistenceOptions.Section}:Provider is {o.Provider}"),
+        (o.SnapshotEvery < 2, $"{PersistenceOptions.Section}:SnapshotEvery must be at least 2 (is {o.SnapshotEvery})"));
+
+    public ValidateOptionsResult Validate(string? name, EntityOptions o) => Check(
+        (o.PassivateIdleAfter <= TimeSpan.Zero, $"{EntityOptions.Section}:PassivateIdleAfter must be positive"),
+        (o.ClaimGracePeriod <= TimeSpan.Zero, $"{EntityOptions.Section}:ClaimGracePeriod must be positive"),
+        (o.AskTimeout <= TimeSpan.Zero, $"{EntityOptions.Section}:AskTimeout must be positive"));
+
+    public ValidateOptionsResult Validate(string? name, ClusterNodeOptions o) => Check(
+        (string.IsNullOrWhiteSpace(o.Hostname), $"{ClusterNodeOptions.Section}:Hostname must not be empty"),
+        (o.Port is < 0 or > 65535, $"{ClusterNodeOptions.Section}:Port must be between 0 and 65535 (is {o.Port})"));
+
+    public ValidateOptionsResult Validate(string? name, PasswordOptions o) => Check(
+        (o.MinLength < 1, $"{PasswordOptions.Section}:MinLength must be at least 1 (is {o.MinLength})"),
+        (o.MaxLength < o.MinLength || o.MaxLength > 4096,
+            $"{PasswordOptions.Section}:MaxLength must be between {PasswordOptions.Section}:MinLength and 4096 (is {o.MaxLength})"),
+        (!Enum.IsDefined(o.Engine), $"{PasswordOptions.Section}:Engine must be Libsodium or Managed"),
+        (o.MemoryKiB < 8192, $"{PasswordOptions.Section}:MemoryKiB must be at least 8192 (is {o.MemoryKiB})"),
+        (o.Iterations < 1, $"{PasswordOptions.Section}:Iterations must be at least 1 (is {o.Iterations})"),
+        (o.Parallelism < 1, $"{PasswordOptions.Section}:Parallelism must be at least 1 (is {o.Parallelism})"),
+        (o.Engine == PasswordEngine.Libsodium && o.Parallelism != 1,
+            $"{PasswordOptions.Section}:Parallelism must be 1 with {PasswordOptions.Section}:Engine Libsodium (libsodium computes one lane)"),
+        (o.MaxConcurrency < 1, $"{PasswordOptions.Section}:MaxConcurrency must be at least 1 (is {o.MaxConcurrency})"));
+
+    public static ValidateOptionsResult Check(params (bool Failed, string Message)[] rules)
+    {
+        var failures = rules.Where(rule => rule.Failed).Select(rule => rule.Message).ToList();
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

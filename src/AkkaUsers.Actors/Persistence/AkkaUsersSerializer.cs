@@ -1,0 +1,82 @@
+using System.Collections.Frozen;
+using System.Text.Json;
+using System.Runtime.Serialization;
+using System.Text.Json.Serialization;
+using Akka.Actor;
+using Akka.Serialization;
+using AkkaUsers.Domain;
+using static AkkaUsers.Domain.ClaimProtocol;
+using static AkkaUsers.Domain.UserProtocol;
+
+namespace AkkaUsers.Actors.Persistence;
+
+/// <summary>
+/// JSON for every event, snapshot and message of the service, each under a short manifest that is
+/// fixed forever: the journal never holds a CLR type name, so renaming a class cannot orphan it.
+/// A type without a manifest here is an error, never a silent fallback.
+/// </summary>
+public sealed class AkkaUsersSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
+{
+    public const int Id = 4110;
+
+    /// <summary>The types this serializer is bound to in the actor system's configuration.</summary>
+    public static readonly Type[] BoundTypes =
+        [typeof(IUserMessage), typeof(IClaimMessage), typeof(UserState), typeof(ClaimState)];
+
+    public static readonly FrozenDictionary<Type, string> Manifests = new Dictionary<Type, string>
+    {
+        // user events
+        [typeof(UserRegistered)] = "user-registered",
+        [typeof(UserSignedIn)] = "user-signed-in",
+        [typeof(PasswordRehashed)] = "password-rehashed",
+        [typeof(RegistrationAbandoned)] = "registration-abandoned",
+        // user commands
+        [typeof(RegisterUser)] = "register-user",
+        [typeof(GetUser)] = "get-user",
+        [typeof(GetSignInSecret)] = "get-sign-in-secret",
+        [typeof(RecordSignIn)] = "record-sign-in",
+        [typeof(AbandonIfUnregistered)] = "abandon-if-unregistered",
+        // user replies
+        [typeof(UserFound)] = "user-found",
+        [typeof(UserNotFound)] = "user-not-found",
+        [typeof(SignInSecret)] = "sign-in-secret",
+        [typeof(RegistrationRefused)] = "registration-refused",
+        [typeof(SignInRefused)] = "sign-in-refused",
+        [typeof(RegistrationStatus)] = "registration-status",
+        // claim events, commands, replies
+        [typeof(KeyClaimed)] = "key-claimed",
+        [typeof(KeyReleased)] = "key-released",
+        [typeof(ClaimKey)] = "claim-key",
+        [typeof(ReleaseKey)] = "release-key",
+        [typeof(LookupKey)] = "lookup-key",
+        [typeof(ClaimGranted)] = "claim-granted",
+        [typeof(ClaimRefused)] = "claim-refused",
+        [typeof(KeyReleaseDone)] = "key-release-done",
+        [typeof(KeyOwner)] = "key-owner",
+        // snapshots
+        [typeof(UserState)] = "user-state",
+        [typeof(ClaimState)] = "claim-state",
+    }.ToFrozenDictionary();
+
+    private static readonly FrozenDictionary<string, Type> TypesByManifest =
+        Manifests.ToFrozenDictionary(pair => pair.Value, pair => pair.Key);
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter() },
+    };
+
+    public override int Identifier => Id;
+
+    public override string Manifest(object o) =>
+        Manifests.TryGetValue(o.GetType(), out var manifest)
+            ? manifest
+            : throw new SerializationException($"{o.GetType()} has no manifest in {nameof(AkkaUsersSerializer)}");
+
+    public override byte[] ToBinary(object obj) => JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), Json);
+
+    public override object FromBinary(byte[] bytes, string manifest) =>
+        TypesByManifest.TryGetValue(manifest, out var type)
+            ? JsonSerializer.Deserialize(bytes, type, Json) ?? throw new SerializationException($"null payload for {manifest}")
+            : throw new SerializationException($"unknown manifest '{manifest}'");
+}

@@ -1,0 +1,101 @@
+using System.Text.Json;
+using Akka.Actor;
+using Akka.Hosting;
+using AkkaUsers.Actors.Entities;
+using AkkaUsers.Actors.Passwords;
+using AkkaUsers.Domain;
+using static AkkaUsers.Domain.ClaimProtocol;
+using static AkkaUsers.Domain.UserProtocol;
+
+namespace AkkaUsers.Actors;
+
+/// <summary>What a new account is made of, as the client gave it (already validated).</summary>
+public sealed record NewAccount(
+    string Username, string Email, string Password,
+    IReadOnlyList<string> Scope, string Plan, string? Vendor, JsonElement? Metadata);
+
+public abstract record RegistrationOutcome
+{
+    public sealed record Registered(UserProfile User) : RegistrationOutcome;
+
+    /// <summary>The username or the email (named by <paramref name="Field"/>) belongs to someone else.</summary>
+    public sealed record Taken(string Field) : RegistrationOutcome;
+}
+
+/// <summary>Where the client's request came from, recorded with a sign-in.</summary>
+public sealed record ClientInfo(string? Address, string? UserAgent);
+
+/// <summary>
+/// The account use cases over the three shard regions: the order of asks that makes registration
+/// unique and sign-in safe. Hashing always happens here, off the actors.
+/// </summary>
+public sealed class UserAccounts(
+    IRequiredActor<UserActor> users,
+    IRequiredActor<UsernameIndex> usernames,
+    IRequiredActor<EmailIndex> emails,
+    PasswordHashing hashing,
+    TimeSpan askTimeout)
+{
+    /// <summary>
+    /// Hash, claim the username, claim the email, then register. A refused claim releases what was
+    /// claimed before it; a crash in between leaves claims that the indexes release after their grace period.
+    /// </summary>
+    public async Task<RegistrationOutcome> RegisterAsync(NewAccount account, CancellationToken ct)
+    {
+        var passwordHash = await hashing.HashAsync(account.Password, ct);
+        var id = UserId.New(DateTimeOffset.UtcNow).Value;
+        var username = Keys.Username(account.Username);
+        var email = Keys.Email(account.Email);
+
+        if (await Ask<IClaimReply>(usernames.ActorRef, new ClaimKey(username, id), ct) is ClaimRefused)
+            return new RegistrationOutcome.Taken("username");
+
+        if (await Ask<IClaimReply>(emails.ActorRef, new ClaimKey(email, id), ct) is ClaimRefused)
+        {
+            await Ask<IClaimReply>(usernames.ActorRef, new ReleaseKey(username, id), ct);
+            return new RegistrationOutcome.Taken("email");
+        }
+
+        var register = new RegisterUser(
+            id, account.Username.Trim(), email, passwordHash, account.Scope, account.Plan, account.Vendor, account.Metadata);
+        return await Ask<IUserReply>(users.ActorRef, register, ct) switch
+        {
+            UserFound found => new RegistrationOutcome.Registered(found.User),
+            var other => throw new InvalidOperationException($"registration of a fresh id answered {other}"),
+        };
+    }
+
+    /// <summary>
+    /// The user, or null for bad credentials of any kind. An unknown login costs one dummy verification,
+    /// so it takes as long as a wrong password.
+    /// </summary>
+    public async Task<UserProfile?> SignInAsync(ClaimKind loginKind, string login, string password, ClientInfo client, CancellationToken ct)
+    {
+        var (index, key) = loginKind == ClaimKind.Username
+            ? (usernames.ActorRef, Keys.Username(login))
+            : (emails.ActorRef, Keys.Email(login));
+
+        var owner = await Ask<KeyOwner>(index, new LookupKey(key), ct);
+        var secret = owner.UserId is { } userId ? await Ask<IUserReply>(users.ActorRef, new GetSignInSecret(userId), ct) : null;
+        if (secret is not SignInSecret { User: var user, PasswordHash: var hash })
+        {
+            await hashing.VerifyNobodyAsync(password, ct);
+            return null;
+        }
+
+        if (!await hashing.VerifyAsync(hash, password, ct)) return null;
+
+        var rehashed = hashing.NeedsRehash(hash) ? await hashing.HashAsync(password, ct) : null;
+        return await Ask<IUserReply>(users.ActorRef, new RecordSignIn(user.Id, hash, client.Address, client.UserAgent, rehashed), ct) switch
+        {
+            UserFound found => found.User,
+            _ => null,
+        };
+    }
+
+    public async Task<UserProfile?> GetAsync(string userId, CancellationToken ct) =>
+        await Ask<IUserReply>(users.ActorRef, new GetUser(userId), ct) is UserFound found ? found.User : null;
+
+    private Task<T> Ask<T>(IActorRef region, object message, CancellationToken ct) =>
+        region.Ask<T>(message, askTimeout, ct);
+}

@@ -1,0 +1,39 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace AkkaUsers.Domain;
+
+/// <summary>
+/// Normalized forms of usernames and emails: uniqueness and look-up happen on these, never on
+/// what the user typed.
+/// </summary>
+public static class Keys
+{
+    /// <summary>
+    /// Trim, Unicode NFKC, then case-fold. .NET has no full case folding; upper- then lower-casing
+    /// invariantly folds the variants that matter here (e.g. 'ſ' and 'S' both become 's'), and the
+    /// final NFKC keeps the result stable.
+    /// </summary>
+    public static string Username(string username) =>
+        username.Trim().Normalize(NormalizationForm.FormKC)
+            .ToUpperInvariant().ToLowerInvariant()
+            .Normalize(NormalizationForm.FormKC);
+
+    /// <summary>Trimmed and lower-cased: the stored and the unique form of an email.</summary>
+    public static string Email(string email) => email.Trim().ToLowerInvariant();
+
+    /// <summary>The normalized key of the given kind that <paramref name="user"/> holds.</summary>
+    public static string Of(ClaimKind kind, UserProfile user) => kind switch
+    {
+        ClaimKind.Username => Username(user.Username),
+        ClaimKind.Email => Email(user.Email),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+
+    /// <summary>
+    /// A fixed-length entity id for a key of any length or alphabet (64 lowercase hex characters of
+    /// SHA-256 over the UTF-8 normalized key), so that persistence ids fit the journal's column.
+    /// </summary>
+    public static string Digest(string normalizedKey) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(normalizedKey)));
+}

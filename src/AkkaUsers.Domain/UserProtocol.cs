@@ -1,0 +1,79 @@
+using System.Text.Json;
+
+namespace AkkaUsers.Domain;
+
+/// <summary>Every message of the user entity: what it is asked, what it records, what it answers.</summary>
+public static class UserProtocol
+{
+    public interface IUserMessage;
+
+    /// <summary>Addressed to one user entity; sharding routes on <see cref="UserId"/>.</summary>
+    public interface IUserCommand : IUserMessage
+    {
+        string UserId { get; }
+    }
+
+    public interface IUserEvent : IUserMessage;
+
+    public interface IUserReply : IUserMessage;
+
+    // Commands
+
+    /// <summary>Create the account. Sent only after both the username and the email are claimed for this id.</summary>
+    public sealed record RegisterUser(
+        string UserId, string Username, string Email, string PasswordHash,
+        IReadOnlyList<string> Scope, string Plan, string? Vendor, JsonElement? Metadata) : IUserCommand;
+
+    public sealed record GetUser(string UserId) : IUserCommand;
+
+    /// <summary>Hand back the stored hash so that the caller verifies the password off the actor.</summary>
+    public sealed record GetSignInSecret(string UserId) : IUserCommand;
+
+    /// <summary>
+    /// A password was verified against <paramref name="VerifiedHash"/>. Recorded only while that hash
+    /// is still the current one; <paramref name="Rehashed"/> replaces it when the hashing parameters changed.
+    /// </summary>
+    public sealed record RecordSignIn(
+        string UserId, string VerifiedHash, string? ClientAddress, string? UserAgent, string? Rehashed) : IUserCommand;
+
+    /// <summary>
+    /// From an index whose claim for this id has outlived its grace period: if the user never got
+    /// registered, the id is retired for good so the claim can be released safely.
+    /// </summary>
+    public sealed record AbandonIfUnregistered(string UserId) : IUserCommand;
+
+    // Events (the journal: never rename a manifest, only add)
+
+    public sealed record UserRegistered(
+        string UserId, string Username, string Email, string PasswordHash,
+        IReadOnlyList<string> Scope, string Plan, string? Vendor, JsonElement? Metadata,
+        DateTimeOffset At) : IUserEvent;
+
+    public sealed record UserSignedIn(DateTimeOffset At, string? ClientAddress, string? UserAgent) : IUserEvent;
+
+    public sealed record PasswordRehashed(string PasswordHash, DateTimeOffset At) : IUserEvent;
+
+    public sealed record RegistrationAbandoned(DateTimeOffset At) : IUserEvent;
+
+    // Replies
+
+    public sealed record UserFound(UserProfile User) : IUserReply;
+
+    public sealed record UserNotFound(string UserId) : IUserReply;
+
+    public sealed record SignInSecret(UserProfile User, string PasswordHash) : IUserReply;
+
+    /// <summary>The registration cannot happen: the id is taken by other data, or was abandoned.</summary>
+    public sealed record RegistrationRefused(string UserId, string Reason) : IUserReply;
+
+    /// <summary>The password changed between verification and recording: the sign-in does not count.</summary>
+    public sealed record SignInRefused(string UserId) : IUserReply;
+
+    /// <summary>Answer to <see cref="AbandonIfUnregistered"/>: the live user, or null if the id is (now) abandoned.</summary>
+    public sealed record RegistrationStatus(string UserId, UserProfile? User) : IUserReply;
+}
+
+/// <summary>The user object of the HTTP contract.</summary>
+public sealed record UserProfile(
+    string Id, string Username, bool IsActive, string Email,
+    IReadOnlyList<string> Scope, string Plan, string? Vendor, JsonElement? Metadata, DateTimeOffset Created);

@@ -1,0 +1,79 @@
+using static AkkaUsers.Domain.UserProtocol;
+
+namespace AkkaUsers.Domain;
+
+/// <summary>What a command decides: the events to persist and the reply to send once they are persisted.</summary>
+public sealed record UserDecision(IReadOnlyList<IUserEvent> Events, IUserReply Reply);
+
+/// <summary>The state of one user entity, rebuilt only from its events. Every rule of the entity lives here.</summary>
+public sealed record UserState
+{
+    public enum Lifecycle { New, Registered, Abandoned }
+
+    public static readonly UserState Empty = new();
+
+    public Lifecycle Status { get; init; } = Lifecycle.New;
+    public UserProfile? Profile { get; init; }
+    public string? PasswordHash { get; init; }
+    public DateTimeOffset? LastSignInAt { get; init; }
+    public int SignInCount { get; init; }
+
+    public UserState Apply(IUserEvent @event) => @event switch
+    {
+        UserRegistered e => this with
+        {
+            Status = Lifecycle.Registered,
+            PasswordHash = e.PasswordHash,
+            Profile = new UserProfile(e.UserId, e.Username, IsActive: false, e.Email, e.Scope, e.Plan, e.Vendor, e.Metadata, e.At),
+        },
+        UserSignedIn e => this with { LastSignInAt = e.At, SignInCount = SignInCount + 1 },
+        PasswordRehashed e => this with { PasswordHash = e.PasswordHash },
+        RegistrationAbandoned => this with { Status = Lifecycle.Abandoned },
+        _ => throw new ArgumentOutOfRangeException(nameof(@event), @event.GetType().Name, "unknown user event"),
+    };
+
+    public UserDecision Decide(IUserCommand command, DateTimeOffset now) => command switch
+    {
+        RegisterUser c => DecideRegister(c, now),
+        GetUser c => Reply(Profile is { } p ? new UserFound(p) : new UserNotFound(c.UserId)),
+        GetSignInSecret c => Reply(Profile is { } p ? new SignInSecret(p, PasswordHash!) : new UserNotFound(c.UserId)),
+        RecordSignIn c => DecideSignIn(c, now),
+        AbandonIfUnregistered c => Status == Lifecycle.New
+            ? Persist(new RegistrationStatus(c.UserId, null), new RegistrationAbandoned(now))
+            : Reply(new RegistrationStatus(c.UserId, Profile)),
+        _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "unknown user command"),
+    };
+
+    private UserDecision DecideRegister(RegisterUser c, DateTimeOffset now)
+    {
+        switch (Status)
+        {
+            case Lifecycle.New:
+                var registered = new UserRegistered(
+                    c.UserId, c.Username, c.Email, c.PasswordHash, c.Scope, c.Plan, c.Vendor, c.Metadata, now);
+                return Persist(new UserFound(Apply(registered).Profile!), registered);
+            // A retry of the same registration (its reply was lost) is answered again, not refused.
+            case Lifecycle.Registered when PasswordHash == c.PasswordHash && Profile!.Email == c.Email && Profile.Username == c.Username:
+                return Reply(new UserFound(Profile));
+            case Lifecycle.Registered:
+                return Reply(new RegistrationRefused(c.UserId, "the user id is already registered"));
+            default:
+                return Reply(new RegistrationRefused(c.UserId, "the registration was abandoned"));
+        }
+    }
+
+    private UserDecision DecideSignIn(RecordSignIn c, DateTimeOffset now)
+    {
+        if (Profile is null) return Reply(new UserNotFound(c.UserId));
+        if (PasswordHash != c.VerifiedHash) return Reply(new SignInRefused(c.UserId));
+
+        var signedIn = new UserSignedIn(now, c.ClientAddress, c.UserAgent);
+        return c.Rehashed is { } rehashed
+            ? Persist(new UserFound(Profile), signedIn, new PasswordRehashed(rehashed, now))
+            : Persist(new UserFound(Profile), signedIn);
+    }
+
+    private static UserDecision Reply(IUserReply reply) => new([], reply);
+
+    private static UserDecision Persist(IUserReply reply, params IUserEvent[] events) => new(events, reply);
+}

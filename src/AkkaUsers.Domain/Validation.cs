@@ -1,0 +1,72 @@
+using System.Text.Json;
+
+namespace AkkaUsers.Domain;
+
+/// <summary>The limits a client's input must meet. Each check returns an error message naming the field, or null.</summary>
+public static class Validation
+{
+    public const int UsernameMaxLength = 128;
+    public const int EmailMaxLength = 254;
+    public const int MetadataMaxBytes = 4096;
+
+    public static string? Username(string username)
+    {
+        var trimmed = username.Trim();
+        if (trimmed.Length == 0) return "\"username\" is not allowed to be empty";
+        if (trimmed.Length > UsernameMaxLength)
+            return $"\"username\" length must be less than or equal to {UsernameMaxLength} characters long";
+        if (trimmed.Any(char.IsControl)) return "\"username\" must not contain control characters";
+        return null;
+    }
+
+    public static string? Email(string email)
+    {
+        var normalized = Keys.Email(email);
+        if (normalized.Length == 0) return "\"email\" is not allowed to be empty";
+        if (normalized.Length > EmailMaxLength)
+            return $"\"email\" length must be less than or equal to {EmailMaxLength} characters long";
+        return IsEmailAddress(normalized) ? null : "\"email\" must be a valid email";
+    }
+
+    public static string? Password(string password, PasswordPolicy policy)
+    {
+        if (password.Length < policy.MinLength)
+            return $"\"password\" length must be at least {policy.MinLength} characters long";
+        if (password.Length > policy.MaxLength)
+            return $"\"password\" length must be less than or equal to {policy.MaxLength} characters long";
+        return null;
+    }
+
+    public static string? Metadata(JsonElement metadata)
+    {
+        if (metadata.ValueKind != JsonValueKind.Object) return "\"metadata\" must be of type object";
+        return JsonSerializer.SerializeToUtf8Bytes(metadata).Length > MetadataMaxBytes
+            ? $"\"metadata\" must be at most {MetadataMaxBytes} bytes of JSON"
+            : null;
+    }
+
+    /// <summary>
+    /// local@domain with a dot-atom local part (RFC 5322, no quoted strings or comments) and a
+    /// domain of at least two LDH labels, each 1..63 characters: what mail systems accept in practice.
+    /// </summary>
+    private static bool IsEmailAddress(string email)
+    {
+        var at = email.LastIndexOf('@');
+        if (at <= 0 || at > 64 || at == email.Length - 1) return false;
+        var local = email[..at];
+        var domain = email[(at + 1)..];
+
+        const string localSpecials = "!#$%&'*+/=?^_`{|}~-";
+        if (local.StartsWith('.') || local.EndsWith('.') || local.Contains("..")) return false;
+        if (!local.All(c => char.IsAsciiLetterOrDigit(c) || c == '.' || localSpecials.Contains(c))) return false;
+
+        var labels = domain.Split('.');
+        return labels.Length >= 2 && labels.All(label =>
+            label.Length is > 0 and <= 63 &&
+            !label.StartsWith('-') && !label.EndsWith('-') &&
+            label.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'));
+    }
+}
+
+/// <summary>Password length limits (configurable; Appmixer's documented example "abc321" is six characters).</summary>
+public sealed record PasswordPolicy(int MinLength = 6, int MaxLength = 1024);
