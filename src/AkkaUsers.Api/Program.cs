@@ -1,6 +1,115 @@
+using System.Text.Json;
+using AkkaUsers.Actors.Hosting;
+using AkkaUsers.Actors.Passwords;
+using AkkaUsers.Api.Auth;
+using AkkaUsers.Api.Configuration;
+using AkkaUsers.Api.Endpoints;
+using AkkaUsers.Api.Health;
+using AkkaUsers.Api.Http;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.HttpLogging;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+
 var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
+var services = builder.Services;
 
-app.MapGet("/", () => "Hello World!");
+services.AddAkkaUsers(builder.Configuration);
 
-app.Run();
+services.AddOptions<JwtOptions>().Bind(builder.Configuration.GetSection(JwtOptions.Section)).ValidateOnStart();
+services.AddOptions<HttpOptions>().Bind(builder.Configuration.GetSection(HttpOptions.Section)).ValidateOnStart();
+services.AddOptions<AccountOptions>().Configure<IConfiguration>((o, configuration) => o.Load(configuration)).ValidateOnStart();
+services.AddSingleton<IValidateOptions<JwtOptions>, ApiOptionsValidation>();
+services.AddSingleton<IValidateOptions<HttpOptions>, ApiOptionsValidation>();
+services.AddSingleton<IValidateOptions<AccountOptions>, ApiOptionsValidation>();
+services.AddSingleton<TokenService>();
+
+services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(jwt =>
+{
+    jwt.MapInboundClaims = false;
+    jwt.Events = new JwtBearerEvents
+    {
+        OnChallenge = context =>
+        {
+            context.HandleResponse();
+            var message = context.AuthenticateFailure switch
+            {
+                null => "Missing authentication",
+                SecurityTokenExpiredException => "Token expired",
+                _ => "Invalid token",
+            };
+            return BoomError.WriteAsync(context.HttpContext, StatusCodes.Status401Unauthorized, message);
+        },
+        OnForbidden = context =>
+            BoomError.WriteAsync(context.HttpContext, StatusCodes.Status403Forbidden, "Insufficient scope"),
+    };
+});
+services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+    .Configure<TokenService>((jwt, tokens) => jwt.TokenValidationParameters = tokens.ValidationParameters);
+services.AddAuthorizationBuilder().AddPolicy(UserEndpoints.CreateUserPolicy, policy => policy
+    .RequireAuthenticatedUser()
+    .RequireAssertion(context =>
+    {
+        var allowed = context.Resource is HttpContext http
+            ? http.RequestServices.GetRequiredService<IOptions<AccountOptions>>().Value.CreateScopes
+            : [];
+        return context.User.FindAll(TokenService.ScopeClaim).Any(scope => allowed.Contains(scope.Value));
+    }));
+
+services.AddExceptionHandler<BoomExceptionHandler>();
+services.AddProblemDetails();
+services.AddHttpLogging(logging =>
+{
+    // One line per request, and nothing from headers or bodies, where passwords and tokens travel.
+    logging.LoggingFields = HttpLoggingFields.RequestMethod | HttpLoggingFields.RequestPath |
+                            HttpLoggingFields.ResponseStatusCode | HttpLoggingFields.Duration;
+    logging.CombineLogs = true;
+});
+services.AddHealthChecks()
+    .AddCheck<ClusterMemberUpCheck>("cluster", tags: ["ready"])
+    .AddCheck<JournalReachableCheck>("journal", tags: ["ready"]);
+
+try
+{
+    var app = builder.Build();
+
+    app.UseHttpLogging(); // outermost, so it logs the status the client finally gets
+    app.UseExceptionHandler();
+    app.UseStatusCodePages(context => BoomError.WriteAsync(
+        context.HttpContext, context.HttpContext.Response.StatusCode,
+        Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(context.HttpContext.Response.StatusCode)));
+    app.UseAuthentication();
+    app.UseAuthorization();
+
+    app.MapUserEndpoints(app.Services.GetRequiredService<IOptions<AccountOptions>>().Value);
+    app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteHealth });
+    app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready"), ResponseWriter = WriteHealth });
+
+    // The dummy hash for unknown logins is made before the first one arrives.
+    app.Lifetime.ApplicationStarted.Register(() =>
+        _ = app.Services.GetRequiredService<PasswordHashing>().WarmUpAsync(app.Lifetime.ApplicationStopping));
+
+    await app.RunAsync();
+    return 0;
+}
+catch (Exception e) when (e is OptionsValidationException || e.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal))
+{
+    var message = e is OptionsValidationException invalid ? string.Join("; ", invalid.Failures) : e.Message;
+    Console.Error.WriteLine($"Invalid configuration: {message}");
+    return 1;
+}
+
+static Task WriteHealth(HttpContext context, Microsoft.Extensions.Diagnostics.HealthChecks.HealthReport report) =>
+    context.Response.WriteAsJsonAsync(new
+    {
+        status = report.Status.ToString(),
+        checks = report.Entries.ToDictionary(entry => entry.Key, entry => new
+        {
+            status = entry.Value.Status.ToString(),
+            description = entry.Value.Description,
+        }),
+    }, JsonSerializerOptions.Web);
+
+/// <summary>The entry point, visible to the HTTP tests' WebApplicationFactory.</summary>
+public partial class Program;

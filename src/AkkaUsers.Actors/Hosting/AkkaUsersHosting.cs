@@ -73,6 +73,12 @@ public static class AkkaUsersHosting
         };
 
         builder
+            .ConfigureLoggers(loggers =>
+            {
+                loggers.LogLevel = Akka.Event.LogLevel.InfoLevel;
+                loggers.ClearLoggers();
+                loggers.AddLoggerFactory();
+            })
             .WithRemoting(new RemoteOptions { HostName = node.Hostname, Port = node.Port })
             .WithClustering(new ClusterOptions { SplitBrainResolver = SplitBrainResolverOption.Default })
             // No seed nodes: a cluster of one, joined as soon as the system is up.

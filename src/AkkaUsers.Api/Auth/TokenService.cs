@@ -1,0 +1,83 @@
+using System.Security.Cryptography;
+using System.Text;
+using AkkaUsers.Actors.Hosting;
+using AkkaUsers.Api.Configuration;
+using AkkaUsers.Domain;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace AkkaUsers.Api.Auth;
+
+/// <summary>
+/// Mints and describes Appmixer's tokens: HS256, header {"alg":"HS256","typ":"JWT"}, payload
+/// {"id", "scope", "iat", "exp"} and nothing else.
+/// </summary>
+public sealed class TokenService
+{
+    public const string IdClaim = "id";
+    public const string ScopeClaim = "scope";
+    public const string SecretFileName = "jwt-secret";
+
+    private readonly JsonWebTokenHandler _handler = new() { SetDefaultTimesOnTokenCreation = false };
+    private readonly SigningCredentials _credentials;
+    private readonly TimeSpan _lifetime;
+
+    public TokenService(IOptions<JwtOptions> jwt, IOptions<StorageOptions> storage)
+    {
+        _lifetime = jwt.Value.Lifetime;
+        SigningKey = new SymmetricSecurityKey(Encoding.UTF8.GetBytes(jwt.Value.Secret ?? StoredSecret(storage.Value)));
+        _credentials = new SigningCredentials(SigningKey, SecurityAlgorithms.HmacSha256);
+    }
+
+    public SymmetricSecurityKey SigningKey { get; }
+
+    public string Mint(UserProfile user)
+    {
+        var now = DateTimeOffset.UtcNow;
+        return _handler.CreateToken(new SecurityTokenDescriptor
+        {
+            Claims = new Dictionary<string, object> { [IdClaim] = user.Id, [ScopeClaim] = user.Scope.ToArray() },
+            IssuedAt = now.UtcDateTime,
+            Expires = now.Add(_lifetime).UtcDateTime,
+            SigningCredentials = _credentials,
+        });
+    }
+
+    /// <summary>Only HS256 with this key, not expired (one second of clock skew); issuer and audience are not used.</summary>
+    public TokenValidationParameters ValidationParameters => new()
+    {
+        IssuerSigningKey = SigningKey,
+        ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
+        ValidateIssuer = false,
+        ValidateAudience = false,
+        ValidateLifetime = true,
+        RequireExpirationTime = true,
+        RequireSignedTokens = true,
+        ClockSkew = TimeSpan.FromSeconds(1),
+        NameClaimType = IdClaim,
+        RoleClaimType = ScopeClaim,
+    };
+
+    /// <summary>A random 256-bit secret kept in the data directory, readable by its owner only; made on first start.</summary>
+    private static string StoredSecret(StorageOptions storage)
+    {
+        var path = Path.Combine(storage.FullDataDirectory, SecretFileName);
+        if (File.Exists(path)) return File.ReadAllText(path).Trim();
+
+        Directory.CreateDirectory(storage.FullDataDirectory);
+        var secret = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        try
+        {
+            using var writer = new StreamWriter(path, Encoding.ASCII, options);
+            writer.Write(secret);
+            return secret;
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            return File.ReadAllText(path).Trim(); // another start won the race to create it
+        }
+    }
+}

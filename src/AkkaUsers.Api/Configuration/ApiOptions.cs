@@ -1,0 +1,62 @@
+using AkkaUsers.Actors.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace AkkaUsers.Api.Configuration;
+
+/// <summary>"Jwt": the HS256 signing secret and the token lifetime.</summary>
+public sealed class JwtOptions
+{
+    public const string Section = "Jwt";
+
+    /// <summary>Shared with other services that mint or check tokens; generated into the data directory when unset.</summary>
+    public string? Secret { get; init; }
+
+    public TimeSpan Lifetime { get; init; } = TimeSpan.FromDays(30);
+}
+
+/// <summary>What a new account gets, and who may create one (Appmixer's names where Appmixer has one).</summary>
+public sealed class AccountOptions
+{
+    public const string CreateScopeKey = "API_USER_CREATE_SCOPE";
+    public const string DefaultVendorKey = "DEFAULT_USER_VENDOR";
+    public const string DefaultPlanKey = "Users:DefaultPlan";
+
+    /// <summary>Empty: POST /user is open. Otherwise a token carrying one of these scopes is required.</summary>
+    public IReadOnlyList<string> CreateScopes { get; private set; } = [];
+
+    public string? DefaultVendor { get; private set; }
+
+    public string DefaultPlan { get; private set; } = "free";
+
+    /// <summary>Reads the flat Appmixer-style keys (API_USER_CREATE_SCOPE is a comma-separated list).</summary>
+    public void Load(IConfiguration configuration)
+    {
+        CreateScopes = (configuration[CreateScopeKey] ?? "")
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        DefaultVendor = string.IsNullOrWhiteSpace(configuration[DefaultVendorKey]) ? null : configuration[DefaultVendorKey]!.Trim();
+        DefaultPlan = configuration[DefaultPlanKey] ?? DefaultPlan;
+    }
+}
+
+/// <summary>"Http": limits on what a client may send.</summary>
+public sealed class HttpOptions
+{
+    public const string Section = "Http";
+
+    public int MaxBodyBytes { get; init; } = 16 * 1024;
+}
+
+public sealed class ApiOptionsValidation :
+    IValidateOptions<JwtOptions>, IValidateOptions<HttpOptions>, IValidateOptions<AccountOptions>
+{
+    public ValidateOptionsResult Validate(string? name, JwtOptions o) => AkkaUsersOptionsValidation.Check(
+        (o.Secret is { } secret && System.Text.Encoding.UTF8.GetByteCount(secret) < 32,
+            $"{JwtOptions.Section}:Secret must be at least 32 bytes (HS256 needs a 256-bit key)"),
+        (o.Lifetime <= TimeSpan.Zero, $"{JwtOptions.Section}:Lifetime must be positive"));
+
+    public ValidateOptionsResult Validate(string? name, HttpOptions o) => AkkaUsersOptionsValidation.Check(
+        (o.MaxBodyBytes < 1024, $"{HttpOptions.Section}:MaxBodyBytes must be at least 1024 (is {o.MaxBodyBytes})"));
+
+    public ValidateOptionsResult Validate(string? name, AccountOptions o) => AkkaUsersOptionsValidation.Check(
+        (string.IsNullOrWhiteSpace(o.DefaultPlan), $"{AccountOptions.DefaultPlanKey} must not be empty"));
+}

@@ -1,0 +1,361 @@
+using System.Text.Json;
+using AkkaUsers.Domain;
+using static AkkaUsers.Domain.UserProtocol;
+
+namespace AkkaUsers.Domain.Tests;
+
+public class UserStateTests
+{
+    private const string Id = "507f1f77bcf86cd799439011";
+    private const string Hash = "$argon2id$v=19$m=65536,t=3,p=1$c2FsdA$aGFzaA";
+    private const string NewHash = "$argon2id$v=19$m=131072,t=4,p=1$c2FsdA$bmV3";
+
+    private static readonly DateTimeOffset T0 = DateTimeOffset.FromUnixTimeSeconds(1_700_000_000);
+    private static readonly DateTimeOffset T1 = T0.AddMinutes(5);
+    private static readonly DateTimeOffset T2 = T0.AddHours(1);
+
+    private static readonly IReadOnlyList<string> Scope = ["user", "tester"];
+    private static readonly JsonElement Metadata = JsonSerializer.Deserialize<JsonElement>("{\"team\":\"blue\",\"seats\":3}");
+
+    private static RegisterUser Register(
+        string username = "jsmith", string email = "john@example.com", string passwordHash = Hash) =>
+        new(Id, username, email, passwordHash, Scope, "pro", "acme", Metadata);
+
+    private static UserState Fold(UserState state, IEnumerable<IUserEvent> events) =>
+        events.Aggregate(state, (s, e) => s.Apply(e));
+
+    /// <summary>Decide, then apply the decided events, as the entity does.</summary>
+    private static (UserState State, UserDecision Decision) Run(UserState state, IUserCommand command, DateTimeOffset now)
+    {
+        var decision = state.Decide(command, now);
+        return (Fold(state, decision.Events), decision);
+    }
+
+    private static UserState Registered() => Run(UserState.Empty, Register(), T0).State;
+
+    [Fact]
+    public void Empty_is_new_with_nothing()
+    {
+        var state = UserState.Empty;
+
+        Assert.Equal(UserState.Lifecycle.New, state.Status);
+        Assert.Null(state.Profile);
+        Assert.Null(state.PasswordHash);
+        Assert.Null(state.LastSignInAt);
+        Assert.Equal(0, state.SignInCount);
+    }
+
+    // RegisterUser
+
+    [Fact]
+    public void RegisterUser_on_Empty_yields_one_UserRegistered_carrying_the_command()
+    {
+        var decision = UserState.Empty.Decide(Register(), T0);
+
+        var registered = Assert.IsType<UserRegistered>(Assert.Single(decision.Events));
+        Assert.Equal(
+            new UserRegistered(Id, "jsmith", "john@example.com", Hash, Scope, "pro", "acme", Metadata, T0),
+            registered);
+    }
+
+    [Fact]
+    public void RegisterUser_on_Empty_replies_UserFound_with_an_inactive_profile()
+    {
+        var decision = UserState.Empty.Decide(Register(), T0);
+
+        var profile = Assert.IsType<UserFound>(decision.Reply).User;
+        Assert.Equal(Id, profile.Id);
+        Assert.Equal("jsmith", profile.Username);
+        Assert.Equal("john@example.com", profile.Email);
+        Assert.False(profile.IsActive);
+        Assert.Equal(new[] { "user", "tester" }, profile.Scope);
+        Assert.Equal("pro", profile.Plan);
+        Assert.Equal("acme", profile.Vendor);
+        Assert.NotNull(profile.Metadata);
+        Assert.Equal(Metadata.GetRawText(), profile.Metadata.Value.GetRawText());
+        Assert.Equal(T0, profile.Created);
+    }
+
+    [Fact]
+    public void RegisterUser_without_vendor_or_metadata_keeps_them_null()
+    {
+        var command = new RegisterUser(Id, "jsmith", "john@example.com", Hash, [], "free", null, null);
+
+        var profile = Assert.IsType<UserFound>(UserState.Empty.Decide(command, T0).Reply).User;
+
+        Assert.Null(profile.Vendor);
+        Assert.Null(profile.Metadata);
+        Assert.Empty(profile.Scope);
+    }
+
+    [Fact]
+    public void Applying_UserRegistered_gives_a_registered_state()
+    {
+        var (state, decision) = Run(UserState.Empty, Register(), T0);
+
+        Assert.Equal(UserState.Lifecycle.Registered, state.Status);
+        Assert.Equal(Hash, state.PasswordHash);
+        Assert.Equal(Assert.IsType<UserFound>(decision.Reply).User, state.Profile);
+        Assert.Null(state.LastSignInAt);
+        Assert.Equal(0, state.SignInCount);
+    }
+
+    [Fact]
+    public void Repeating_the_identical_RegisterUser_yields_no_events_and_UserFound()
+    {
+        var state = Registered();
+
+        var decision = state.Decide(Register(), T1);
+
+        Assert.Empty(decision.Events);
+        Assert.Equal(state.Profile, Assert.IsType<UserFound>(decision.Reply).User);
+        Assert.Equal(T0, state.Profile!.Created);
+    }
+
+    [Theory]
+    [InlineData("someone", "john@example.com", Hash)]
+    [InlineData("jsmith", "other@example.com", Hash)]
+    [InlineData("jsmith", "john@example.com", NewHash)]
+    public void A_different_RegisterUser_on_a_registered_user_is_refused(string username, string email, string hash)
+    {
+        var decision = Registered().Decide(Register(username, email, hash), T1);
+
+        Assert.Empty(decision.Events);
+        var refused = Assert.IsType<RegistrationRefused>(decision.Reply);
+        Assert.Equal(Id, refused.UserId);
+        Assert.False(string.IsNullOrWhiteSpace(refused.Reason));
+    }
+
+    // GetUser / GetSignInSecret
+
+    [Fact]
+    public void GetUser_on_Empty_replies_UserNotFound_with_no_events()
+    {
+        var decision = UserState.Empty.Decide(new GetUser(Id), T0);
+
+        Assert.Empty(decision.Events);
+        Assert.Equal(new UserNotFound(Id), decision.Reply);
+    }
+
+    [Fact]
+    public void GetUser_on_a_registered_user_replies_the_profile()
+    {
+        var state = Registered();
+
+        var decision = state.Decide(new GetUser(Id), T1);
+
+        Assert.Empty(decision.Events);
+        Assert.Equal(new UserFound(state.Profile!), decision.Reply);
+    }
+
+    [Fact]
+    public void GetSignInSecret_on_Empty_replies_UserNotFound_with_no_events()
+    {
+        var decision = UserState.Empty.Decide(new GetSignInSecret(Id), T0);
+
+        Assert.Empty(decision.Events);
+        Assert.Equal(new UserNotFound(Id), decision.Reply);
+    }
+
+    [Fact]
+    public void GetSignInSecret_on_a_registered_user_replies_the_hash()
+    {
+        var state = Registered();
+
+        var decision = state.Decide(new GetSignInSecret(Id), T1);
+
+        Assert.Empty(decision.Events);
+        var secret = Assert.IsType<SignInSecret>(decision.Reply);
+        Assert.Equal(Hash, secret.PasswordHash);
+        Assert.Equal(state.Profile, secret.User);
+    }
+
+    // RecordSignIn
+
+    [Fact]
+    public void RecordSignIn_with_the_current_hash_yields_UserSignedIn()
+    {
+        var state = Registered();
+
+        var decision = state.Decide(new RecordSignIn(Id, Hash, "203.0.113.7", "curl/8.0", null), T1);
+
+        var signedIn = Assert.IsType<UserSignedIn>(Assert.Single(decision.Events));
+        Assert.Equal(new UserSignedIn(T1, "203.0.113.7", "curl/8.0"), signedIn);
+        Assert.Equal(new UserFound(state.Profile!), decision.Reply);
+    }
+
+    [Fact]
+    public void Applying_UserSignedIn_counts_the_sign_in_and_keeps_the_hash()
+    {
+        var (once, _) = Run(Registered(), new RecordSignIn(Id, Hash, null, null, null), T1);
+        var (twice, _) = Run(once, new RecordSignIn(Id, Hash, null, null, null), T2);
+
+        Assert.Equal(1, once.SignInCount);
+        Assert.Equal(T1, once.LastSignInAt);
+        Assert.Equal(2, twice.SignInCount);
+        Assert.Equal(T2, twice.LastSignInAt);
+        Assert.Equal(Hash, twice.PasswordHash);
+        Assert.Equal(UserState.Lifecycle.Registered, twice.Status);
+    }
+
+    [Fact]
+    public void RecordSignIn_with_Rehashed_yields_UserSignedIn_then_PasswordRehashed()
+    {
+        var decision = Registered().Decide(new RecordSignIn(Id, Hash, null, null, NewHash), T1);
+
+        Assert.Collection(decision.Events,
+            e => Assert.Equal(new UserSignedIn(T1, null, null), e),
+            e => Assert.Equal(new PasswordRehashed(NewHash, T1), e));
+        Assert.IsType<UserFound>(decision.Reply);
+    }
+
+    [Fact]
+    public void After_a_rehash_the_new_hash_is_current_and_the_old_one_stale()
+    {
+        var (state, _) = Run(Registered(), new RecordSignIn(Id, Hash, null, null, NewHash), T1);
+
+        Assert.Equal(NewHash, state.PasswordHash);
+        Assert.Equal(NewHash, Assert.IsType<SignInSecret>(state.Decide(new GetSignInSecret(Id), T2).Reply).PasswordHash);
+        Assert.IsType<SignInRefused>(state.Decide(new RecordSignIn(Id, Hash, null, null, null), T2).Reply);
+        Assert.Single(state.Decide(new RecordSignIn(Id, NewHash, null, null, null), T2).Events);
+    }
+
+    [Fact]
+    public void RecordSignIn_with_a_stale_hash_is_refused_with_no_events()
+    {
+        var decision = Registered().Decide(new RecordSignIn(Id, NewHash, null, null, "$argon2id$whatever"), T1);
+
+        Assert.Empty(decision.Events);
+        Assert.Equal(new SignInRefused(Id), decision.Reply);
+    }
+
+    [Fact]
+    public void RecordSignIn_on_Empty_replies_UserNotFound_with_no_events()
+    {
+        var decision = UserState.Empty.Decide(new RecordSignIn(Id, Hash, null, null, null), T0);
+
+        Assert.Empty(decision.Events);
+        Assert.Equal(new UserNotFound(Id), decision.Reply);
+    }
+
+    // AbandonIfUnregistered
+
+    [Fact]
+    public void AbandonIfUnregistered_on_Empty_yields_RegistrationAbandoned_and_a_null_status()
+    {
+        var decision = UserState.Empty.Decide(new AbandonIfUnregistered(Id), T0);
+
+        Assert.Equal(new RegistrationAbandoned(T0), Assert.Single(decision.Events));
+        Assert.Equal(new RegistrationStatus(Id, null), decision.Reply);
+    }
+
+    [Fact]
+    public void An_abandoned_id_refuses_RegisterUser_for_good()
+    {
+        var (abandoned, _) = Run(UserState.Empty, new AbandonIfUnregistered(Id), T0);
+
+        Assert.Equal(UserState.Lifecycle.Abandoned, abandoned.Status);
+        var decision = abandoned.Decide(Register(), T1);
+        Assert.Empty(decision.Events);
+        Assert.Equal(Id, Assert.IsType<RegistrationRefused>(decision.Reply).UserId);
+        Assert.Equal(UserState.Lifecycle.Abandoned, Fold(abandoned, decision.Events).Status);
+    }
+
+    [Fact]
+    public void An_abandoned_id_has_no_user()
+    {
+        var (abandoned, _) = Run(UserState.Empty, new AbandonIfUnregistered(Id), T0);
+
+        Assert.Equal(new UserNotFound(Id), abandoned.Decide(new GetUser(Id), T1).Reply);
+        Assert.Equal(new UserNotFound(Id), abandoned.Decide(new GetSignInSecret(Id), T1).Reply);
+    }
+
+    [Fact]
+    public void AbandonIfUnregistered_again_on_an_abandoned_id_yields_no_events()
+    {
+        var (abandoned, _) = Run(UserState.Empty, new AbandonIfUnregistered(Id), T0);
+
+        var decision = abandoned.Decide(new AbandonIfUnregistered(Id), T1);
+
+        Assert.Empty(decision.Events);
+        Assert.Equal(new RegistrationStatus(Id, null), decision.Reply);
+    }
+
+    [Fact]
+    public void AbandonIfUnregistered_on_a_registered_user_yields_no_events_and_returns_the_profile()
+    {
+        var state = Registered();
+
+        var decision = state.Decide(new AbandonIfUnregistered(Id), T1);
+
+        Assert.Empty(decision.Events);
+        var status = Assert.IsType<RegistrationStatus>(decision.Reply);
+        Assert.Equal(Id, status.UserId);
+        Assert.NotNull(status.User);
+        Assert.Equal(state.Profile, status.User);
+    }
+
+    // Rebuilding
+
+    [Fact]
+    public void Folding_the_journal_gives_the_same_state_as_the_incremental_one()
+    {
+        IUserCommand[] commands =
+        [
+            Register(),
+            new GetUser(Id),
+            new RecordSignIn(Id, Hash, "198.51.100.1", "ua/1", null),
+            Register(), // idempotent retry
+            new RecordSignIn(Id, Hash, "198.51.100.2", "ua/2", NewHash),
+            new RecordSignIn(Id, Hash, null, null, null), // stale
+            new AbandonIfUnregistered(Id),
+            new RecordSignIn(Id, NewHash, null, null, null),
+        ];
+
+        var incremental = UserState.Empty;
+        var journal = new List<IUserEvent>();
+        var now = T0;
+        foreach (var command in commands)
+        {
+            now = now.AddMinutes(1);
+            var decision = incremental.Decide(command, now);
+            journal.AddRange(decision.Events);
+            incremental = Fold(incremental, decision.Events);
+        }
+
+        var rebuilt = Fold(UserState.Empty, journal);
+
+        Assert.Equal(5, journal.Count);
+        Assert.Equal(incremental, rebuilt);
+        Assert.Equal(UserState.Lifecycle.Registered, rebuilt.Status);
+        Assert.Equal(NewHash, rebuilt.PasswordHash);
+        Assert.Equal(3, rebuilt.SignInCount);
+        Assert.Equal(T0.AddMinutes(8), rebuilt.LastSignInAt);
+    }
+
+    [Fact]
+    public void Folding_an_abandonment_journal_gives_the_same_state_as_the_incremental_one()
+    {
+        var (incremental, decision) = Run(UserState.Empty, new AbandonIfUnregistered(Id), T0);
+
+        Assert.Equal(incremental, Fold(UserState.Empty, decision.Events));
+    }
+
+    // Unknown messages
+
+    private sealed record UnknownEvent : IUserEvent;
+
+    private sealed record UnknownCommand(string UserId) : IUserCommand;
+
+    [Fact]
+    public void Apply_of_an_unknown_event_throws()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => UserState.Empty.Apply(new UnknownEvent()));
+    }
+
+    [Fact]
+    public void Decide_of_an_unknown_command_throws()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => UserState.Empty.Decide(new UnknownCommand(Id), T0));
+    }
+}
