@@ -34,7 +34,7 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        foreach (var (key, value) in _settings) builder.UseSetting(key, value);
+        foreach (var (key, value) in _settings.Where(s => s.Value is not null)) builder.UseSetting(key, value);
     }
 
     public void DeleteData()
