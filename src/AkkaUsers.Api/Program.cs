@@ -73,6 +73,8 @@ services.AddHealthChecks()
 try
 {
     var app = builder.Build();
+    // Every option is bound and checked here, before anything starts, so a bad value ends the start with one line.
+    app.Services.GetService<IStartupValidator>()?.Validate();
 
     app.UseHttpLogging(); // outermost, so it logs the status the client finally gets
     app.UseExceptionHandler();

@@ -12,12 +12,13 @@ public static class Keys
     /// <summary>
     /// Trim, Unicode NFKC, then case-fold. .NET has no full case folding; upper- then lower-casing
     /// invariantly folds the variants that matter here (e.g. 'ſ' and 'S' both become 's'), and the
-    /// final NFKC keeps the result stable.
+    /// final NFKC and trim keep the result stable.
     /// </summary>
     public static string Username(string username) =>
         username.Trim().Normalize(NormalizationForm.FormKC)
             .ToUpperInvariant().ToLowerInvariant()
-            .Normalize(NormalizationForm.FormKC);
+            .Normalize(NormalizationForm.FormKC)
+            .Trim(); // NFKC can turn a leading spacing accent into a space
 
     /// <summary>Trimmed and lower-cased: the stored and the unique form of an email.</summary>
     public static string Email(string email) => email.Trim().ToLowerInvariant();

@@ -16,6 +16,7 @@ public static class Validation
         if (trimmed.Length > UsernameMaxLength)
             return $"\"username\" length must be less than or equal to {UsernameMaxLength} characters long";
         if (trimmed.Any(char.IsControl)) return "\"username\" must not contain control characters";
+        if (!trimmed.IsNormalizable()) return "\"username\" must be valid Unicode text";
         return null;
     }
 
@@ -40,9 +41,23 @@ public static class Validation
     public static string? Metadata(JsonElement metadata)
     {
         if (metadata.ValueKind != JsonValueKind.Object) return "\"metadata\" must be of type object";
-        return JsonSerializer.SerializeToUtf8Bytes(metadata).Length > MetadataMaxBytes
+        return System.Text.Encoding.UTF8.GetByteCount(metadata.GetRawText()) > MetadataMaxBytes
             ? $"\"metadata\" must be at most {MetadataMaxBytes} bytes of JSON"
             : null;
+    }
+
+    /// <summary>Noncharacters and lone surrogates cannot be normalized (NFKC throws on them).</summary>
+    private static bool IsNormalizable(this string text)
+    {
+        try
+        {
+            _ = text.Normalize(System.Text.NormalizationForm.FormKC);
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
     }
 
     /// <summary>

@@ -67,6 +67,29 @@ public class ValidationTests
         AssertErrorNames("username", Validation.Username(username));
     }
 
+    /// <summary>
+    /// Suspected bug: Validation.Username accepts U+FFFE (which JSON can carry as "\ufffe") and lone
+    /// surrogates, but Keys.Username throws ArgumentException on them (string.Normalize rejects them),
+    /// so an accepted username cannot be turned into its key. Either side may be fixed for this to pass.
+    /// </summary>
+    [Theory]
+    [InlineData("a\ufffeb")]
+    [InlineData("\ufffe")]
+    public void A_username_that_validation_accepts_can_be_normalized(string username)
+    {
+        if (Validation.Username(username) is null)
+            Assert.Null(Record.Exception(() => Keys.Username(username)));
+    }
+
+    [Fact]
+    public void A_username_with_a_lone_surrogate_is_rejected_or_can_be_normalized()
+    {
+        var username = "a" + (char)0xD800 + "b";
+
+        if (Validation.Username(username) is null)
+            Assert.Null(Record.Exception(() => Keys.Username(username)));
+    }
+
     // Email
 
     /// <summary>64 + 1 + 189 = 254 characters, every part within its own limit.</summary>
@@ -261,6 +284,23 @@ public class ValidationTests
     {
         Assert.Equal(4096, Validation.MetadataMaxBytes);
         Assert.Null(Validation.Metadata(ObjectOfBytes(4096)));
+    }
+
+    /// <summary>
+    /// Suspected bug: the size is measured on JsonSerializer's re-serialization with the default
+    /// (HTML-safe, ASCII-only) encoder, which writes '&lt;', '&gt;', '&amp;', '\'', '+' and every non-ASCII
+    /// character as a 6-byte \uXXXX escape. An object of about 1 KB or 2 KB of UTF-8 JSON is
+    /// then measured as 6 KB and rejected.
+    /// </summary>
+    [Theory]
+    [InlineData('<', 1000)] // 1008 bytes of JSON, measured as 6008
+    [InlineData('\u00e9', 1000)] // 2008 bytes of UTF-8 JSON, measured as 6008
+    public void Metadata_well_under_4096_bytes_of_JSON_is_accepted(char c, int count)
+    {
+        var json = $"{{\"k\":\"{new string(c, count)}\"}}";
+        Assert.True(System.Text.Encoding.UTF8.GetByteCount(json) < 4096);
+
+        Assert.Null(Validation.Metadata(Json(json)));
     }
 
     [Fact]
