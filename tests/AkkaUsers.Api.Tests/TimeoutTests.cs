@@ -1,0 +1,20 @@
+namespace AkkaUsers.Api.Tests;
+
+/// <summary>An entity that does not answer in time is a 503 Boom error, never a hang and never a 500.</summary>
+public sealed class TimeoutTests
+{
+    [Fact]
+    public async Task An_entity_ask_that_times_out_is_503()
+    {
+        // One millisecond is less than any first ask needs (shard allocation, recovery from SQLite).
+        await using var factory = new ApiFactory(new() { ["Entities:AskTimeout"] = "00:00:00.001" });
+        using var client = factory.CreateClient();
+
+        var signIn = await client.PostJson("/user/auth", new { username = "slow", password = "abc321" });
+        var register = await client.Register("slow-new", "slow-new@example.com");
+
+        Assert.Equal("The service is busy; try again", await signIn.AssertBoom(503));
+        Assert.Equal("The service is busy; try again", await register.AssertBoom(503));
+        factory.DeleteData();
+    }
+}
