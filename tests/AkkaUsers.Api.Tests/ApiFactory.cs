@@ -48,6 +48,25 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
     }
 }
 
+/// <summary>One service instance shared by the tests of a class that do not need their own.</summary>
+public sealed class SharedService : IAsyncLifetime
+{
+    public ApiFactory Factory { get; } = new();
+    public HttpClient Client { get; private set; } = null!;
+
+    public Task InitializeAsync()
+    {
+        Client = Factory.CreateClient();
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Factory.DisposeAsync();
+        Factory.DeleteData();
+    }
+}
+
 /// <summary>Collects every formatted log line, with its exception, from every category and level.</summary>
 public sealed class LogSink : ILoggerProvider
 {

@@ -4,26 +4,8 @@ using System.Text;
 namespace AkkaUsers.Api.Tests;
 
 /// <summary>Every bad input gets a 4xx Boom error naming the problem, and changes nothing.</summary>
-public sealed class BadInputTests(BadInputTests.Service service) : IClassFixture<BadInputTests.Service>
+public sealed class BadInputTests(SharedService service) : IClassFixture<SharedService>
 {
-    public sealed class Service : IAsyncLifetime
-    {
-        public ApiFactory Factory { get; } = new();
-        public HttpClient Client { get; private set; } = null!;
-
-        public Task InitializeAsync()
-        {
-            Client = Factory.CreateClient();
-            return Task.CompletedTask;
-        }
-
-        public async Task DisposeAsync()
-        {
-            await Factory.DisposeAsync();
-            Factory.DeleteData();
-        }
-    }
-
     private HttpClient Client => service.Client;
 
     public static TheoryData<string, string, string> BadRegistrations => new()

@@ -6,26 +6,8 @@ using System.Text.RegularExpressions;
 namespace AkkaUsers.Api.Tests;
 
 /// <summary>The seed's three endpoints, line by line of the contract, on one service instance.</summary>
-public sealed class UserEndpointsTests(UserEndpointsTests.Service service) : IClassFixture<UserEndpointsTests.Service>
+public sealed class UserEndpointsTests(SharedService service) : IClassFixture<SharedService>
 {
-    public sealed class Service : IAsyncLifetime
-    {
-        public ApiFactory Factory { get; } = new();
-        public HttpClient Client { get; private set; } = null!;
-
-        public Task InitializeAsync()
-        {
-            Client = Factory.CreateClient();
-            return Task.CompletedTask;
-        }
-
-        public async Task DisposeAsync()
-        {
-            await Factory.DisposeAsync();
-            Factory.DeleteData();
-        }
-    }
-
     private static readonly string[] UserFields = ["id", "username", "isActive", "email", "scope", "plan", "vendor", "metadata"];
     private HttpClient Client => service.Client;
 
