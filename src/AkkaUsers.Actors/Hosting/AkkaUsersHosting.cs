@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster.Hosting;
 using Akka.Cluster.Hosting.SBR;
+using Akka.Cluster.Sharding;
 using Akka.Hosting;
 using Akka.Persistence.Hosting;
 using Akka.Persistence.Sql.Hosting;
@@ -65,8 +66,10 @@ public static class AkkaUsersHosting
     {
         journal.Prepare();
 
+        // Coordinator state in distributed data, not in the journal, which holds only the service's own events.
         var shardOptions = new ShardOptions
         {
+            StateStoreMode = StateStoreMode.DData,
             RememberEntities = false,
             ShouldPassivateIdleEntities = true,
             PassivateIdleEntityAfter = entities.PassivateIdleAfter,

@@ -1,0 +1,136 @@
+using AkkaUsers.Actors.Entities;
+using AkkaUsers.Domain;
+using Xunit.Abstractions;
+using static AkkaUsers.Actors.Tests.TestData;
+using static AkkaUsers.Domain.ClaimProtocol;
+using static AkkaUsers.Domain.UserProtocol;
+
+namespace AkkaUsers.Actors.Tests;
+
+/// <summary>The account use cases over the three regions, as the API calls them.</summary>
+public class UserAccountsSpec(ITestOutputHelper output) : HostedSpec(output)
+{
+    private const string Password = "abc321-correct";
+    private static readonly ClientInfo Client = new("192.0.2.10", "spec-agent/2.0");
+
+    private UserAccounts Accounts => Host.Accounts;
+
+    [Fact]
+    public async Task RegisterAsync_registers_and_returns_the_profile()
+    {
+        var account = NewAccount();
+        var outcome = await Accounts.RegisterAsync(account, CancellationToken.None);
+
+        var user = Assert.IsType<RegistrationOutcome.Registered>(outcome).User;
+        Assert.True(UserId.TryParse(user.Id, out _), user.Id);
+        Assert.Equal(account.Username.Trim(), user.Username);
+        Assert.Equal(Keys.Email(account.Email), user.Email);
+        Assert.Equal(["user", "admin"], user.Scope);
+        Assert.Equal("pro", user.Plan);
+        Assert.Equal("acme", user.Vendor);
+        AssertDeepEqual(account.Metadata, user.Metadata);
+        Assert.False(user.IsActive);
+
+        AssertDeepEqual(user, await Accounts.GetAsync(user.Id, CancellationToken.None));
+        Assert.Null(await Accounts.GetAsync(NewUserId(), CancellationToken.None));
+
+        // Both keys are held by the new user, and the stored hash is an Argon2id hash of the password, not the password.
+        Assert.Equal(user.Id, (await AskAsync<KeyOwner>(Host.Usernames, new LookupKey(Keys.Username(account.Username)))).UserId);
+        Assert.Equal(user.Id, (await AskAsync<KeyOwner>(Host.Emails, new LookupKey(Keys.Email(account.Email)))).UserId);
+        var secret = Assert.IsType<SignInSecret>(await AskAsync<IUserReply>(Host.Users, new GetSignInSecret(user.Id)));
+        Assert.StartsWith("$argon2id$v=19$m=8192,t=1,p=1$", secret.PasswordHash);
+        Assert.DoesNotContain(Password, secret.PasswordHash);
+    }
+
+    [Fact]
+    public async Task The_same_username_in_another_case_is_Taken_username()
+    {
+        var first = NewAccount();
+        Assert.IsType<RegistrationOutcome.Registered>(await Accounts.RegisterAsync(first, CancellationToken.None));
+
+        var second = NewAccount() with { Username = $" {first.Username.ToUpperInvariant()} " };
+        Assert.Equal(new RegistrationOutcome.Taken("username"), await Accounts.RegisterAsync(second, CancellationToken.None));
+
+        // The second email was never claimed, so it is still free.
+        Assert.Null((await AskAsync<KeyOwner>(Host.Emails, new LookupKey(Keys.Email(second.Email)))).UserId);
+    }
+
+    [Fact]
+    public async Task The_same_email_in_another_case_is_Taken_email_and_releases_the_second_username()
+    {
+        var first = NewAccount();
+        Assert.IsType<RegistrationOutcome.Registered>(await Accounts.RegisterAsync(first, CancellationToken.None));
+
+        var second = NewAccount() with { Email = first.Email.ToUpperInvariant() };
+        Assert.Equal(new RegistrationOutcome.Taken("email"), await Accounts.RegisterAsync(second, CancellationToken.None));
+        Assert.Null((await AskAsync<KeyOwner>(Host.Usernames, new LookupKey(Keys.Username(second.Username)))).UserId);
+
+        var third = NewAccount() with { Username = second.Username };
+        var registered = Assert.IsType<RegistrationOutcome.Registered>(await Accounts.RegisterAsync(third, CancellationToken.None));
+        Assert.Equal(second.Username, registered.User.Username);
+    }
+
+    [Fact]
+    public async Task SignInAsync_by_username_or_email_with_the_right_password_returns_the_user()
+    {
+        var account = NewAccount();
+        var user = Assert.IsType<RegistrationOutcome.Registered>(await Accounts.RegisterAsync(account, CancellationToken.None)).User;
+
+        var byUsername = await Accounts.SignInAsync(ClaimKind.Username, account.Username.ToUpperInvariant(), Password, Client, CancellationToken.None);
+        AssertDeepEqual(user, byUsername);
+
+        var byEmail = await Accounts.SignInAsync(ClaimKind.Email, $" {account.Email.ToUpperInvariant()} ", Password, Client, CancellationToken.None);
+        AssertDeepEqual(user, byEmail);
+
+        var events = await JournalEventsAsync(Sys, UserActor.PersistenceIdFor(user.Id));
+        var signIns = events.OfType<UserSignedIn>().ToList();
+        Assert.Equal(2, signIns.Count);
+        Assert.All(signIns, e => Assert.Equal((Client.Address, Client.UserAgent), (e.ClientAddress, e.UserAgent)));
+    }
+
+    [Fact]
+    public async Task SignInAsync_with_a_wrong_password_or_an_unknown_login_returns_null()
+    {
+        var account = NewAccount();
+        var user = Assert.IsType<RegistrationOutcome.Registered>(await Accounts.RegisterAsync(account, CancellationToken.None)).User;
+
+        Assert.Null(await Accounts.SignInAsync(ClaimKind.Username, account.Username, "wrong-password", Client, CancellationToken.None));
+        Assert.Null(await Accounts.SignInAsync(ClaimKind.Email, account.Email, "wrong-password", Client, CancellationToken.None));
+        Assert.Null(await Accounts.SignInAsync(ClaimKind.Username, UniqueName("nobody"), Password, Client, CancellationToken.None));
+        Assert.Null(await Accounts.SignInAsync(ClaimKind.Email, $"{UniqueName("nobody")}@example.com", Password, Client, CancellationToken.None));
+        // The username as an email login (and the other way round) matches nobody.
+        Assert.Null(await Accounts.SignInAsync(ClaimKind.Email, account.Username, Password, Client, CancellationToken.None));
+
+        var events = await JournalEventsAsync(Sys, UserActor.PersistenceIdFor(user.Id));
+        Assert.Empty(events.OfType<UserSignedIn>());
+    }
+
+    [Fact]
+    public async Task Twenty_concurrent_registrations_for_one_email_register_exactly_one()
+    {
+        var email = $"{UniqueName("Race")}@Example.com";
+        var accounts = Enumerable.Range(0, 20)
+            .Select(i => NewAccount() with { Email = i % 2 == 0 ? email : email.ToUpperInvariant() })
+            .ToList();
+
+        var outcomes = await Task.WhenAll(accounts.Select(a => Accounts.RegisterAsync(a, CancellationToken.None)));
+
+        var winner = Assert.Single(outcomes.OfType<RegistrationOutcome.Registered>()).User;
+        Assert.Equal(19, outcomes.Count(o => o == new RegistrationOutcome.Taken("email")));
+        Assert.Equal(Keys.Email(email), winner.Email);
+        Assert.Equal(winner.Id, (await AskAsync<KeyOwner>(Host.Emails, new LookupKey(Keys.Email(email)))).UserId);
+
+        // Every loser's username was released again.
+        foreach (var loser in accounts.Where(a => a.Username != winner.Username))
+            Assert.Null((await AskAsync<KeyOwner>(Host.Usernames, new LookupKey(Keys.Username(loser.Username)))).UserId);
+    }
+
+    private static NewAccount NewAccount() => new(
+        UniqueName("Account"),
+        $"{UniqueName("Account")}@Example.com",
+        Password,
+        ["user", "admin"],
+        "pro",
+        "acme",
+        Metadata());
+}
