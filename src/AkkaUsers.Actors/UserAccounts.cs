@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.Hosting;
 using AkkaUsers.Actors.Entities;
 using AkkaUsers.Actors.Passwords;
+using AkkaUsers.Actors.Persistence;
 using AkkaUsers.Domain;
 using static AkkaUsers.Domain.ClaimProtocol;
 using static AkkaUsers.Domain.UserProtocol;
@@ -34,6 +35,7 @@ public sealed class UserAccounts(
     IRequiredActor<UsernameIndex> usernames,
     IRequiredActor<EmailIndex> emails,
     PasswordHashing hashing,
+    JournalAvailability journal,
     TimeSpan askTimeout)
 {
     /// <summary>
@@ -96,6 +98,16 @@ public sealed class UserAccounts(
     public async Task<UserProfile?> GetAsync(string userId, CancellationToken ct) =>
         await Ask<IUserReply>(users.ActorRef, new GetUser(userId), ct) is UserFound found ? found.User : null;
 
-    private Task<T> Ask<T>(IActorRef region, object message, CancellationToken ct) =>
-        region.Ask<T>(message, askTimeout, ct);
+    private async Task<T> Ask<T>(IActorRef region, object message, CancellationToken ct)
+    {
+        try
+        {
+            await journal.Reachable.WaitAsync(askTimeout, ct);
+        }
+        catch (TimeoutException)
+        {
+            throw new JournalUnavailableException();
+        }
+        return await region.Ask<T>(message, askTimeout, ct);
+    }
 }

@@ -50,7 +50,10 @@ public static class AkkaUsersHosting
             sp.GetRequiredService<IRequiredActor<UsernameIndex>>(),
             sp.GetRequiredService<IRequiredActor<EmailIndex>>(),
             sp.GetRequiredService<PasswordHashing>(),
+            sp.GetRequiredService<JournalAvailability>(),
             sp.GetRequiredService<IOptions<EntityOptions>>().Value.AskTimeout));
+        services.AddSingleton<JournalAvailability>();
+        services.AddHostedService(sp => sp.GetRequiredService<JournalAvailability>());
 
         services.AddAkka(ActorSystemName, (builder, sp) => builder.AddAkkaUsersActors(
             sp.GetRequiredService<JournalDatabase>(),
@@ -82,13 +85,19 @@ public static class AkkaUsersHosting
                 loggers.ClearLoggers();
                 loggers.AddLoggerFactory();
             })
-            .WithRemoting(new RemoteOptions { HostName = node.Hostname, Port = node.Port })
-            .WithClustering(new ClusterOptions { SplitBrainResolver = SplitBrainResolverOption.Default })
-            // No seed nodes: a cluster of one, joined as soon as the system is up.
-            .AddStartup((system, _) => Akka.Cluster.Cluster.Get(system).Join(Akka.Cluster.Cluster.Get(system).SelfAddress))
+            .WithRemoting(new RemoteOptions { HostName = node.Hostname, PublicHostName = node.PublicHostname, Port = node.Port })
+            .WithClustering(new ClusterOptions
+            {
+                SeedNodes = node.SeedNodeList,
+                Roles = node.RoleList,
+                // Keep-majority: the larger side of a partition downs the smaller, so its shards move.
+                SplitBrainResolver = new KeepMajorityOption(),
+            })
+            .AddHocon($"akka.cluster.split-brain-resolver.stable-after = {(int)node.DownUnreachableAfter.TotalMilliseconds}ms", HoconAddMode.Prepend)
             .WithCustomSerializer("akka-users", AkkaUsersSerializer.BoundTypes, system => new AkkaUsersSerializer(system))
             .WithSqlPersistence(
                 journal.ConnectionString, journal.Linq2DbProviderName, PersistenceMode.Both,
+                schemaName: persistence.SchemaName,
                 journalBuilder: adapters => adapters.AddWriteEventAdapter<JournalTagger>(
                     "tagger", [typeof(UserProtocol.IUserEvent), typeof(ClaimProtocol.IClaimEvent)]))
             .WithShardRegion<UserActor>(
@@ -103,6 +112,10 @@ public static class AkkaUsersHosting
                 (_, registry, _) => entityId => Props.Create(() => new EmailIndex(
                     entityId, registry.Get<UserActor>(), entities.ClaimGracePeriod, entities.AskTimeout)),
                 new ClaimMessageExtractor(), shardOptions);
+
+        // No seed nodes: a cluster of one, joined as soon as the system is up.
+        if (node.SeedNodeList.Length == 0)
+            builder.AddStartup((system, _) => Akka.Cluster.Cluster.Get(system).Join(Akka.Cluster.Cluster.Get(system).SelfAddress));
 
         // SQLite takes one writer at a time.
         if (journal.Provider == PersistenceProvider.Sqlite)

@@ -28,6 +28,9 @@ public sealed class PersistenceOptions
     /// <summary>Overrides the default, which for SQLite is a file in the data directory.</summary>
     public string? ConnectionString { get; init; }
 
+    /// <summary>The database schema of the journal tables (PostgreSQL); null uses the connection's default.</summary>
+    public string? SchemaName { get; init; }
+
     /// <summary>A user entity saves a snapshot every this many events, so a busy user recovers fast.</summary>
     public int SnapshotEvery { get; init; } = 100;
 
@@ -54,15 +57,37 @@ public sealed class EntityOptions
     public TimeSpan AskTimeout { get; init; } = TimeSpan.FromSeconds(5);
 }
 
-/// <summary>"Cluster": this node's Akka.Remote endpoint. A node without seed nodes forms a cluster of one.</summary>
+/// <summary>
+/// "Cluster": this node's Akka.Remote endpoint and how it finds the others. Lists are comma-separated,
+/// so every key is one environment variable. A node without seed nodes forms a cluster of one.
+/// </summary>
 public sealed class ClusterNodeOptions
 {
     public const string Section = "Cluster";
 
+    /// <summary>The address to bind (0.0.0.0 in a container).</summary>
     public string Hostname { get; init; } = "127.0.0.1";
 
-    /// <summary>0 picks a free port, which suits a cluster of one.</summary>
+    /// <summary>The address other nodes reach this one at; defaults to <see cref="Hostname"/>.</summary>
+    public string? PublicHostname { get; init; }
+
+    /// <summary>0 picks a free port, which suits a cluster of one; a cluster needs a fixed one.</summary>
     public int Port { get; init; }
+
+    /// <summary>e.g. "akka.tcp://akka-users@node1:4053,akka.tcp://akka-users@node2:4053"; empty = cluster of one.</summary>
+    public string SeedNodes { get; init; } = "";
+
+    public string Roles { get; init; } = "";
+
+    /// <summary>How long the split-brain resolver waits for a stable view before it downs unreachable nodes.</summary>
+    public TimeSpan DownUnreachableAfter { get; init; } = TimeSpan.FromSeconds(20);
+
+    public string[] SeedNodeList => Split(SeedNodes);
+
+    public string[] RoleList => Split(Roles);
+
+    private static string[] Split(string list) =>
+        list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 }
 
 /// <summary>"Password": the password policy and the Argon2id engine and cost.</summary>
@@ -107,7 +132,11 @@ public sealed class AkkaUsersOptionsValidation :
 
     public ValidateOptionsResult Validate(string? name, ClusterNodeOptions o) => Check(
         (string.IsNullOrWhiteSpace(o.Hostname), $"{ClusterNodeOptions.Section}:Hostname must not be empty"),
-        (o.Port is < 0 or > 65535, $"{ClusterNodeOptions.Section}:Port must be between 0 and 65535 (is {o.Port})"));
+        (o.Port is < 0 or > 65535, $"{ClusterNodeOptions.Section}:Port must be between 0 and 65535 (is {o.Port})"),
+        (o.SeedNodeList.Length > 0 && o.Port == 0, $"{ClusterNodeOptions.Section}:Port must be fixed when {ClusterNodeOptions.Section}:SeedNodes is set"),
+        (o.SeedNodeList.Any(seed => !seed.StartsWith($"akka.tcp://{AkkaUsersHosting.ActorSystemName}@", StringComparison.Ordinal)),
+            $"{ClusterNodeOptions.Section}:SeedNodes must be akka.tcp://{AkkaUsersHosting.ActorSystemName}@host:port addresses"),
+        (o.DownUnreachableAfter <= TimeSpan.Zero, $"{ClusterNodeOptions.Section}:DownUnreachableAfter must be positive"));
 
     public ValidateOptionsResult Validate(string? name, PasswordOptions o) => Check(
         (o.MinLength < 1, $"{PasswordOptions.Section}:MinLength must be at least 1 (is {o.MinLength})"),

@@ -41,8 +41,11 @@ public sealed class JournalDatabase(PersistenceProvider provider, string connect
         pragma.ExecuteNonQuery();
     }
 
-    /// <summary>True when the database answers a trivial query within <paramref name="timeout"/>; never hangs.</summary>
-    public async Task<bool> ProbeAsync(TimeSpan timeout, CancellationToken ct)
+    /// <summary>
+    /// Null when the database answers a trivial query within <paramref name="timeout"/>, otherwise why it did not.
+    /// Never hangs and never throws for an unreachable database.
+    /// </summary>
+    public async Task<string?> ProbeAsync(TimeSpan timeout, CancellationToken ct)
     {
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
         limit.CancelAfter(timeout);
@@ -54,11 +57,15 @@ public sealed class JournalDatabase(PersistenceProvider provider, string connect
             await using var command = connection.CreateCommand();
             command.CommandText = "SELECT 1";
             await command.ExecuteScalarAsync(limit.Token).WaitAsync(limit.Token);
-            return true;
+            return null;
         }
-        catch (Exception e) when (e is DbException or OperationCanceledException or TimeoutException or InvalidOperationException)
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
-            return false;
+            return $"no answer within {timeout.TotalSeconds:0.#} s";
+        }
+        catch (Exception e) when (e is DbException or TimeoutException or InvalidOperationException or System.Net.Sockets.SocketException)
+        {
+            return e.Message;
         }
     }
 }

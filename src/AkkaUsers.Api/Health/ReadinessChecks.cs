@@ -23,7 +23,7 @@ public sealed class JournalReachableCheck(JournalDatabase journal) : IHealthChec
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(2);
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct) =>
-        await journal.ProbeAsync(Timeout, ct)
-            ? HealthCheckResult.Healthy($"{journal.Provider} journal answered")
-            : HealthCheckResult.Unhealthy($"{journal.Provider} journal did not answer within {Timeout.TotalSeconds} s");
+        await journal.ProbeAsync(Timeout, ct) is { } failure
+            ? HealthCheckResult.Unhealthy($"{journal.Provider} journal not reachable: {failure}")
+            : HealthCheckResult.Healthy($"{journal.Provider} journal answered");
 }

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using AkkaUsers.Actors.Persistence;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.WebUtilities;
 
@@ -41,12 +42,15 @@ public sealed class BoomExceptionHandler(ILogger<BoomExceptionHandler> log) : IE
             ApiError e => (e.StatusCode, e.Message),
             BadHttpRequestException e => (e.StatusCode, e.Message),
             AskTimeoutException => (StatusCodes.Status503ServiceUnavailable, "The service is busy; try again"),
+            JournalUnavailableException => (StatusCodes.Status503ServiceUnavailable, "The service is starting; try again"),
             OperationCanceledException when !context.RequestAborted.IsCancellationRequested =>
                 (StatusCodes.Status503ServiceUnavailable, "The service is busy; try again"),
             _ => (StatusCodes.Status500InternalServerError, "An internal server error occurred"),
         };
-        if (status >= 500)
+        if (status == StatusCodes.Status500InternalServerError)
             log.LogError(exception, "{Method} {Path} failed with {Status}", context.Request.Method, context.Request.Path, status);
+        else if (status >= 500) // expected while a node starts or is overloaded: one line, no stack
+            log.LogWarning("{Method} {Path} answered {Status}: {Reason}", context.Request.Method, context.Request.Path, status, exception.Message);
         await BoomError.WriteAsync(context, status, message);
         return true;
     }
