@@ -15,6 +15,10 @@ using Microsoft.IdentityModel.Tokens;
 var builder = WebApplication.CreateBuilder(args);
 var services = builder.Services;
 
+// Appmixer's engine port unless --urls / ASPNETCORE_URLS / Urls says otherwise.
+if (string.IsNullOrWhiteSpace(builder.Configuration["urls"]))
+    builder.WebHost.UseUrls("http://localhost:2200");
+
 services.AddAkkaUsers(builder.Configuration);
 
 services.AddOptions<JwtOptions>().Bind(builder.Configuration.GetSection(JwtOptions.Section)).ValidateOnStart();
