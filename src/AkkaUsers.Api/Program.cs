@@ -99,12 +99,21 @@ try
     await app.RunAsync();
     return 0;
 }
-catch (Exception e) when (e is OptionsValidationException || e.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal))
+catch (Exception e) when (ConfigurationError(e) is { } message)
 {
-    var message = e is OptionsValidationException invalid ? string.Join("; ", invalid.Failures) : e.Message;
     Console.Error.WriteLine($"Invalid configuration: {message}");
     return 1;
 }
+
+// What is wrong with the configuration, when that is why the start failed; null for any other failure.
+static string? ConfigurationError(Exception e) => e switch
+{
+    OptionsValidationException invalid => string.Join("; ", invalid.Failures),
+    AggregateException all when all.InnerExceptions.All(inner => ConfigurationError(inner) is not null) =>
+        string.Join("; ", all.InnerExceptions.Select(ConfigurationError).Distinct()),
+    InvalidOperationException when e.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal) => e.Message,
+    _ => null,
+};
 
 static Task WriteHealth(HttpContext context, Microsoft.Extensions.Diagnostics.HealthChecks.HealthReport report) =>
     context.Response.WriteAsJsonAsync(new

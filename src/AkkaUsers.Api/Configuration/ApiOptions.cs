@@ -46,10 +46,13 @@ public sealed class HttpOptions
     public int MaxBodyBytes { get; init; } = 16 * 1024;
 }
 
-public sealed class ApiOptionsValidation :
+public sealed class ApiOptionsValidation(IOptions<ClusterNodeOptions> cluster) :
     IValidateOptions<JwtOptions>, IValidateOptions<HttpOptions>, IValidateOptions<AccountOptions>
 {
     public ValidateOptionsResult Validate(string? name, JwtOptions o) => AkkaUsersOptionsValidation.Check(
+        // A generated secret is per node: tokens minted on one node would fail on the others.
+        (o.Secret is null && cluster.Value.SeedNodeList.Length > 0,
+            $"{JwtOptions.Section}:Secret is required when {ClusterNodeOptions.Section}:SeedNodes is set (every node must sign with the same secret)"),
         (o.Secret is { } secret && System.Text.Encoding.UTF8.GetByteCount(secret) < 32,
             $"{JwtOptions.Section}:Secret must be at least 32 bytes (HS256 needs a 256-bit key)"),
         (o.Lifetime <= TimeSpan.Zero, $"{JwtOptions.Section}:Lifetime must be positive"));
