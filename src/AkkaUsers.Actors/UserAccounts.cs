@@ -3,7 +3,7 @@ using Akka.Actor;
 using Akka.Hosting;
 using AkkaUsers.Actors.Entities;
 using AkkaUsers.Actors.Passwords;
-using AkkaUsers.Actors.Persistence;
+using AkkaUsers.Actors.Hosting;
 using AkkaUsers.Domain;
 using static AkkaUsers.Domain.ClaimProtocol;
 using static AkkaUsers.Domain.UserProtocol;
@@ -35,7 +35,7 @@ public sealed class UserAccounts(
     IRequiredActor<UsernameIndex> usernames,
     IRequiredActor<EmailIndex> emails,
     PasswordHashing hashing,
-    JournalAvailability journal,
+    ServingGate gate,
     TimeSpan askTimeout)
 {
     /// <summary>
@@ -100,14 +100,7 @@ public sealed class UserAccounts(
 
     private async Task<T> Ask<T>(IActorRef region, object message, CancellationToken ct)
     {
-        try
-        {
-            await journal.Reachable.WaitAsync(askTimeout, ct);
-        }
-        catch (TimeoutException)
-        {
-            throw new JournalUnavailableException();
-        }
+        await gate.WaitAsync(askTimeout, ct);
         return await region.Ask<T>(message, askTimeout, ct);
     }
 }

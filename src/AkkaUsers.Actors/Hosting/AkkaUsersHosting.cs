@@ -50,8 +50,9 @@ public static class AkkaUsersHosting
             sp.GetRequiredService<IRequiredActor<UsernameIndex>>(),
             sp.GetRequiredService<IRequiredActor<EmailIndex>>(),
             sp.GetRequiredService<PasswordHashing>(),
-            sp.GetRequiredService<JournalAvailability>(),
+            sp.GetRequiredService<ServingGate>(),
             sp.GetRequiredService<IOptions<EntityOptions>>().Value.AskTimeout));
+        services.AddSingleton<ServingGate>();
         services.AddSingleton<JournalAvailability>();
         services.AddHostedService(sp => sp.GetRequiredService<JournalAvailability>());
 
@@ -94,6 +95,9 @@ public static class AkkaUsersHosting
                 SplitBrainResolver = new KeepMajorityOption(),
             })
             .AddHocon($"akka.cluster.split-brain-resolver.stable-after = {(int)node.DownUnreachableAfter.TotalMilliseconds}ms", HoconAddMode.Prepend)
+            // On SIGTERM the host stops the HTTP server first, draining in-flight requests, and only then the
+            // actor system (leave the cluster, hand off shards); Akka's own exit hook would start that too early.
+            .AddHocon("akka.coordinated-shutdown.run-by-clr-shutdown-hook = off", HoconAddMode.Prepend)
             .WithCustomSerializer("akka-users", AkkaUsersSerializer.BoundTypes, system => new AkkaUsersSerializer(system))
             .WithSqlPersistence(
                 journal.ConnectionString, journal.Linq2DbProviderName, PersistenceMode.Both,

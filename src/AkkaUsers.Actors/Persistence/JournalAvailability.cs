@@ -38,6 +38,3 @@ public sealed class JournalAvailability(JournalDatabase journal, ILogger<Journal
         }
     }
 }
-
-/// <summary>The journal's database has not answered yet; the request may be retried.</summary>
-public sealed class JournalUnavailableException() : Exception("The journal database is not reachable yet");

@@ -1,5 +1,5 @@
 using Akka.Actor;
-using AkkaUsers.Actors.Persistence;
+using AkkaUsers.Actors.Hosting;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.WebUtilities;
 
@@ -42,7 +42,7 @@ public sealed class BoomExceptionHandler(ILogger<BoomExceptionHandler> log) : IE
             ApiError e => (e.StatusCode, e.Message),
             BadHttpRequestException e => (e.StatusCode, e.Message),
             AskTimeoutException => (StatusCodes.Status503ServiceUnavailable, "The service is busy; try again"),
-            JournalUnavailableException => (StatusCodes.Status503ServiceUnavailable, "The service is starting; try again"),
+            NodeNotReadyException => (StatusCodes.Status503ServiceUnavailable, "The service is starting; try again"),
             OperationCanceledException when !context.RequestAborted.IsCancellationRequested =>
                 (StatusCodes.Status503ServiceUnavailable, "The service is busy; try again"),
             _ => (StatusCodes.Status500InternalServerError, "An internal server error occurred"),
