@@ -1,4 +1,3 @@
-using System.Text.Json;
 using AkkaUsers.Actors.Hosting;
 using AkkaUsers.Actors.Passwords;
 using AkkaUsers.Api.Auth;
@@ -6,13 +5,13 @@ using AkkaUsers.Api.Configuration;
 using AkkaUsers.Api.Endpoints;
 using AkkaUsers.Api.Health;
 using AkkaUsers.Api.Http;
+using AkkaUsers.Api.Operations;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
-using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.HttpLogging;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 
-var builder = WebApplication.CreateBuilder(args);
+var builder = WebApplication.CreateBuilder(args).AddOperations();
 var services = builder.Services;
 
 services.AddAkkaUsers(builder.Configuration);
@@ -67,8 +66,8 @@ services.AddHttpLogging(logging =>
     logging.CombineLogs = true;
 });
 services.AddHealthChecks()
-    .AddCheck<ClusterMemberUpCheck>("cluster", tags: ["ready"])
-    .AddCheck<JournalReachableCheck>("journal", tags: ["ready"]);
+    .AddCheck<ClusterMemberUpCheck>("cluster", tags: [HealthEndpoints.ReadyTag])
+    .AddCheck<JournalReachableCheck>("journal", tags: [HealthEndpoints.ReadyTag]);
 
 try
 {
@@ -85,8 +84,8 @@ try
     app.UseAuthorization();
 
     app.MapUserEndpoints(app.Services.GetRequiredService<IOptions<AccountOptions>>().Value);
-    app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteHealth });
-    app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready"), ResponseWriter = WriteHealth });
+    app.MapHealthEndpoints();
+    app.MapOperations();
 
     // The dummy hash for unknown logins is made before the first one arrives.
     app.Lifetime.ApplicationStarted.Register(() =>
@@ -101,17 +100,6 @@ catch (Exception e) when (e is OptionsValidationException || e.Message.StartsWit
     Console.Error.WriteLine($"Invalid configuration: {message}");
     return 1;
 }
-
-static Task WriteHealth(HttpContext context, Microsoft.Extensions.Diagnostics.HealthChecks.HealthReport report) =>
-    context.Response.WriteAsJsonAsync(new
-    {
-        status = report.Status.ToString(),
-        checks = report.Entries.ToDictionary(entry => entry.Key, entry => new
-        {
-            status = entry.Value.Status.ToString(),
-            description = entry.Value.Description,
-        }),
-    }, JsonSerializerOptions.Web);
 
 /// <summary>The entry point, visible to the HTTP tests' WebApplicationFactory.</summary>
 public partial class Program;
