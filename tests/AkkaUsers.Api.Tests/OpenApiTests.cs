@@ -22,12 +22,12 @@ public sealed class OpenApiTests
     [Fact]
     public async Task Every_mapped_endpoint_is_in_the_document_with_its_status_codes()
     {
-        // Every optional endpoint on: the OpenAPI document and /docs (Development, as here).
-        await using var factory = new ApiFactory();
+        // Every optional endpoint on: the OpenAPI document and /docs (Development, as here) and /metrics.
+        await using var factory = new ApiFactory(new() { ["Metrics:Prometheus"] = "true" });
         using var client = factory.CreateClient();
         var document = await Document(client);
 
-        // Only the endpoints that serve the document and the page are left out of it, on purpose.
+        // Only the endpoints that serve the document, the page and the metrics are left out of it, on purpose.
         var mapped = factory.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
             .Where(e => e.Metadata.GetMetadata<IExcludeFromDescriptionMetadata>() is not { ExcludeFromDescription: true })
             .SelectMany(e => (e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? ["any method"])

@@ -11,6 +11,15 @@ public sealed class AkkaUsersMetrics
     /// <summary>The meter's name, and the name of the service's activity source.</summary>
     public const string Name = "AkkaUsers";
 
+    /// <summary>
+    /// Bucket bounds in seconds (those of ASP.NET Core's request duration): the SDK's default bounds are meant
+    /// for milliseconds and would put every hash and write in the first bucket.
+    /// </summary>
+    private static readonly InstrumentAdvice<double> Seconds = new()
+    {
+        HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10],
+    };
+
     private readonly Counter<long> _registrations;
     private readonly Counter<long> _signIns;
     private readonly Counter<long> _conflicts;
@@ -32,13 +41,13 @@ public sealed class AkkaUsersMetrics
         _askTimeouts = meter.CreateCounter<long>(
             "akka_users.ask_timeouts", "{timeout}", "Asks to an entity that did not answer within Entities:AskTimeout (answered 503), by entity");
         _passwordQueueWait = meter.CreateHistogram<double>(
-            "akka_users.password.queue_wait", "s", "Time a password hash or verification waited for a hashing slot, by operation");
+            "akka_users.password.queue_wait", "s", "Time a password hash or verification waited for a hashing slot, by operation", advice: Seconds);
         _passwordDuration = meter.CreateHistogram<double>(
-            "akka_users.password.duration", "s", "Time a password hash or verification took once it had a slot, by operation");
+            "akka_users.password.duration", "s", "Time a password hash or verification took once it had a slot, by operation", advice: Seconds);
         _entitiesAlive = meter.CreateUpDownCounter<long>(
             "akka_users.entities.alive", "{entity}", "Entities running on this node (not passivated), by entity");
         _journalWrite = meter.CreateHistogram<double>(
-            "akka_users.journal.write_duration", "s", "Time from an entity's persist call to its handler (the journal write), by entity");
+            "akka_users.journal.write_duration", "s", "Time from an entity's persist call to its handler (the journal write), by entity", advice: Seconds);
     }
 
     public void Registered() => _registrations.Add(1);
