@@ -45,8 +45,8 @@ public static class OperationsSetup
                 .AddSource(AkkaUsersMetrics.Name));
 
         // The standard OTEL_EXPORTER_OTLP_* variables (endpoint, protocol, headers) configure the exporter itself.
+        // Akka's log lines come from actor threads, where no span is current: its processor takes the trace from the log state.
         if (!string.IsNullOrWhiteSpace(configuration[OtlpEndpointKey]))
-            // Akka's log lines come from actor threads, where no span is current: this takes the trace from the log state.
             telemetry.WithLogging(logging => logging.AddProcessor(new AkkaTraceContextProcessor())).UseOtlpExporter();
         return builder;
     }
