@@ -1,9 +1,11 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Akka.Actor;
 using Akka.Hosting;
 using AkkaUsers.Actors.Entities;
 using AkkaUsers.Actors.Passwords;
 using AkkaUsers.Actors.Hosting;
+using AkkaUsers.Actors.Telemetry;
 using AkkaUsers.Domain;
 using static AkkaUsers.Domain.ClaimProtocol;
 using static AkkaUsers.Domain.UserProtocol;
@@ -36,8 +38,13 @@ public sealed class UserAccounts(
     IRequiredActor<EmailIndex> emails,
     PasswordHashing hashing,
     ServingGate gate,
+    AkkaUsersMetrics metrics,
     TimeSpan askTimeout)
 {
+    private readonly Region _users = new(users.ActorRef, UserActor.EntityName);
+    private readonly Region _usernames = new(usernames.ActorRef, ClaimIndexActor.EntityName(ClaimKind.Username));
+    private readonly Region _emails = new(emails.ActorRef, ClaimIndexActor.EntityName(ClaimKind.Email));
+
     /// <summary>
     /// Hash, claim the username, claim the email, then register. A refused claim releases what was
     /// claimed before it; a crash in between leaves claims that the indexes release after their grace period.
@@ -49,22 +56,24 @@ public sealed class UserAccounts(
         var username = Keys.Username(account.Username);
         var email = Keys.Email(account.Email);
 
-        if (await Ask<IClaimReply>(usernames.ActorRef, new ClaimKey(username, id), ct) is ClaimRefused)
-            return new RegistrationOutcome.Taken("username");
+        if (await Ask<IClaimReply>(_usernames, new ClaimKey(username, id), ct) is ClaimRefused)
+            return Taken(_usernames.Entity);
 
-        if (await Ask<IClaimReply>(emails.ActorRef, new ClaimKey(email, id), ct) is ClaimRefused)
+        if (await Ask<IClaimReply>(_emails, new ClaimKey(email, id), ct) is ClaimRefused)
         {
-            await Ask<IClaimReply>(usernames.ActorRef, new ReleaseKey(username, id), ct);
-            return new RegistrationOutcome.Taken("email");
+            await Ask<IClaimReply>(_usernames, new ReleaseKey(username, id), ct);
+            return Taken(_emails.Entity);
         }
 
         var register = new RegisterUser(
             id, account.Username.Trim(), email, passwordHash, account.Scope, account.Plan, account.Vendor, account.Metadata);
-        return await Ask<IUserReply>(users.ActorRef, register, ct) switch
+        var user = await Ask<IUserReply>(_users, register, ct) switch
         {
-            UserFound found => new RegistrationOutcome.Registered(found.User),
+            UserFound found => found.User,
             var other => throw new InvalidOperationException($"registration of a fresh id answered {other}"),
         };
+        metrics.Registered();
+        return new RegistrationOutcome.Registered(user);
     }
 
     /// <summary>
@@ -73,12 +82,19 @@ public sealed class UserAccounts(
     /// </summary>
     public async Task<UserProfile?> SignInAsync(ClaimKind loginKind, string login, string password, ClientInfo client, CancellationToken ct)
     {
+        var user = await VerifiedSignInAsync(loginKind, login, password, client, ct);
+        metrics.SignedIn(succeeded: user is not null);
+        return user;
+    }
+
+    private async Task<UserProfile?> VerifiedSignInAsync(ClaimKind loginKind, string login, string password, ClientInfo client, CancellationToken ct)
+    {
         var (index, key) = loginKind == ClaimKind.Username
-            ? (usernames.ActorRef, Keys.Username(login))
-            : (emails.ActorRef, Keys.Email(login));
+            ? (_usernames, Keys.Username(login))
+            : (_emails, Keys.Email(login));
 
         var owner = await Ask<KeyOwner>(index, new LookupKey(key), ct);
-        var secret = owner.UserId is { } userId ? await Ask<IUserReply>(users.ActorRef, new GetSignInSecret(userId), ct) : null;
+        var secret = owner.UserId is { } userId ? await Ask<IUserReply>(_users, new GetSignInSecret(userId), ct) : null;
         if (secret is not SignInSecret { User: var user, PasswordHash: var hash })
         {
             await hashing.VerifyNobodyAsync(password, ct);
@@ -88,7 +104,7 @@ public sealed class UserAccounts(
         if (!await hashing.VerifyAsync(hash, password, ct)) return null;
 
         var rehashed = hashing.NeedsRehash(hash) ? await hashing.HashAsync(password, ct) : null;
-        return await Ask<IUserReply>(users.ActorRef, new RecordSignIn(user.Id, hash, client.Address, client.UserAgent, rehashed), ct) switch
+        return await Ask<IUserReply>(_users, new RecordSignIn(user.Id, hash, client.Address, client.UserAgent, rehashed), ct) switch
         {
             UserFound found => found.User,
             _ => null,
@@ -96,11 +112,31 @@ public sealed class UserAccounts(
     }
 
     public async Task<UserProfile?> GetAsync(string userId, CancellationToken ct) =>
-        await Ask<IUserReply>(users.ActorRef, new GetUser(userId), ct) is UserFound found ? found.User : null;
+        await Ask<IUserReply>(_users, new GetUser(userId), ct) is UserFound found ? found.User : null;
 
-    private async Task<T> Ask<T>(IActorRef region, object message, CancellationToken ct)
+    private RegistrationOutcome Taken(string field)
+    {
+        metrics.Conflict(field);
+        return new RegistrationOutcome.Taken(field);
+    }
+
+    /// <summary>One span per ask, named after the entity and the message (never its content, which may hold a hash).</summary>
+    private async Task<T> Ask<T>(Region region, object message, CancellationToken ct)
     {
         await gate.WaitAsync(askTimeout, ct);
-        return await region.Ask<T>(message, askTimeout, ct);
+        using var activity = AkkaUsersTracing.Source.StartActivity($"ask {region.Entity} {message.GetType().Name}");
+        try
+        {
+            return await region.Ref.Ask<T>(message, askTimeout, ct);
+        }
+        catch (AskTimeoutException)
+        {
+            metrics.AskTimedOut(region.Entity);
+            activity?.SetStatus(ActivityStatusCode.Error, "ask timed out");
+            throw;
+        }
     }
+
+    /// <summary>A shard region and the entity name its spans and metrics carry.</summary>
+    private sealed record Region(IActorRef Ref, string Entity);
 }

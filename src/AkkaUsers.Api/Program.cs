@@ -1,4 +1,3 @@
-using System.Text.Json;
 using AkkaUsers.Actors.Hosting;
 using AkkaUsers.Actors.Passwords;
 using AkkaUsers.Api.Auth;
@@ -6,13 +5,13 @@ using AkkaUsers.Api.Configuration;
 using AkkaUsers.Api.Endpoints;
 using AkkaUsers.Api.Health;
 using AkkaUsers.Api.Http;
+using AkkaUsers.Api.Operations;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
-using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.HttpLogging;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 
-var builder = WebApplication.CreateBuilder(args);
+var builder = WebApplication.CreateBuilder(args).AddOperations();
 var services = builder.Services;
 
 // Appmixer's engine port unless --urls / ASPNETCORE_URLS / Urls says otherwise.
@@ -71,8 +70,8 @@ services.AddHttpLogging(logging =>
     logging.CombineLogs = true;
 });
 services.AddHealthChecks()
-    .AddCheck<ClusterMemberUpCheck>("cluster", tags: ["ready"])
-    .AddCheck<JournalReachableCheck>("journal", tags: ["ready"]);
+    .AddCheck<ClusterMemberUpCheck>("cluster", tags: [HealthEndpoints.ReadyTag])
+    .AddCheck<JournalReachableCheck>("journal", tags: [HealthEndpoints.ReadyTag]);
 
 try
 {
@@ -89,8 +88,8 @@ try
     app.UseAuthorization();
 
     app.MapUserEndpoints(app.Services.GetRequiredService<IOptions<AccountOptions>>().Value);
-    app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteHealth });
-    app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready"), ResponseWriter = WriteHealth });
+    app.MapHealthEndpoints();
+    app.MapOperations();
 
     // The dummy hash for unknown logins is made before the first one arrives.
     app.Lifetime.ApplicationStarted.Register(() =>
@@ -114,17 +113,6 @@ static string? ConfigurationError(Exception e) => e switch
     InvalidOperationException when e.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal) => e.Message,
     _ => null,
 };
-
-static Task WriteHealth(HttpContext context, Microsoft.Extensions.Diagnostics.HealthChecks.HealthReport report) =>
-    context.Response.WriteAsJsonAsync(new
-    {
-        status = report.Status.ToString(),
-        checks = report.Entries.ToDictionary(entry => entry.Key, entry => new
-        {
-            status = entry.Value.Status.ToString(),
-            description = entry.Value.Description,
-        }),
-    }, JsonSerializerOptions.Web);
 
 /// <summary>The entry point, visible to the HTTP tests' WebApplicationFactory.</summary>
 public partial class Program;

@@ -1,7 +1,10 @@
 using System.Collections;
 using System.Reflection;
+using System.Diagnostics.Metrics;
 using System.Text.Json;
+using AkkaUsers.Actors.Telemetry;
 using AkkaUsers.Domain;
+using Microsoft.Extensions.DependencyInjection;
 using static AkkaUsers.Domain.UserProtocol;
 
 namespace AkkaUsers.Actors.Tests;
@@ -13,6 +16,10 @@ public static class TestData
 
     /// <summary>Unique per call, so that tests never share a key even on one data directory.</summary>
     public static string UniqueName(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 13)];
+
+    /// <summary>The service's meters on a meter factory of their own, for parts built without a host.</summary>
+    public static AkkaUsersMetrics Metrics() =>
+        new(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>());
 
     public static JsonElement Metadata(string json = """{"team":"core","level":3,"tags":["a","b"]}""") =>
         JsonDocument.Parse(json).RootElement.Clone();

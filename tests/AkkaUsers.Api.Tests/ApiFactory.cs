@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
@@ -67,10 +68,11 @@ public sealed class SharedService : IAsyncLifetime
     }
 }
 
-/// <summary>Collects every formatted log line, with its exception, from every category and level.</summary>
-public sealed class LogSink : ILoggerProvider
+/// <summary>Collects every formatted log line, with its scopes (the trace id among them) and its exception, from every category and level.</summary>
+public sealed class LogSink : ILoggerProvider, ISupportExternalScope
 {
     private readonly List<string> _lines = [];
+    private IExternalScopeProvider? _scopes;
 
     public IReadOnlyList<string> Lines
     {
@@ -79,17 +81,21 @@ public sealed class LogSink : ILoggerProvider
 
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
+    public void SetScopeProvider(IExternalScopeProvider scopeProvider) => _scopes = scopeProvider;
+
     public void Dispose() { }
 
     private sealed class Logger(LogSink sink, string category) : ILogger
     {
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => sink._scopes?.Push(state);
 
         public bool IsEnabled(LogLevel logLevel) => true;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
-            lock (sink._lines) sink._lines.Add($"{logLevel} {category}: {formatter(state, exception)} {exception}");
+            var scopes = new StringBuilder();
+            sink._scopes?.ForEachScope((scope, text) => text.Append(" => ").Append(scope), scopes);
+            lock (sink._lines) sink._lines.Add($"{logLevel} {category}: {formatter(state, exception)}{scopes} {exception}");
         }
     }
 }
@@ -133,6 +139,9 @@ public static class Api
         Assert.Equal(Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status), body["error"]!.GetValue<string>());
         return body["message"]!.GetValue<string>();
     }
+
+    /// <summary>A W3C traceparent header that makes a request part of <paramref name="traceId"/>, as a calling service's would.</summary>
+    public static string TraceParent(ActivityTraceId traceId) => $"00-{traceId}-{ActivitySpanId.CreateRandom()}-01";
 
     public static string Unique(string prefix) => prefix + Guid.NewGuid().ToString("N")[..12];
 }

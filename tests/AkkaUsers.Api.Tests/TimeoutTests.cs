@@ -1,6 +1,6 @@
 namespace AkkaUsers.Api.Tests;
 
-/// <summary>An entity that does not answer in time is a 503 Boom error, never a hang and never a 500.</summary>
+/// <summary>An entity that does not answer in time is a 503 Boom error, never a hang and never a 500, and is counted.</summary>
 public sealed class TimeoutTests
 {
     [Fact]
@@ -9,12 +9,16 @@ public sealed class TimeoutTests
         // One millisecond is less than any first ask needs (shard allocation, recovery from SQLite).
         await using var factory = new ApiFactory(new() { ["Entities:AskTimeout"] = "00:00:00.001" });
         using var client = factory.CreateClient();
+        using var meters = new MeterCollector(factory.Services);
 
         var signIn = await client.PostJson("/user/auth", new { username = "slow", password = "abc321" });
         var register = await client.Register("slow-new", "slow-new@example.com");
 
         Assert.Equal("The service is busy; try again", await signIn.AssertBoom(503));
         Assert.Equal("The service is busy; try again", await register.AssertBoom(503));
+        // Both gave up at their first ask, to the username index: the look-up and the claim.
+        Assert.Equal(2, meters.Sum("akka_users.ask_timeouts", ("entity", "username")));
+        Assert.Equal(2, meters.Sum("akka_users.ask_timeouts"));
         factory.DeleteData();
     }
 }

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Persistence;
+using AkkaUsers.Actors.Telemetry;
 using AkkaUsers.Domain;
 using static AkkaUsers.Domain.ClaimProtocol;
 using static AkkaUsers.Domain.UserProtocol;
@@ -11,7 +12,7 @@ namespace AkkaUsers.Actors.Entities;
 /// claim wins. A claim whose user was never registered (the registering node crashed) is challenged
 /// once it is older than the grace period: the owner is asked, and retired if it never registered.
 /// </summary>
-public abstract class ClaimIndexActor : ReceivePersistentActor
+public abstract class ClaimIndexActor : EntityActor
 {
     private readonly ClaimKind _kind;
     private readonly IActorRef _users;
@@ -19,7 +20,9 @@ public abstract class ClaimIndexActor : ReceivePersistentActor
     private readonly TimeSpan _ownerCheckTimeout;
     private ClaimState _state = ClaimState.Free;
 
-    protected ClaimIndexActor(ClaimKind kind, string entityId, IActorRef users, TimeSpan gracePeriod, TimeSpan ownerCheckTimeout)
+    protected ClaimIndexActor(
+        ClaimKind kind, string entityId, IActorRef users, TimeSpan gracePeriod, TimeSpan ownerCheckTimeout, AkkaUsersMetrics metrics)
+        : base(EntityName(kind), metrics)
     {
         _kind = kind;
         _users = users;
@@ -33,8 +36,11 @@ public abstract class ClaimIndexActor : ReceivePersistentActor
 
     public override string PersistenceId { get; }
 
+    /// <summary>"username" or "email": names the shard region, and the entity in spans and metrics.</summary>
+    public static string EntityName(ClaimKind kind) => kind.ToString().ToLowerInvariant();
+
     /// <summary>"username-{digest}" or "email-{digest}": fixed length whatever the key.</summary>
-    public static string PersistenceIdFor(ClaimKind kind, string entityId) => $"{kind.ToString().ToLowerInvariant()}-{entityId}";
+    public static string PersistenceIdFor(ClaimKind kind, string entityId) => $"{EntityName(kind)}-{entityId}";
 
     private void Ready()
     {
@@ -80,21 +86,8 @@ public abstract class ClaimIndexActor : ReceivePersistentActor
         Stash.UnstashAll();
     }
 
-    private void PersistThenReply(ClaimDecision.Done done, IActorRef replyTo)
-    {
-        if (done.Events.Count == 0)
-        {
-            replyTo.Tell(done.Reply);
-            return;
-        }
-
-        var last = done.Events[^1];
-        PersistAll(done.Events, e =>
-        {
-            _state = _state.Apply(e);
-            if (ReferenceEquals(e, last)) replyTo.Tell(done.Reply);
-        });
-    }
+    private void PersistThenReply(ClaimDecision.Done done, IActorRef replyTo) =>
+        PersistThenReply(done.Events, e => _state = _state.Apply(e), replyTo, done.Reply);
 
     private sealed record OwnerChecked(ClaimKey Claim, IActorRef ReplyTo, RegistrationStatus Status) : INoSerializationVerificationNeeded;
 
@@ -102,9 +95,9 @@ public abstract class ClaimIndexActor : ReceivePersistentActor
 }
 
 /// <summary>One entity per normalized username (NFKC + case fold).</summary>
-public sealed class UsernameIndex(string entityId, IActorRef users, TimeSpan gracePeriod, TimeSpan ownerCheckTimeout)
-    : ClaimIndexActor(ClaimKind.Username, entityId, users, gracePeriod, ownerCheckTimeout);
+public sealed class UsernameIndex(string entityId, IActorRef users, TimeSpan gracePeriod, TimeSpan ownerCheckTimeout, AkkaUsersMetrics metrics)
+    : ClaimIndexActor(ClaimKind.Username, entityId, users, gracePeriod, ownerCheckTimeout, metrics);
 
 /// <summary>One entity per normalized email (trimmed, lower-cased).</summary>
-public sealed class EmailIndex(string entityId, IActorRef users, TimeSpan gracePeriod, TimeSpan ownerCheckTimeout)
-    : ClaimIndexActor(ClaimKind.Email, entityId, users, gracePeriod, ownerCheckTimeout);
+public sealed class EmailIndex(string entityId, IActorRef users, TimeSpan gracePeriod, TimeSpan ownerCheckTimeout, AkkaUsersMetrics metrics)
+    : ClaimIndexActor(ClaimKind.Email, entityId, users, gracePeriod, ownerCheckTimeout, metrics);

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
+using AkkaUsers.Actors.Telemetry;
 using AkkaUsers.Domain;
 using static AkkaUsers.Domain.UserProtocol;
 
@@ -10,13 +11,16 @@ namespace AkkaUsers.Actors.Entities;
 /// One user: its journal is the only source of truth. Decisions come from <see cref="UserState"/>;
 /// this actor only persists them and answers after the events are stored, never before.
 /// </summary>
-public sealed class UserActor : ReceivePersistentActor
+public sealed class UserActor : EntityActor
 {
+    /// <summary>Names the shard region, and the entity in spans and metrics.</summary>
+    public const string EntityName = "user";
+
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly int _snapshotEvery;
     private UserState _state = UserState.Empty;
 
-    public UserActor(string userId, int snapshotEvery)
+    public UserActor(string userId, int snapshotEvery, AkkaUsersMetrics metrics) : base(EntityName, metrics)
     {
         PersistenceId = PersistenceIdFor(userId);
         _snapshotEvery = snapshotEvery;
@@ -26,34 +30,23 @@ public sealed class UserActor : ReceivePersistentActor
 
         Command<IUserCommand>(Handle);
         Command<SaveSnapshotSuccess>(ok => DeleteSnapshots(new SnapshotSelectionCriteria(ok.Metadata.SequenceNr - 1)));
-        Command<SaveSnapshotFailure>(failed => _log.Warning(failed.Cause, "Snapshot of {0} failed", PersistenceId));
+        Command<SaveSnapshotFailure>(failed => _log.Warning(failed.Cause, "Snapshot of {PersistenceId} failed", PersistenceId));
         Command<DeleteSnapshotsSuccess>(_ => { });
-        Command<DeleteSnapshotsFailure>(failed => _log.Warning(failed.Cause, "Deleting old snapshots of {0} failed", PersistenceId));
+        Command<DeleteSnapshotsFailure>(failed => _log.Warning(failed.Cause, "Deleting old snapshots of {PersistenceId} failed", PersistenceId));
     }
 
     public override string PersistenceId { get; }
 
-    public static string PersistenceIdFor(string userId) => $"user-{userId}";
+    public static string PersistenceIdFor(string userId) => $"{EntityName}-{userId}";
 
-    public static Props Props(string userId, int snapshotEvery) =>
-        Akka.Actor.Props.Create(() => new UserActor(userId, snapshotEvery));
+    public static Props Props(string userId, int snapshotEvery, AkkaUsersMetrics metrics) =>
+        Akka.Actor.Props.Create(() => new UserActor(userId, snapshotEvery, metrics));
 
     private void Handle(IUserCommand command)
     {
         var decision = _state.Decide(command, DateTimeOffset.UtcNow);
-        var replyTo = Sender;
-        if (decision.Events.Count == 0)
+        PersistThenReply(decision.Events, e => _state = _state.Apply(e), Sender, decision.Reply, afterStored: () =>
         {
-            replyTo.Tell(decision.Reply);
-            return;
-        }
-
-        var last = decision.Events[^1];
-        PersistAll(decision.Events, e =>
-        {
-            _state = _state.Apply(e);
-            if (!ReferenceEquals(e, last)) return;
-            replyTo.Tell(decision.Reply);
             if (LastSequenceNr % _snapshotEvery < decision.Events.Count) SaveSnapshot(_state);
         });
     }

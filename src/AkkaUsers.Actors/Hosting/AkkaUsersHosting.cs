@@ -9,6 +9,7 @@ using Akka.Remote.Hosting;
 using AkkaUsers.Actors.Entities;
 using AkkaUsers.Actors.Passwords;
 using AkkaUsers.Actors.Persistence;
+using AkkaUsers.Actors.Telemetry;
 using AkkaUsers.Domain;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -40,10 +41,11 @@ public static class AkkaUsersHosting
             var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
             return new JournalDatabase(persistence.Provider, persistence.ResolveConnectionString(storage));
         });
+        services.AddSingleton<AkkaUsersMetrics>(); // its IMeterFactory comes with every .NET host
         services.AddSingleton(sp =>
         {
             var password = sp.GetRequiredService<IOptions<PasswordOptions>>().Value;
-            return new PasswordHashing(password.CreateHasher(), password.MaxConcurrency);
+            return new PasswordHashing(password.CreateHasher(), password.MaxConcurrency, sp.GetRequiredService<AkkaUsersMetrics>());
         });
         services.AddSingleton(sp => new UserAccounts(
             sp.GetRequiredService<IRequiredActor<UserActor>>(),
@@ -51,6 +53,7 @@ public static class AkkaUsersHosting
             sp.GetRequiredService<IRequiredActor<EmailIndex>>(),
             sp.GetRequiredService<PasswordHashing>(),
             sp.GetRequiredService<ServingGate>(),
+            sp.GetRequiredService<AkkaUsersMetrics>(),
             sp.GetRequiredService<IOptions<EntityOptions>>().Value.AskTimeout));
         services.AddSingleton<ServingGate>();
         services.AddSingleton<JournalAvailability>();
@@ -60,13 +63,14 @@ public static class AkkaUsersHosting
             sp.GetRequiredService<JournalDatabase>(),
             sp.GetRequiredService<IOptions<PersistenceOptions>>().Value,
             sp.GetRequiredService<IOptions<EntityOptions>>().Value,
-            sp.GetRequiredService<IOptions<ClusterNodeOptions>>().Value));
+            sp.GetRequiredService<IOptions<ClusterNodeOptions>>().Value,
+            sp.GetRequiredService<AkkaUsersMetrics>()));
         return services;
     }
 
     public static AkkaConfigurationBuilder AddAkkaUsersActors(
         this AkkaConfigurationBuilder builder, JournalDatabase journal,
-        PersistenceOptions persistence, EntityOptions entities, ClusterNodeOptions node)
+        PersistenceOptions persistence, EntityOptions entities, ClusterNodeOptions node, AkkaUsersMetrics metrics)
     {
         journal.Prepare();
 
@@ -105,16 +109,17 @@ public static class AkkaUsersHosting
                 journalBuilder: adapters => adapters.AddWriteEventAdapter<JournalTagger>(
                     "tagger", [typeof(UserProtocol.IUserEvent), typeof(ClaimProtocol.IClaimEvent)]))
             .WithShardRegion<UserActor>(
-                "user", userId => UserActor.Props(userId, persistence.SnapshotEvery), new UserMessageExtractor(), shardOptions)
+                UserActor.EntityName, userId => UserActor.Props(userId, persistence.SnapshotEvery, metrics),
+                new UserMessageExtractor(), shardOptions)
             .WithShardRegion<UsernameIndex>(
-                "username",
+                ClaimIndexActor.EntityName(ClaimKind.Username),
                 (_, registry, _) => entityId => Props.Create(() => new UsernameIndex(
-                    entityId, registry.Get<UserActor>(), entities.ClaimGracePeriod, entities.AskTimeout)),
+                    entityId, registry.Get<UserActor>(), entities.ClaimGracePeriod, entities.AskTimeout, metrics)),
                 new ClaimMessageExtractor(), shardOptions)
             .WithShardRegion<EmailIndex>(
-                "email",
+                ClaimIndexActor.EntityName(ClaimKind.Email),
                 (_, registry, _) => entityId => Props.Create(() => new EmailIndex(
-                    entityId, registry.Get<UserActor>(), entities.ClaimGracePeriod, entities.AskTimeout)),
+                    entityId, registry.Get<UserActor>(), entities.ClaimGracePeriod, entities.AskTimeout, metrics)),
                 new ClaimMessageExtractor(), shardOptions);
 
         // No seed nodes: a cluster of one, joined as soon as the system is up.

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Security.Claims;
 using System.Text.Json;
 using AkkaUsers.Actors;
@@ -23,6 +24,20 @@ public sealed record UserJson(
 
 public sealed record TokenAndUser(string Token, UserJson User);
 
+// The request bodies as the OpenAPI document shows them. The handlers read the JSON field by field instead,
+// so that a 400 names the offending field in Boom's words.
+
+public sealed record CreateUserRequest(
+    [property: Description("1..128 characters after trimming; unique in any case or Unicode-equivalent variant")] string Username,
+    [property: Description("A valid address of at most 254 characters; stored lower-cased and unique")] string Email,
+    [property: Description("6..1024 characters by default; never stored or logged in clear")] string Password,
+    [property: Description("Any JSON object of at most 4 KiB")] JsonElement? Metadata = null);
+
+public sealed record SignInRequest(
+    string Password,
+    [property: Description("Looked up among usernames; wins when email is given too")] string? Username = null,
+    [property: Description("Looked up among emails, when no username is given")] string? Email = null);
+
 /// <summary>The seed's endpoints: POST /user, POST /user/auth, GET /user. Input checks here; rules in the domain.</summary>
 public static class UserEndpoints
 {
@@ -30,11 +45,24 @@ public static class UserEndpoints
 
     public static IEndpointRouteBuilder MapUserEndpoints(this IEndpointRouteBuilder routes, AccountOptions accounts)
     {
-        var create = routes.MapPost("/user", CreateUser);
-        if (accounts.CreateScopes.Count > 0) create.RequireAuthorization(CreateUserPolicy);
+        var users = routes.MapGroup("").WithTags("Users");
+        var create = users.MapPost("/user", CreateUser)
+            .WithSummary("Create a user")
+            .Accepts<CreateUserRequest>("application/json")
+            .Produces<TokenAndUser>(StatusCodes.Status201Created)
+            .ProducesBoom(400, 409, 413, 415, 503);
+        if (accounts.CreateScopes.Count > 0) create.RequireAuthorization(CreateUserPolicy).ProducesBoom(401, 403);
 
-        routes.MapPost("/user/auth", SignIn);
-        routes.MapGet("/user", CurrentUser).RequireAuthorization();
+        users.MapPost("/user/auth", SignIn)
+            .WithSummary("Sign in with a username or an email and the password")
+            .Accepts<SignInRequest>("application/json")
+            .Produces<TokenAndUser>(StatusCodes.Status200OK)
+            .ProducesBoom(400, 401, 413, 415, 503);
+
+        users.MapGet("/user", CurrentUser).RequireAuthorization()
+            .WithSummary("The user of the bearer token, from the user's current state")
+            .Produces<UserJson>(StatusCodes.Status200OK)
+            .ProducesBoom(401, 404, 503);
         return routes;
     }
 

@@ -29,6 +29,16 @@ public sealed record BoomError(int StatusCode, string Error, string Message)
     }
 }
 
+/// <summary>Declares an endpoint's Boom answers, so that its OpenAPI description lists them with the Boom schema.</summary>
+public static class BoomResponses
+{
+    public static RouteHandlerBuilder ProducesBoom(this RouteHandlerBuilder endpoint, params int[] statusCodes)
+    {
+        foreach (var statusCode in statusCodes) endpoint.Produces<BoomError>(statusCode);
+        return endpoint;
+    }
+}
+
 /// <summary>
 /// Turns every exception into a Boom answer: client errors as they were raised, entity time-outs
 /// as 503, anything else as a 500 without details (those are bugs, logged with their stack).

@@ -39,7 +39,7 @@ public sealed class PasswordHashingTests
     public async Task A_burst_runs_at_most_max_concurrency_hashes_at_once()
     {
         var hasher = new GatedHasher();
-        var hashing = new PasswordHashing(hasher, maxConcurrency: 2);
+        var hashing = new PasswordHashing(hasher, maxConcurrency: 2, TestData.Metrics());
 
         var burst = Enumerable.Range(0, 10).Select(i => hashing.HashAsync($"p{i}", CancellationToken.None)).ToList();
         var deadline = DateTime.UtcNow.AddSeconds(10);
@@ -59,7 +59,7 @@ public sealed class PasswordHashingTests
     public async Task A_cancelled_request_gives_up_its_place_in_the_queue()
     {
         var hasher = new GatedHasher();
-        var hashing = new PasswordHashing(hasher, maxConcurrency: 1);
+        var hashing = new PasswordHashing(hasher, maxConcurrency: 1, TestData.Metrics());
         var first = hashing.HashAsync("first", CancellationToken.None);
         using var cancel = new CancellationTokenSource();
 

@@ -1,0 +1,52 @@
+using System.Diagnostics;
+using Akka.Actor;
+using Akka.Persistence;
+using AkkaUsers.Actors.Telemetry;
+
+namespace AkkaUsers.Actors.Entities;
+
+/// <summary>
+/// What every entity does alike: it counts itself alive while it runs, and it answers a command only
+/// after the command's events are stored, timing the journal write.
+/// </summary>
+public abstract class EntityActor(string entityName, AkkaUsersMetrics metrics) : ReceivePersistentActor
+{
+    protected override void PreStart()
+    {
+        base.PreStart();
+        metrics.EntityStarted(entityName);
+    }
+
+    protected override void PostStop()
+    {
+        metrics.EntityStopped(entityName);
+        base.PostStop();
+    }
+
+    /// <summary>
+    /// Persists <paramref name="events"/>, applying each as it is stored, then answers <paramref name="replyTo"/>
+    /// once the last is stored (at once when there is nothing to store) and runs <paramref name="afterStored"/>.
+    /// </summary>
+    protected void PersistThenReply<TEvent>(
+        IReadOnlyList<TEvent> events, Action<TEvent> apply, IActorRef replyTo, object reply, Action? afterStored = null)
+        where TEvent : class
+    {
+        if (events.Count == 0)
+        {
+            replyTo.Tell(reply);
+            return;
+        }
+
+        var last = events[^1];
+        var writeStarted = Stopwatch.GetTimestamp();
+        PersistAll(events, e =>
+        {
+            apply(e);
+            if (!ReferenceEquals(e, last)) return;
+            // Recorded before the reply, so whoever reads the metrics after the answer sees this write.
+            metrics.JournalWritten(entityName, Stopwatch.GetElapsedTime(writeStarted));
+            replyTo.Tell(reply);
+            afterStored?.Invoke();
+        });
+    }
+}

@@ -1,0 +1,72 @@
+using System.Net;
+using System.Text.RegularExpressions;
+
+namespace AkkaUsers.Api.Tests;
+
+/// <summary>The service's meters and ASP.NET Core's request meter count exactly what a few requests did.</summary>
+public sealed class MetricsTests
+{
+    [Fact]
+    public async Task A_few_requests_are_counted_exactly()
+    {
+        await using var factory = new ApiFactory();
+        using var client = factory.CreateClient();
+        using var meters = new MeterCollector(factory.Services);
+
+        var alice = await client.RegisterForToken("alice", "alice@example.com");
+        await client.RegisterForToken("bob", "bob@example.com");
+        await (await client.Register("ALICE", "alice2@example.com")).AssertBoom(409); // username taken
+        await (await client.Register("carol", "bob@example.com")).AssertBoom(409); // email taken: carol's username claim is released
+        Assert.Equal(HttpStatusCode.OK, (await client.PostJson("/user/auth", new { username = "alice", password = "abc321" })).StatusCode);
+        await (await client.PostJson("/user/auth", new { username = "alice", password = "wrong-password" })).AssertBoom(401);
+        await (await client.PostJson("/user/auth", new { username = "nobody", password = "abc321" })).AssertBoom(401);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetUser(alice)).StatusCode);
+
+        Assert.Equal(2, meters.Sum("akka_users.registrations"));
+        Assert.Equal(1, meters.Sum("akka_users.conflicts", ("field", "username")));
+        Assert.Equal(1, meters.Sum("akka_users.conflicts", ("field", "email")));
+        Assert.Equal(1, meters.Sum("akka_users.sign_ins", ("outcome", "succeeded")));
+        Assert.Equal(2, meters.Sum("akka_users.sign_ins", ("outcome", "failed")));
+        Assert.Equal(0, meters.Count("akka_users.ask_timeouts"));
+        // Four registrations hash; three sign-ins verify (the unknown login against the dummy hash).
+        foreach (var instrument in new[] { "akka_users.password.queue_wait", "akka_users.password.duration" })
+        {
+            Assert.Equal(4, meters.Count(instrument, ("operation", "hash")));
+            Assert.Equal(3, meters.Count(instrument, ("operation", "verify")));
+        }
+        // Entities started: users alice and bob; usernames alice, bob, carol, nobody; emails alice and bob.
+        Assert.Equal(2, meters.Sum("akka_users.entities.alive", ("entity", "user")));
+        Assert.Equal(4, meters.Sum("akka_users.entities.alive", ("entity", "username")));
+        Assert.Equal(2, meters.Sum("akka_users.entities.alive", ("entity", "email")));
+        // Writes: two registrations and one sign-in; claims of alice, bob, carol and carol's release; two email claims.
+        Assert.Equal(3, meters.Count("akka_users.journal.write_duration", ("entity", "user")));
+        Assert.Equal(4, meters.Count("akka_users.journal.write_duration", ("entity", "username")));
+        Assert.Equal(2, meters.Count("akka_users.journal.write_duration", ("entity", "email")));
+
+        (string, int, int)[] requests = [("/user", 201, 2), ("/user", 409, 2), ("/user/auth", 200, 1), ("/user/auth", 401, 2)];
+        await meters.WaitUntil(m => requests.All(r => RequestCount(m, "POST", r.Item1, r.Item2) == r.Item3) && RequestCount(m, "GET", "/user", 200) == 1);
+        factory.DeleteData();
+    }
+
+    [Fact]
+    public async Task Prometheus_text_is_served_at_metrics_only_when_enabled()
+    {
+        await using var enabled = new ApiFactory(new() { ["Metrics:Prometheus"] = "true" });
+        using var client = enabled.CreateClient();
+        await client.RegisterForToken("scraped", "scraped@example.com");
+
+        var scrape = await client.GetAsync("/metrics");
+        Assert.Equal(HttpStatusCode.OK, scrape.StatusCode);
+        Assert.StartsWith("text/plain", scrape.Content.Headers.ContentType?.MediaType);
+        // At least one: other service instances of this test process record under the same meter name.
+        Assert.Matches(new Regex(@"^akka_users_registrations_total\{[^}]*\} [1-9]", RegexOptions.Multiline), await scrape.Content.ReadAsStringAsync());
+        enabled.DeleteData();
+
+        await using var disabled = new ApiFactory();
+        await (await disabled.CreateClient().GetAsync("/metrics")).AssertBoom(404);
+        disabled.DeleteData();
+    }
+
+    private static int RequestCount(MeterCollector meters, string method, string route, int status) =>
+        meters.Count("http.server.request.duration", ("http.request.method", method), ("http.route", route), ("http.response.status_code", status));
+}

@@ -1,0 +1,140 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AkkaUsers.Api.Tests;
+
+/// <summary>The OpenAPI document describes every endpoint the service maps, and the reference page serves it.</summary>
+public sealed class OpenApiTests
+{
+    /// <summary>Every endpoint and the status codes it answers with. A new endpoint fails the first test until it is listed here and documented.</summary>
+    private static readonly Dictionary<string, int[]> Endpoints = new()
+    {
+        ["POST /user"] = [201, 400, 409, 413, 415, 503],
+        ["POST /user/auth"] = [200, 400, 401, 413, 415, 503],
+        ["GET /user"] = [200, 401, 404, 503],
+        ["GET /health/live"] = [200],
+        ["GET /health/ready"] = [200, 503],
+    };
+
+    [Fact]
+    public async Task Every_mapped_endpoint_is_in_the_document_with_its_status_codes()
+    {
+        // Every optional endpoint on: the OpenAPI document and /docs (Development, as here) and /metrics.
+        await using var factory = new ApiFactory(new() { ["Metrics:Prometheus"] = "true" });
+        using var client = factory.CreateClient();
+        var document = await Document(client);
+
+        // Only the endpoints that serve the document, the page and the metrics are left out of it, on purpose.
+        var mapped = factory.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.Metadata.GetMetadata<IExcludeFromDescriptionMetadata>() is not { ExcludeFromDescription: true })
+            .SelectMany(e => (e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? ["any method"])
+                .Select(method => $"{method} {e.RoutePattern.RawText}"));
+        Assert.Equal(Endpoints.Keys.Order(), mapped.Order());
+
+        var operations = Operations(document);
+        Assert.Equal(Endpoints.Keys.Order(), operations.Keys.Order());
+        foreach (var (endpoint, statuses) in Endpoints)
+            Assert.Equal(statuses.Select(s => s.ToString()), operations[endpoint]["responses"]!.AsObject().Select(r => r.Key).Order());
+        factory.DeleteData();
+    }
+
+    [Fact]
+    public async Task Errors_are_boom_objects_the_bearer_scheme_guards_get_user_and_the_examples_are_the_seeds()
+    {
+        await using var factory = new ApiFactory();
+        using var client = factory.CreateClient();
+        var document = await Document(client);
+        var schemas = document["components"]!["schemas"]!;
+
+        Assert.StartsWith("3.", document["openapi"]!.GetValue<string>());
+        Assert.Equal(["statusCode", "error", "message"], schemas["BoomError"]!["properties"]!.AsObject().Select(p => p.Key));
+        var operations = Operations(document);
+        foreach (var (endpoint, operation) in operations.Where(o => !o.Key.Contains("/health")))
+        foreach (var (status, response) in operation["responses"]!.AsObject().Where(r => r.Key[0] is '4' or '5'))
+            Assert.True(Schema(response!) == "#/components/schemas/BoomError", $"{endpoint} {status} is not a Boom error");
+
+        var bearer = document["components"]!["securitySchemes"]!["Bearer"]!;
+        Assert.Equal(("http", "bearer", "JWT"), (bearer["type"]!.GetValue<string>(), bearer["scheme"]!.GetValue<string>(), bearer["bearerFormat"]!.GetValue<string>()));
+        Assert.Equal("""[{"Bearer":[]}]""", operations["GET /user"]["security"]!.ToJsonString());
+        Assert.Null(operations["POST /user"]["security"]); // open, as long as API_USER_CREATE_SCOPE is not set
+        Assert.Null(operations["POST /user/auth"]["security"]);
+
+        Assert.Equal("""{"username":"abc@example.com","email":"abc@example.com","password":"abc321"}""", schemas["CreateUserRequest"]!["examples"]![0]!.ToJsonString());
+        Assert.Equal("""{"username":"abc@example.com","password":"abc321"}""", schemas["SignInRequest"]!["examples"]![0]!.ToJsonString());
+        Assert.Equal("#/components/schemas/CreateUserRequest", operations["POST /user"]["requestBody"]!["content"]!["application/json"]!["schema"]!["$ref"]!.GetValue<string>());
+        Assert.Equal("#/components/schemas/TokenAndUser", Schema(operations["POST /user"]["responses"]!["201"]!));
+        factory.DeleteData();
+    }
+
+    [Fact]
+    public async Task With_API_USER_CREATE_SCOPE_creating_a_user_is_documented_with_the_bearer_scheme_401_and_403()
+    {
+        await using var factory = new ApiFactory(new() { ["API_USER_CREATE_SCOPE"] = "admin" });
+        using var client = factory.CreateClient();
+        var create = Operations(await Document(client))["POST /user"];
+
+        Assert.Equal("""[{"Bearer":[]}]""", create["security"]!.ToJsonString());
+        Assert.Equal(["201", "400", "401", "403", "409", "413", "415", "503"], create["responses"]!.AsObject().Select(r => r.Key).Order());
+        factory.DeleteData();
+    }
+
+    [Fact]
+    public async Task The_reference_page_at_docs_loads_the_document()
+    {
+        await using var factory = new ApiFactory();
+        using var client = factory.CreateClient();
+
+        var page = await client.GetAsync("/docs"); // redirected to /docs/
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("openapi/v1.json", await page.Content.ReadAsStringAsync());
+        factory.DeleteData();
+    }
+
+    [Fact]
+    public async Task A_document_that_does_not_exist_is_a_boom_404()
+    {
+        await using var factory = new ApiFactory();
+        using var client = factory.CreateClient();
+
+        await (await client.GetAsync("/openapi/v2.json")).AssertBoom(404);
+        await (await client.PostAsync("/openapi/v1.json", Api.Json("{}"))).AssertBoom(405);
+        factory.DeleteData();
+    }
+
+    [Theory]
+    [InlineData(null, 404)]
+    [InlineData("false", 404)]
+    [InlineData("true", 200)]
+    public async Task In_production_the_document_and_the_page_are_served_only_when_enabled(string? enabled, int status)
+    {
+        await using var factory = new ApiFactory(new() { ["environment"] = "Production", ["OpenApi:Enabled"] = enabled });
+        using var client = factory.CreateClient();
+
+        foreach (var path in new[] { "/openapi/v1.json", "/docs/" })
+        {
+            var response = await client.GetAsync(path);
+            if (status == 404) await response.AssertBoom(404);
+            else Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+        factory.DeleteData();
+    }
+
+    private static async Task<JsonObject> Document(HttpClient client)
+    {
+        var response = await client.GetAsync("/openapi/v1.json");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return await response.Body();
+    }
+
+    /// <summary>Each operation of the document under "METHOD /path".</summary>
+    private static Dictionary<string, JsonNode> Operations(JsonObject document) =>
+        document["paths"]!.AsObject()
+            .SelectMany(path => path.Value!.AsObject().Select(operation => (Key: $"{operation.Key.ToUpperInvariant()} {path.Key}", Value: operation.Value!)))
+            .ToDictionary(o => o.Key, o => o.Value);
+
+    private static string? Schema(JsonNode response) => response["content"]?["application/json"]?["schema"]?["$ref"]?.GetValue<string>();
+}

@@ -1,0 +1,72 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+
+namespace AkkaUsers.Api.Tests;
+
+/// <summary>
+/// The built service as a real process on a fresh data directory and any free port, for what only a process
+/// shows: its exit code and what it writes to its console. Disposing kills it if it still runs and deletes its data.
+/// </summary>
+public sealed class ServiceProcess : IAsyncDisposable
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(60);
+
+    private readonly Process _process;
+    private readonly string _dataDirectory;
+    private readonly Channel<string> _output = Channel.CreateUnbounded<string>();
+    private readonly Task<string> _error;
+
+    /// <param name="environment">Variables on top of the data directory and the URL (ASP.NET's Section__Key form).</param>
+    public ServiceProcess(IReadOnlyDictionary<string, string> environment)
+    {
+        _dataDirectory = Path.Combine(Path.GetTempPath(), "akka-users-api-tests", Guid.NewGuid().ToString("N"));
+        var start = new ProcessStartInfo("dotnet", [typeof(Program).Assembly.Location])
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            Environment =
+            {
+                ["Storage__DataDirectory"] = _dataDirectory,
+                ["ASPNETCORE_URLS"] = "http://127.0.0.1:0",
+            },
+        };
+        foreach (var (variable, value) in environment) start.Environment[variable] = value;
+        _process = Process.Start(start)!;
+        _process.OutputDataReceived += (_, line) =>
+        {
+            if (line.Data is null) _output.Writer.TryComplete();
+            else _output.Writer.TryWrite(line.Data);
+        };
+        _process.BeginOutputReadLine();
+        _error = _process.StandardError.ReadToEndAsync();
+    }
+
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>Everything written to standard error, once the process has ended.</summary>
+    public Task<string> StandardError => _error;
+
+    /// <summary>Standard output, line by line as written, until the process ends or a minute has passed.</summary>
+    public async IAsyncEnumerable<string> StandardOutput()
+    {
+        using var limit = new CancellationTokenSource(Limit);
+        await foreach (var line in _output.Reader.ReadAllAsync(limit.Token)) yield return line;
+    }
+
+    public async Task WaitForExitAsync()
+    {
+        using var limit = new CancellationTokenSource(Limit);
+        await _process.WaitForExitAsync(limit.Token);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+        if (Directory.Exists(_dataDirectory)) Directory.Delete(_dataDirectory, recursive: true);
+    }
+}
