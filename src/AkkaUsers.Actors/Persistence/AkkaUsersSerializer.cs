@@ -30,12 +30,14 @@ public sealed class AkkaUsersSerializer(ExtendedActorSystem system) : Serializer
         [typeof(UserSignedIn)] = "user-signed-in",
         [typeof(PasswordRehashed)] = "password-rehashed",
         [typeof(RegistrationAbandoned)] = "registration-abandoned",
+        [typeof(ScopeGranted)] = "scope-granted",
         // user commands
         [typeof(RegisterUser)] = "register-user",
         [typeof(GetUser)] = "get-user",
         [typeof(GetSignInSecret)] = "get-sign-in-secret",
         [typeof(RecordSignIn)] = "record-sign-in",
         [typeof(AbandonIfUnregistered)] = "abandon-if-unregistered",
+        [typeof(GrantScope)] = "grant-scope",
         // user replies
         [typeof(UserFound)] = "user-found",
         [typeof(UserNotFound)] = "user-not-found",
