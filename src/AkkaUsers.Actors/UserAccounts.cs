@@ -96,6 +96,16 @@ public sealed class UserAccounts(
     public async Task<UserProfile?> GetAsync(string userId, CancellationToken ct) =>
         await Ask<IUserReply>(users.ActorRef, new GetUser(userId), ct) is UserFound found ? found.User : null;
 
+    /// <summary>Adds <paramref name="scope"/> to the user; the user as it is now, or null when there is no such user.</summary>
+    public async Task<UserProfile?> GrantScopeAsync(string userId, string scope, string grantedBy, CancellationToken ct) =>
+        await Ask<IUserReply>(users.ActorRef, new GrantScope(userId, scope, grantedBy), ct) is UserFound found ? found.User : null;
+
+    /// <summary>As <see cref="GrantScopeAsync"/>, for the registered user who holds <paramref name="email"/>.</summary>
+    public async Task<UserProfile?> GrantScopeByEmailAsync(string email, string scope, string grantedBy, CancellationToken ct) =>
+        (await Ask<KeyOwner>(emails.ActorRef, new LookupKey(Keys.Email(email)), ct)).UserId is { } userId
+            ? await GrantScopeAsync(userId, scope, grantedBy, ct)
+            : null;
+
     private Task<T> Ask<T>(IActorRef region, object message, CancellationToken ct) =>
         region.Ask<T>(message, askTimeout, ct);
 }

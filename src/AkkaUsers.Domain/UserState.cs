@@ -29,9 +29,16 @@ public sealed record UserState
         UserSignedIn e => this with { LastSignInAt = e.At, SignInCount = SignInCount + 1 },
         PasswordRehashed e => this with { PasswordHash = e.PasswordHash },
         RegistrationAbandoned => this with { Status = Lifecycle.Abandoned },
-        ScopeGranted e => this with { Profile = Profile! with { Scope = [.. Profile.Scope, e.Scope] } },
+        ScopeGranted e => Granted(e),
         _ => throw new ArgumentOutOfRangeException(nameof(@event), @event.GetType().Name, "unknown user event"),
     };
+
+    /// <summary>A journal holds this event only after the registration; replaying any other journal is an error.</summary>
+    private UserState Granted(ScopeGranted e)
+    {
+        var profile = Profile ?? throw new InvalidOperationException($"{nameof(ScopeGranted)} of a user that is not registered");
+        return this with { Profile = profile with { Scope = [.. profile.Scope, e.Scope] } };
+    }
 
     public UserDecision Decide(IUserCommand command, DateTimeOffset now) => command switch
     {

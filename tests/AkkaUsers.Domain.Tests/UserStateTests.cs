@@ -340,6 +340,13 @@ public class UserStateTests
         }
     }
 
+    [Fact]
+    public void Applying_ScopeGranted_before_the_registration_throws()
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => UserState.Empty.Apply(new ScopeGranted("admin", "cli", T0)));
+        Assert.Contains("not registered", error.Message);
+    }
+
     // Rebuilding
 
     [Fact]

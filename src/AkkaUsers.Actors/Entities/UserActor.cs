@@ -33,7 +33,15 @@ public sealed class UserActor : ReceivePersistentActor
 
     public override string PersistenceId { get; }
 
-    public static string PersistenceIdFor(string userId) => $"user-{userId}";
+    public const string PersistenceIdPrefix = "user-";
+
+    public static string PersistenceIdFor(string userId) => PersistenceIdPrefix + userId;
+
+    /// <summary>The user id inside a persistence id made by <see cref="PersistenceIdFor"/>.</summary>
+    public static string UserIdOf(string persistenceId) =>
+        persistenceId.StartsWith(PersistenceIdPrefix, StringComparison.Ordinal)
+            ? persistenceId[PersistenceIdPrefix.Length..]
+            : throw new ArgumentException($"'{persistenceId}' is not a user's persistence id", nameof(persistenceId));
 
     public static Props Props(string userId, int snapshotEvery) =>
         Akka.Actor.Props.Create(() => new UserActor(userId, snapshotEvery));

@@ -63,21 +63,30 @@ public sealed class AkkaUsersSerializer(ExtendedActorSystem system) : Serializer
     private static readonly FrozenDictionary<string, Type> TypesByManifest =
         Manifests.ToFrozenDictionary(pair => pair.Value, pair => pair.Key);
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    /// <summary>The JSON form of every type here; also the form the audit trail and the read model show.</summary>
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         Converters = { new JsonStringEnumConverter() },
     };
 
     public override int Identifier => Id;
 
-    public override string Manifest(object o) =>
+    public override string Manifest(object o) => ManifestOf(o);
+
+    public override byte[] ToBinary(object obj) => Encode(obj);
+
+    public override object FromBinary(byte[] bytes, string manifest) => Decode(bytes, manifest);
+
+    // The conversions need no actor system, so tools read the journal's rows without starting one.
+
+    public static string ManifestOf(object o) =>
         Manifests.TryGetValue(o.GetType(), out var manifest)
             ? manifest
             : throw new SerializationException($"{o.GetType()} has no manifest in {nameof(AkkaUsersSerializer)}");
 
-    public override byte[] ToBinary(object obj) => JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), Json);
+    public static byte[] Encode(object obj) => JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), Json);
 
-    public override object FromBinary(byte[] bytes, string manifest) =>
+    public static object Decode(ReadOnlySpan<byte> bytes, string manifest) =>
         TypesByManifest.TryGetValue(manifest, out var type)
             ? JsonSerializer.Deserialize(bytes, type, Json) ?? throw new SerializationException($"null payload for {manifest}")
             : throw new SerializationException($"unknown manifest '{manifest}'");

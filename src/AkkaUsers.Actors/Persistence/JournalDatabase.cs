@@ -5,7 +5,10 @@ using Npgsql;
 
 namespace AkkaUsers.Actors.Persistence;
 
-/// <summary>The database behind the journal: its linq2db provider, its preparation, and a readiness probe.</summary>
+/// <summary>
+/// The database behind the journal: its linq2db provider, its preparation, a readiness probe, and connections
+/// for the read side. Everything that differs between SQLite and PostgreSQL is decided here.
+/// </summary>
 public sealed class JournalDatabase(PersistenceProvider provider, string connectionString)
 {
     public PersistenceProvider Provider { get; } = provider;
@@ -23,6 +26,30 @@ public sealed class JournalDatabase(PersistenceProvider provider, string connect
         PersistenceProvider.PostgreSql => NpgsqlFactory.Instance,
         _ => SqliteFactory.Instance,
     };
+
+    /// <summary>An open connection to the journal's database, for the read model and the tools that read the journal's table.</summary>
+    public async Task<DbConnection> OpenConnectionAsync(CancellationToken ct)
+    {
+        var connection = Factory.CreateConnection()!;
+        connection.ConnectionString = ConnectionString;
+        try
+        {
+            await connection.OpenAsync(ct);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="column"/> for ORDER BY in plain code-point order: SQLite compares text that way already,
+    /// PostgreSQL would otherwise use the database's locale, and the two would list users differently.
+    /// </summary>
+    public string CodePointOrder(string column) =>
+        Provider == PersistenceProvider.PostgreSql ? $"{column} COLLATE \"C\"" : column;
 
     /// <summary>
     /// SQLite: creates the file's folder and switches the file to WAL, so readers never block the one writer.
