@@ -95,7 +95,7 @@ public class AuditEventTests
     private static string Write(AuditEvent entry)
     {
         using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer)) entry.WriteTo(writer);
+        using (var writer = new Utf8JsonWriter(buffer, AuditEvent.WriterOptions)) entry.WriteTo(writer);
         return Encoding.UTF8.GetString(buffer.ToArray());
     }
 }

@@ -11,6 +11,8 @@ public sealed class ConfigurationTests
     [InlineData("Jwt__Secret", "too-short", "Jwt:Secret")]
     [InlineData("Persistence__Provider", "Oracle", "Persistence:Provider")]
     [InlineData("Entities__AskTimeout", "-00:00:01", "Entities:AskTimeout")]
+    [InlineData("Admin__Email", "root@example.com", "Admin:Password is required")]
+    [InlineData("Admin__Password", "root-password", "Admin:Email is required")]
     public async Task A_bad_value_fails_the_start_with_one_line_naming_the_key(string variable, string value, string key)
     {
         var dataDirectory = Path.Combine(Path.GetTempPath(), "akka-users-api-tests", Guid.NewGuid().ToString("N"));

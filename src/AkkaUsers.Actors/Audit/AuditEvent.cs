@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Akka.Persistence.Query;
 using AkkaUsers.Actors.Persistence;
@@ -13,6 +14,12 @@ namespace AkkaUsers.Actors.Audit;
 public sealed record AuditEvent(
     string PersistenceId, long SequenceNr, long Ordering, DateTimeOffset Timestamp, string Type, ReadOnlyMemory<byte> Data)
 {
+    /// <summary>
+    /// For writers of entries: no \u escapes for '+', quotes or non-ASCII letters in times and names. The output is
+    /// JSON for programs and people, never embedded in HTML.
+    /// </summary>
+    public static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     /// <summary>An entry read straight from the journal's table: its payload is already the serializer's JSON.</summary>
     public static AuditEvent From(JournalRow row) => new(
         row.PersistenceId, row.SequenceNr, row.Ordering, row.Timestamp, row.Manifest ?? "",
@@ -106,7 +113,7 @@ public static class Redaction
     public static string Redact(ReadOnlySpan<byte> json)
     {
         using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer)) WriteRedacted(json, writer);
+        using (var writer = new Utf8JsonWriter(buffer, AuditEvent.WriterOptions)) WriteRedacted(json, writer);
         return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
     }
 }
