@@ -45,6 +45,19 @@ public sealed class JournalDatabase(PersistenceProvider provider, string connect
     }
 
     /// <summary>
+    /// The SQLite file's full path when it does not exist (a tool pointed at the wrong data directory would
+    /// otherwise create an empty journal); null when it exists, for an in-memory database, and for PostgreSQL.
+    /// </summary>
+    public string? MissingFile()
+    {
+        if (Provider != PersistenceProvider.Sqlite) return null;
+        var builder = new SqliteConnectionStringBuilder(ConnectionString);
+        if (builder.Mode == SqliteOpenMode.Memory) return null;
+        var path = Path.GetFullPath(builder.DataSource);
+        return File.Exists(path) ? null : path;
+    }
+
+    /// <summary>
     /// <paramref name="column"/> for ORDER BY in plain code-point order: SQLite compares text that way already,
     /// PostgreSQL would otherwise use the database's locale, and the two would list users differently.
     /// </summary>
