@@ -168,6 +168,7 @@ public static class AkkaUsersHosting
         {
             ConnectionString = journal.ConnectionString,
             ProviderName = journal.Linq2DbProviderName,
+            DataOptions = journal.Linq2DbOptions,
             AutoInitialize = true,
             QueryRefreshInterval = QueryRefreshInterval,
         };
@@ -175,6 +176,7 @@ public static class AkkaUsersHosting
         {
             ConnectionString = journal.ConnectionString,
             ProviderName = journal.Linq2DbProviderName,
+            DataOptions = journal.Linq2DbOptions,
             AutoInitialize = true,
         };
         builder

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using AkkaUsers.Actors.Hosting;
+using LinqToDB;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 
@@ -21,6 +22,21 @@ public sealed class JournalDatabase(PersistenceProvider provider, string connect
         _ => LinqToDB.ProviderName.SQLiteMS,
     };
 
+    /// <summary>
+    /// linq2db's options for the journal and snapshot store: the provider and connection string, and for SQLite
+    /// the same busy timeout as <see cref="OpenConnectionAsync"/> (see <see cref="ConfigureAsync"/>).
+    /// </summary>
+    public DataOptions Linq2DbOptions
+    {
+        get
+        {
+            var options = new DataOptions().UseConnectionString(Linq2DbProviderName, ConnectionString);
+            return Provider == PersistenceProvider.Sqlite
+                ? options.UseAfterConnectionOpened(connection => ConfigureAsync(connection, CancellationToken.None).GetAwaiter().GetResult(), ConfigureAsync)
+                : options;
+        }
+    }
+
     private DbProviderFactory Factory => Provider switch
     {
         PersistenceProvider.PostgreSql => NpgsqlFactory.Instance,
@@ -35,6 +51,7 @@ public sealed class JournalDatabase(PersistenceProvider provider, string connect
         try
         {
             await connection.OpenAsync(ct);
+            await ConfigureAsync(connection, ct);
             return connection;
         }
         catch
@@ -42,6 +59,19 @@ public sealed class JournalDatabase(PersistenceProvider provider, string connect
             await connection.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>
+    /// SQLite: when another connection holds the write lock, SQLite answers "busy" at once and Microsoft.Data.Sqlite
+    /// sleeps 150 ms before it tries again, so the read model writing beside the journal would stall it. With a busy
+    /// timeout SQLite itself waits for the lock, a few milliseconds at a time.
+    /// </summary>
+    private async Task ConfigureAsync(DbConnection connection, CancellationToken ct)
+    {
+        if (Provider != PersistenceProvider.Sqlite) return;
+        await using var pragma = connection.CreateCommand();
+        pragma.CommandText = "PRAGMA busy_timeout = 30000;";
+        await pragma.ExecuteNonQueryAsync(ct);
     }
 
     /// <summary>
