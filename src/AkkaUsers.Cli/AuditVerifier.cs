@@ -19,38 +19,47 @@ public sealed record VerifyProblem(string Message, IReadOnlyList<string> Ids);
 /// </summary>
 public sealed class AuditVerifier(TimeSpan claimGracePeriod, DateTimeOffset now)
 {
+    private static readonly (ClaimKind Kind, string Prefix)[] ClaimPrefixes =
+        Enum.GetValues<ClaimKind>().Select(k => (k, ClaimIndexActor.PersistenceIdFor(k, ""))).ToArray();
+
     private readonly Dictionary<string, UserState> _users = new();
-    private readonly Dictionary<string, Claim> _claims = new();
-    private readonly Dictionary<string, long> _lastSequenceNr = new();
+    private readonly Dictionary<(ClaimKind Kind, string Key), Claim> _claims = new();
     private readonly List<VerifyProblem> _problems = [];
 
     public long Users => _users.Count;
 
-    public long PersistenceIds => _lastSequenceNr.Count;
+    public long IndexEntities => _claims.Count;
 
-    public void Add(JournalRow row)
+    /// <summary>A row and what it holds: the decoded message, or why it does not decode. Needs no state, so it can run ahead on another thread.</summary>
+    public sealed record DecodedRow(JournalRow Row, object? Message, string? Failure);
+
+    public static DecodedRow Decode(JournalRow row)
     {
-        CheckSequence(row);
         if (row.SerializerId != AkkaUsersSerializer.Id || row.Manifest is null)
-        {
-            Problem(row, $"is not written by the service's serializer (serializer {row.SerializerId}, manifest '{row.Manifest}')");
-            return;
-        }
-
-        object message;
+            return new(row, null, $"is not written by the service's serializer (serializer {row.SerializerId}, manifest '{row.Manifest}')");
         try
         {
-            message = AkkaUsersSerializer.Decode(row.Message, row.Manifest);
+            return new(row, AkkaUsersSerializer.Decode(row.Message, row.Manifest), null);
         }
         catch (Exception e) when (e is System.Text.Json.JsonException or System.Runtime.Serialization.SerializationException or NotSupportedException)
         {
-            Problem(row, $"does not deserialize as '{row.Manifest}': {e.Message}");
+            return new(row, null, $"does not deserialize as '{row.Manifest}': {e.Message}");
+        }
+    }
+
+    /// <summary>Applies one row, in journal order.</summary>
+    public void Add(DecodedRow decoded)
+    {
+        var row = decoded.Row;
+        if (decoded.Failure is { } failure)
+        {
+            Problem(row, failure);
             return;
         }
 
         try
         {
-            switch (message)
+            switch (decoded.Message)
             {
                 case IUserEvent e when row.PersistenceId.StartsWith(UserActor.PersistenceIdPrefix, StringComparison.Ordinal):
                     var userId = UserActor.UserIdOf(row.PersistenceId);
@@ -73,22 +82,28 @@ public sealed class AuditVerifier(TimeSpan claimGracePeriod, DateTimeOffset now)
     /// <summary>The checks across entities, once every row is in; the problems found, row problems included.</summary>
     public IReadOnlyList<VerifyProblem> Finish()
     {
-        var live = _users.Where(u => u.Value.Status == UserState.Lifecycle.Registered).ToList();
+        // Each live user's normalized keys, computed once.
+        var live = _users.Where(u => u.Value.Status == UserState.Lifecycle.Registered)
+            .ToDictionary(u => u.Key, u => new Dictionary<ClaimKind, string>
+            {
+                [ClaimKind.Username] = Keys.Of(ClaimKind.Username, u.Value.Profile!),
+                [ClaimKind.Email] = Keys.Of(ClaimKind.Email, u.Value.Profile!),
+            });
+
         foreach (var kind in Enum.GetValues<ClaimKind>())
         {
             var name = kind.ToString().ToLowerInvariant();
-            foreach (var holders in live.GroupBy(u => Keys.Of(kind, u.Value.Profile!)).Where(g => g.Count() > 1))
+            foreach (var holders in live.GroupBy(u => u.Value[kind]).Where(g => g.Count() > 1))
             {
                 var ids = holders.Select(u => u.Key).Order().ToList();
                 _problems.Add(new($"{name} '{holders.Key}' is held by {ids.Count} live users: {string.Join(", ", ids)}", ids));
             }
 
-            foreach (var (userId, state) in live)
+            foreach (var (userId, keys) in live)
             {
-                var key = Keys.Of(kind, state.Profile!);
-                var owner = _claims.GetValueOrDefault(ClaimIndexActor.PersistenceIdFor(kind, Keys.Digest(key)))?.State.OwnerId;
+                var owner = _claims.GetValueOrDefault((kind, keys[kind]))?.State.OwnerId;
                 if (owner != userId)
-                    _problems.Add(new($"user {userId}: the {name} index of '{key}' names {owner ?? "nobody"}",
+                    _problems.Add(new($"user {userId}: the {name} index of '{keys[kind]}' names {owner ?? "nobody"}",
                         owner is null ? [userId] : [userId, owner]));
             }
         }
@@ -96,8 +111,7 @@ public sealed class AuditVerifier(TimeSpan claimGracePeriod, DateTimeOffset now)
         foreach (var claim in _claims.Values.Where(c => c.State.OwnerId is not null))
         {
             var ownerId = claim.State.OwnerId!;
-            var owner = _users.GetValueOrDefault(ownerId);
-            var ownerHoldsKey = owner is { Status: UserState.Lifecycle.Registered, Profile: { } profile } && Keys.Of(claim.Kind, profile) == claim.Key;
+            var ownerHoldsKey = live.TryGetValue(ownerId, out var keys) && keys[claim.Kind] == claim.Key;
             if (!ownerHoldsKey && now - claim.State.ClaimedAt > claimGracePeriod)
                 _problems.Add(new($"orphaned {claim.Kind.ToString().ToLowerInvariant()} claim of '{claim.Key}' by {ownerId} " +
                                   $"(not a live user with that key) since {claim.State.ClaimedAt:O}", [ownerId, claim.PersistenceId]));
@@ -105,13 +119,10 @@ public sealed class AuditVerifier(TimeSpan claimGracePeriod, DateTimeOffset now)
         return _problems;
     }
 
-    private void CheckSequence(JournalRow row)
-    {
-        var last = _lastSequenceNr.GetValueOrDefault(row.PersistenceId);
-        if (row.SequenceNr != last + 1)
-            Problem(row, $"follows sequence number {last}: the sequence numbers are not contiguous");
-        _lastSequenceNr[row.PersistenceId] = Math.Max(last, row.SequenceNr);
-    }
+    /// <summary>A persistence id that skips sequence numbers (found by a query, not by the replay: see <see cref="JournalReader.SequenceGapsAsync"/>).</summary>
+    public void Add(SequenceGap gap) =>
+        _problems.Add(new($"{gap.PersistenceId} has {gap.Count} events numbered {gap.First}..{gap.Last}: the sequence numbers are not contiguous",
+            [IdOf(gap.PersistenceId)]));
 
     private void ApplyClaim(JournalRow row, ClaimKind kind, IClaimEvent e)
     {
@@ -127,13 +138,17 @@ public sealed class AuditVerifier(TimeSpan claimGracePeriod, DateTimeOffset now)
             Problem(row, $"claims '{key}', whose index entity is {expected}");
             return;
         }
-        var claim = _claims.GetValueOrDefault(row.PersistenceId) ?? new Claim(row.PersistenceId, kind, key, ClaimState.Free);
-        _claims[row.PersistenceId] = claim with { State = claim.State.Apply(e) };
+        var state = _claims.TryGetValue((kind, key), out var claim) ? claim.State.Apply(e) : ClaimState.Free.Apply(e);
+        if (claim is null) _claims[(kind, key)] = claim = new Claim(row.PersistenceId, kind, key);
+        claim.State = state;
     }
 
-    private static ClaimKind? KindOf(string persistenceId) =>
-        Enum.GetValues<ClaimKind>().Select(k => (ClaimKind?)k)
-            .FirstOrDefault(k => persistenceId.StartsWith(ClaimIndexActor.PersistenceIdFor(k!.Value, ""), StringComparison.Ordinal));
+    private static ClaimKind? KindOf(string persistenceId)
+    {
+        foreach (var (kind, prefix) in ClaimPrefixes)
+            if (persistenceId.StartsWith(prefix, StringComparison.Ordinal)) return kind;
+        return null;
+    }
 
     private void Problem(JournalRow row, string what) =>
         _problems.Add(new($"{row.PersistenceId} #{row.SequenceNr} (ordering {row.Ordering}) {what}", [IdOf(row.PersistenceId)]));
@@ -142,5 +157,12 @@ public sealed class AuditVerifier(TimeSpan claimGracePeriod, DateTimeOffset now)
     private static string IdOf(string persistenceId) =>
         persistenceId.StartsWith(UserActor.PersistenceIdPrefix, StringComparison.Ordinal) ? UserActor.UserIdOf(persistenceId) : persistenceId;
 
-    private sealed record Claim(string PersistenceId, ClaimKind Kind, string Key, ClaimState State);
+    /// <summary>One index entity's replayed state (mutable: it is replaced on every event of that entity).</summary>
+    private sealed class Claim(string persistenceId, ClaimKind kind, string key)
+    {
+        public string PersistenceId { get; } = persistenceId;
+        public ClaimKind Kind { get; } = kind;
+        public string Key { get; } = key;
+        public ClaimState State { get; set; } = ClaimState.Free;
+    }
 }

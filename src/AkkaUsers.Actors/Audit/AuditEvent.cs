@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -43,10 +44,16 @@ public sealed record AuditEvent(
         writer.WriteString("timestamp", Timestamp);
         writer.WriteString("type", Type);
         writer.WritePropertyName("data");
-        if (Redaction.IsJson(Data.Span)) Redaction.WriteRedacted(Data.Span, writer);
+        var redacted = Scratch ??= new ArrayBufferWriter<byte>(4096);
+        redacted.ResetWrittenCount();
+        if (Redaction.TryRedact(Data.Span, redacted)) writer.WriteRawValue(redacted.WrittenSpan, skipInputValidation: true);
         else writer.WriteNullValue();
         writer.WriteEndObject();
     }
+
+    /// <summary>One buffer per thread for the redacted data, so writing an entry allocates nothing for it.</summary>
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? Scratch;
 }
 
 /// <summary>
@@ -57,63 +64,61 @@ public static class Redaction
 {
     public const string Redacted = "[redacted]";
 
-    /// <summary>Property names (camelCase, as the serializer writes them) whose values are secret.</summary>
-    public static bool IsSecret(string propertyName)
-    {
-        var name = propertyName.ToLowerInvariant();
-        return name.Contains("password") || name.Contains("hash") || name.Contains("secret") || name.Contains("token")
-               || name == "code" || propertyName.EndsWith("Code", StringComparison.Ordinal);
-    }
+    private static ReadOnlySpan<byte> RedactedJson => "\"[redacted]\""u8;
 
-    public static bool IsJson(ReadOnlySpan<byte> json)
+    /// <summary>Property names (camelCase, as the serializer writes them) whose values are secret.</summary>
+    public static bool IsSecret(ReadOnlySpan<char> propertyName) =>
+        propertyName.Contains("password", StringComparison.OrdinalIgnoreCase)
+        || propertyName.Contains("hash", StringComparison.OrdinalIgnoreCase)
+        || propertyName.Contains("secret", StringComparison.OrdinalIgnoreCase)
+        || propertyName.Contains("token", StringComparison.OrdinalIgnoreCase)
+        || propertyName.Equals("code", StringComparison.OrdinalIgnoreCase)
+        || propertyName.EndsWith("Code", StringComparison.Ordinal);
+
+    /// <summary>
+    /// Copies <paramref name="json"/> to <paramref name="output"/> as it is, except the value of every secret
+    /// property (even an object or an array), which becomes "[redacted]". False, with nothing usable written,
+    /// when <paramref name="json"/> is not one well-formed JSON value.
+    /// </summary>
+    public static bool TryRedact(ReadOnlySpan<byte> json, IBufferWriter<byte> output)
     {
         if (json.IsEmpty) return false;
         var reader = new Utf8JsonReader(json);
+        var copied = 0;
         try
         {
-            while (reader.Read()) { }
-            return true;
+            // Reading to the end also checks that the whole payload is well-formed.
+            while (reader.Read())
+            {
+                if (reader.TokenType != JsonTokenType.PropertyName || !IsSecret(ref reader)) continue;
+                reader.Read();
+                var valueStart = (int)reader.TokenStartIndex;
+                reader.Skip();
+                output.Write(json[copied..valueStart]);
+                output.Write(RedactedJson);
+                copied = (int)reader.BytesConsumed;
+            }
         }
         catch (JsonException)
         {
             return false;
         }
+        output.Write(json[copied..]);
+        return true;
     }
 
-    /// <summary>Copies <paramref name="json"/> token by token, writing <see cref="Redacted"/> for the value of every secret property.</summary>
-    public static void WriteRedacted(ReadOnlySpan<byte> json, Utf8JsonWriter writer)
+    /// <summary>The redacted JSON as text, or null when it is not JSON (for tests and small answers).</summary>
+    public static string? Redact(ReadOnlySpan<byte> json)
     {
-        var reader = new Utf8JsonReader(json);
-        while (reader.Read())
-        {
-            switch (reader.TokenType)
-            {
-                case JsonTokenType.PropertyName:
-                    var name = reader.GetString()!;
-                    writer.WritePropertyName(name);
-                    if (!IsSecret(name)) break;
-                    reader.Read();
-                    reader.Skip(); // the whole value, even an object or an array
-                    writer.WriteStringValue(Redacted);
-                    break;
-                case JsonTokenType.StartObject: writer.WriteStartObject(); break;
-                case JsonTokenType.EndObject: writer.WriteEndObject(); break;
-                case JsonTokenType.StartArray: writer.WriteStartArray(); break;
-                case JsonTokenType.EndArray: writer.WriteEndArray(); break;
-                case JsonTokenType.String: writer.WriteStringValue(reader.GetString()); break;
-                case JsonTokenType.Number: writer.WriteRawValue(reader.ValueSpan, skipInputValidation: true); break;
-                case JsonTokenType.True: writer.WriteBooleanValue(true); break;
-                case JsonTokenType.False: writer.WriteBooleanValue(false); break;
-                case JsonTokenType.Null: writer.WriteNullValue(); break;
-            }
-        }
+        var output = new ArrayBufferWriter<byte>();
+        return TryRedact(json, output) ? Encoding.UTF8.GetString(output.WrittenSpan) : null;
     }
 
-    /// <summary>The redacted JSON as text (for tests and small answers).</summary>
-    public static string Redact(ReadOnlySpan<byte> json)
+    /// <summary>The property name the reader is on, checked without allocating for the usual short ASCII names.</summary>
+    private static bool IsSecret(ref Utf8JsonReader reader)
     {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, AuditEvent.WriterOptions)) WriteRedacted(json, writer);
-        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+        if (reader.ValueIsEscaped || reader.ValueSpan.Length > 256) return IsSecret(reader.GetString()!);
+        Span<char> name = stackalloc char[reader.ValueSpan.Length];
+        return IsSecret(name[..Encoding.UTF8.GetChars(reader.ValueSpan, name)]);
     }
 }
