@@ -149,7 +149,7 @@ public sealed class CliVerbTests : IAsyncLifetime
         var run = await Cli("audit", "verify");
 
         Assert.Equal(1, run.ExitCode);
-        Assert.Contains($"{alice} has 3 events numbered 1..5: the sequence numbers are not contiguous", run.Output);
+        Assert.Contains($"{alice} #5 (ordering 8) follows sequence number 2: the sequence numbers are not contiguous", run.Output);
         Assert.Contains($"user-{_bob.Id} #2 (ordering 9) does not deserialize as 'user-signed-in'", run.Output);
         Assert.Contains($"{stranger} #1 (ordering 10) cannot be applied: ScopeGranted of a user that is not registered", run.Output);
     }

@@ -12,12 +12,13 @@ public sealed record JournalRow(
     public static DateTimeOffset TimestampOf(long ticks) => new(ticks, TimeSpan.Zero);
 }
 
-/// <summary>A persistence id with <paramref name="Count"/> events numbered <paramref name="First"/>..<paramref name="Last"/>, so some are missing.</summary>
-public sealed record SequenceGap(string PersistenceId, long Count, long First, long Last);
-
-/// <summary>Which rows to read: all by default; each set field narrows it.</summary>
+/// <summary>
+/// Which rows to read: all by default; each set field narrows it. In journal order (ordering), or with
+/// <paramref name="ByEntity"/> each persistence id's rows together, in sequence number order.
+/// </summary>
 public sealed record JournalFilter(
-    DateTimeOffset? Since = null, string? PersistenceId = null, string? PersistenceIdPrefix = null, long? UpToOrdering = null);
+    DateTimeOffset? Since = null, string? PersistenceId = null, string? PersistenceIdPrefix = null, long? UpToOrdering = null,
+    bool ByEntity = false);
 
 /// <summary>
 /// Reads the journal's table directly, in journal order (the ordering column), one row at a time: the tools'
@@ -28,7 +29,7 @@ public sealed class JournalReader(JournalDatabase database)
 {
     public async IAsyncEnumerable<JournalRow> ReadAsync(JournalFilter filter, [EnumeratorCancellation] CancellationToken ct)
     {
-        await using var connection = await database.OpenConnectionAsync(ct);
+        await using var connection = await database.OpenConnectionAsync(ct, scan: filter.ByEntity);
         await using var command = connection.CreateCommand();
         var where = new List<string> { "deleted = @deleted" };
         command.AddParameter("@deleted", false);
@@ -55,7 +56,7 @@ public sealed class JournalReader(JournalDatabase database)
         }
         command.CommandText =
             "SELECT ordering, persistence_id, sequence_number, created, manifest, identifier, message FROM journal " +
-            $"WHERE {string.Join(" AND ", where)} ORDER BY ordering";
+            $"WHERE {string.Join(" AND ", where)} ORDER BY {(filter.ByEntity ? "persistence_id, sequence_number" : "ordering")}";
 
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
@@ -69,24 +70,6 @@ public sealed class JournalReader(JournalDatabase database)
                 reader.IsDBNull(5) ? null : reader.GetInt32(5),
                 reader.GetFieldValue<byte[]>(6));
         }
-    }
-
-    /// <summary>
-    /// Every persistence id whose sequence numbers are not exactly 1..N (deleted rows included, since they keep
-    /// their numbers): a query over the journal's own (persistence_id, sequence_number) index.
-    /// </summary>
-    public async IAsyncEnumerable<SequenceGap> SequenceGapsAsync([EnumeratorCancellation] CancellationToken ct)
-    {
-        await using var connection = await database.OpenConnectionAsync(ct);
-        await using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT persistence_id, COUNT(*), MIN(sequence_number), MAX(sequence_number) FROM journal
-            GROUP BY persistence_id HAVING COUNT(*) <> MAX(sequence_number) OR MIN(sequence_number) <> 1
-            ORDER BY persistence_id
-            """;
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-            yield return new SequenceGap(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3));
     }
 
     /// <summary>The ordering of the newest row, 0 for an empty journal.</summary>

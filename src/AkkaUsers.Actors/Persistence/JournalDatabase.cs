@@ -44,7 +44,13 @@ public sealed class JournalDatabase(PersistenceProvider provider, string connect
     };
 
     /// <summary>An open connection to the journal's database, for the read model and the tools that read the journal's table.</summary>
-    public async Task<DbConnection> OpenConnectionAsync(CancellationToken ct)
+    /// <param name="ct">Cancels the opening.</param>
+    /// <param name="scan">
+    /// For a read of the whole journal in index order (entity by entity), which visits the table's pages out of order:
+    /// SQLite gets a page cache large enough to keep them (256 MiB at most, taken only as used) instead of reading
+    /// them again and again through its default 2 MiB.
+    /// </param>
+    public async Task<DbConnection> OpenConnectionAsync(CancellationToken ct, bool scan = false)
     {
         var connection = Factory.CreateConnection()!;
         connection.ConnectionString = ConnectionString;
@@ -52,6 +58,12 @@ public sealed class JournalDatabase(PersistenceProvider provider, string connect
         {
             await connection.OpenAsync(ct);
             await ConfigureAsync(connection, ct);
+            if (scan && Provider == PersistenceProvider.Sqlite)
+            {
+                await using var pragma = connection.CreateCommand();
+                pragma.CommandText = "PRAGMA cache_size = -262144;";
+                await pragma.ExecuteNonQueryAsync(ct);
+            }
             return connection;
         }
         catch
