@@ -28,7 +28,7 @@ public static class AkkaUsersHosting
     /// query delay, which only work together): the admin read model runs at most about this far behind the
     /// journal at rest, plus one batch window.
     /// </summary>
-    public static readonly TimeSpan QueryRefreshInterval = TimeSpan.FromMilliseconds(500);
+    public static readonly TimeSpan QueryRefreshInterval = TimeSpan.FromMilliseconds(250);
 
     /// <summary>Binds and validates the options, registers the account services, and starts the actor system.</summary>
     public static IServiceCollection AddAkkaUsers(this IServiceCollection services, IConfiguration configuration)
