@@ -11,7 +11,6 @@
 
 using System.Data.Common;
 using AkkaUsers.Actors;
-using AkkaUsers.Actors.Audit;
 using AkkaUsers.Actors.Entities;
 using AkkaUsers.Actors.Hosting;
 using AkkaUsers.Actors.Persistence;

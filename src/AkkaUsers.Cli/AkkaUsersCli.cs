@@ -36,20 +36,21 @@ public static class AkkaUsersCli
         }
         catch (UsageException e)
         {
-            await errors.WriteLineAsync($"{e.Message}\n{CliArguments.Usage}");
-            return 2;
+            return await UsageError(e, errors);
         }
 
         using var host = BuildHost(command.Configuration, errors);
         JournalDatabase database;
         try
         {
+            // Every option is bound and checked here, as the service does at its start.
+            host.Services.GetService<IStartupValidator>()?.Validate();
             database = host.Services.GetRequiredService<JournalDatabase>();
-            _ = host.Services.GetRequiredService<IOptions<EntityOptions>>().Value;
         }
-        catch (OptionsValidationException e)
+        catch (Exception e) when (e is OptionsValidationException || e.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal))
         {
-            await errors.WriteLineAsync($"Invalid configuration: {string.Join("; ", e.Failures)}");
+            var message = e is OptionsValidationException invalid ? string.Join("; ", invalid.Failures) : e.Message;
+            await errors.WriteLineAsync($"Invalid configuration: {message}");
             return 2;
         }
         if (database.MissingFile() is { } missing)
@@ -73,14 +74,19 @@ public static class AkkaUsersCli
         }
         catch (UsageException e)
         {
-            await errors.WriteLineAsync($"{e.Message}\n{CliArguments.Usage}");
-            return 2;
+            return await UsageError(e, errors);
         }
         catch (DbException e)
         {
             await errors.WriteLineAsync($"{command.Verb}: the database failed: {e.Message}");
             return 1;
         }
+    }
+
+    private static async Task<int> UsageError(UsageException e, TextWriter errors)
+    {
+        await errors.WriteLineAsync($"{e.Message}\n{CliArguments.Usage}");
+        return 2;
     }
 
     /// <summary>The service's configuration sources (appsettings.json in the working directory, environment, arguments) and services.</summary>

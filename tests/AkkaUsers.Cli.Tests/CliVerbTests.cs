@@ -102,6 +102,19 @@ public sealed class CliVerbTests : IAsyncLifetime
         Assert.False(Directory.Exists(elsewhere));
     }
 
+    [Theory]
+    [InlineData("--Entities:ClaimGracePeriod=-00:00:01", "Invalid configuration: Entities:ClaimGracePeriod must be positive")]
+    [InlineData("--Entities:ClaimGracePeriod=soon", "Invalid configuration: Failed to convert configuration value")]
+    [InlineData("--Persistence:Provider=Oracle", "Invalid configuration: ")]
+    public async Task Bad_configuration_is_named_before_anything_runs(string setting, string message)
+    {
+        var run = await Cli("audit", "verify", setting);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.StartsWith(message, run.Errors);
+        Assert.Equal("", run.Output);
+    }
+
     [Fact]
     public async Task Verify_of_the_journal_the_entities_wrote_is_clean()
     {

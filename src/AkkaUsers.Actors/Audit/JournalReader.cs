@@ -1,4 +1,3 @@
-using System.Data.Common;
 using System.Runtime.CompilerServices;
 using AkkaUsers.Actors.Persistence;
 
@@ -79,25 +78,5 @@ public sealed class JournalReader(JournalDatabase database)
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT COALESCE(MAX(ordering), 0) FROM journal";
         return Convert.ToInt64(await command.ExecuteScalarAsync(ct));
-    }
-}
-
-public static class DbCommandExtensions
-{
-    public static DbCommand AddParameter(this DbCommand command, string name, object? value)
-    {
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
-        parameter.Value = value ?? DBNull.Value;
-        command.Parameters.Add(parameter);
-        return command;
-    }
-
-    /// <summary>Replaces every parameter: one command executed many times with different values.</summary>
-    public static DbCommand SetParameters(this DbCommand command, params (string Name, object? Value)[] parameters)
-    {
-        command.Parameters.Clear();
-        foreach (var (name, value) in parameters) command.AddParameter(name, value);
-        return command;
     }
 }

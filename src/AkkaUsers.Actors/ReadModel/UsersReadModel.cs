@@ -1,6 +1,5 @@
 using System.Data.Common;
 using System.Text.Json;
-using AkkaUsers.Actors.Audit;
 using AkkaUsers.Actors.Persistence;
 using AkkaUsers.Domain;
 using static AkkaUsers.Domain.UserProtocol;
@@ -26,6 +25,8 @@ public sealed class UsersReadModel(JournalDatabase database)
 {
     /// <summary>This projection's name in the offsets table.</summary>
     public const string ProjectionName = "users";
+
+    private const int RebuildBatchSize = 1000;
 
     private const string Schema = """
         CREATE TABLE IF NOT EXISTS users (
@@ -112,8 +113,6 @@ public sealed class UsersReadModel(JournalDatabase database)
         await transaction.CommitAsync(ct);
         return new RebuildResult(events, await CountAsync(new UserQuery(), ct), problems);
     }
-
-    private const int RebuildBatchSize = 1000;
 
     public async Task<IReadOnlyList<UserProfile>> ListAsync(UserQuery query, CancellationToken ct)
     {
