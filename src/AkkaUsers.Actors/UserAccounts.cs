@@ -41,9 +41,9 @@ public sealed class UserAccounts(
     AkkaUsersMetrics metrics,
     TimeSpan askTimeout)
 {
-    private readonly Region _users = new(users.ActorRef, UserActor.EntityName);
-    private readonly Region _usernames = new(usernames.ActorRef, ClaimIndexActor.EntityName(ClaimKind.Username));
-    private readonly Region _emails = new(emails.ActorRef, ClaimIndexActor.EntityName(ClaimKind.Email));
+    private readonly Region _users = new(() => users.ActorRef, UserActor.EntityName);
+    private readonly Region _usernames = new(() => usernames.ActorRef, ClaimIndexActor.EntityName(ClaimKind.Username));
+    private readonly Region _emails = new(() => emails.ActorRef, ClaimIndexActor.EntityName(ClaimKind.Email));
 
     /// <summary>
     /// Hash, claim the username, claim the email, then register. A refused claim releases what was
@@ -114,6 +114,17 @@ public sealed class UserAccounts(
     public async Task<UserProfile?> GetAsync(string userId, CancellationToken ct) =>
         await Ask<IUserReply>(_users, new GetUser(userId), ct) is UserFound found ? found.User : null;
 
+    /// <summary>Adds <paramref name="scope"/> to the user; the user as it is now, or null when there is no such user.</summary>
+    public async Task<UserProfile?> GrantScopeAsync(string userId, string scope, string grantedBy, CancellationToken ct) =>
+        await Ask<IUserReply>(_users, new GrantScope(userId, scope, grantedBy), ct) is UserFound found ? found.User : null;
+
+    /// <summary>As <see cref="GrantScopeAsync"/>, for the registered user who holds <paramref name="email"/>.</summary>
+    public async Task<UserProfile?> GrantScopeByEmailAsync(string email, string scope, string grantedBy, CancellationToken ct) =>
+        (await Ask<KeyOwner>(_emails, new LookupKey(Keys.Email(email)), ct)).UserId is { } userId
+            ? await GrantScopeAsync(userId, scope, grantedBy, ct)
+            : null;
+
+
     private RegistrationOutcome Taken(string field)
     {
         metrics.Conflict(field);
@@ -127,7 +138,7 @@ public sealed class UserAccounts(
         using var activity = AkkaUsersTracing.Source.StartActivity($"ask {region.Entity} {message.GetType().Name}");
         try
         {
-            return await region.Ref.Ask<T>(message, askTimeout, ct);
+            return await region.Ref().Ask<T>(message, askTimeout, ct);
         }
         catch (AskTimeoutException)
         {
@@ -137,6 +148,9 @@ public sealed class UserAccounts(
         }
     }
 
-    /// <summary>A shard region and the entity name its spans and metrics carry.</summary>
-    private sealed record Region(IActorRef Ref, string Entity);
+    /// <summary>
+    /// A shard region and the entity name its spans and metrics carry. The region is looked up at the first ask:
+    /// services built at start (the admin bootstrap) exist before the actor system has registered it.
+    /// </summary>
+    private sealed record Region(Func<IActorRef> Ref, string Entity);
 }

@@ -27,6 +27,7 @@ services.AddSingleton<IValidateOptions<JwtOptions>, ApiOptionsValidation>();
 services.AddSingleton<IValidateOptions<HttpOptions>, ApiOptionsValidation>();
 services.AddSingleton<IValidateOptions<AccountOptions>, ApiOptionsValidation>();
 services.AddSingleton<TokenService>();
+services.AddAdminApi(builder.Configuration);
 
 services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(jwt =>
 {
@@ -88,6 +89,7 @@ try
     app.UseAuthorization();
 
     app.MapUserEndpoints(app.Services.GetRequiredService<IOptions<AccountOptions>>().Value);
+    app.MapAdminEndpoints();
     app.MapHealthEndpoints();
     app.MapOperations();
 

@@ -42,6 +42,12 @@ public static class UserProtocol
     /// </summary>
     public sealed record AbandonIfUnregistered(string UserId) : IUserCommand;
 
+    /// <summary>
+    /// Add <paramref name="Scope"/> (e.g. "admin") to the user's scopes; <paramref name="GrantedBy"/> names who
+    /// asked (an admin's id, "bootstrap", "cli") and is kept in the event for the audit trail.
+    /// </summary>
+    public sealed record GrantScope(string UserId, string Scope, string GrantedBy) : IUserCommand;
+
     // Events (the journal: never rename a manifest, only add)
 
     public sealed record UserRegistered(
@@ -54,6 +60,8 @@ public static class UserProtocol
     public sealed record PasswordRehashed(string PasswordHash, DateTimeOffset At) : IUserEvent;
 
     public sealed record RegistrationAbandoned(DateTimeOffset At) : IUserEvent;
+
+    public sealed record ScopeGranted(string Scope, string GrantedBy, DateTimeOffset At) : IUserEvent;
 
     // Replies
 

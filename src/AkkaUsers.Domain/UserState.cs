@@ -29,8 +29,16 @@ public sealed record UserState
         UserSignedIn e => this with { LastSignInAt = e.At, SignInCount = SignInCount + 1 },
         PasswordRehashed e => this with { PasswordHash = e.PasswordHash },
         RegistrationAbandoned => this with { Status = Lifecycle.Abandoned },
+        ScopeGranted e => Granted(e),
         _ => throw new ArgumentOutOfRangeException(nameof(@event), @event.GetType().Name, "unknown user event"),
     };
+
+    /// <summary>A journal holds this event only after the registration; replaying any other journal is an error.</summary>
+    private UserState Granted(ScopeGranted e)
+    {
+        var profile = Profile ?? throw new InvalidOperationException($"{nameof(ScopeGranted)} of a user that is not registered");
+        return this with { Profile = profile with { Scope = [.. profile.Scope, e.Scope] } };
+    }
 
     public UserDecision Decide(IUserCommand command, DateTimeOffset now) => command switch
     {
@@ -41,6 +49,7 @@ public sealed record UserState
         AbandonIfUnregistered c => Status == Lifecycle.New
             ? Persist(new RegistrationStatus(c.UserId, null), new RegistrationAbandoned(now))
             : Reply(new RegistrationStatus(c.UserId, Profile)),
+        GrantScope c => DecideGrant(c, now),
         _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "unknown user command"),
     };
 
@@ -71,6 +80,16 @@ public sealed record UserState
         return c.Rehashed is { } rehashed
             ? Persist(new UserFound(Profile), signedIn, new PasswordRehashed(rehashed, now))
             : Persist(new UserFound(Profile), signedIn);
+    }
+
+    /// <summary>Granting a scope the user already has changes nothing, so a repeated grant records nothing.</summary>
+    private UserDecision DecideGrant(GrantScope c, DateTimeOffset now)
+    {
+        if (Profile is null) return Reply(new UserNotFound(c.UserId));
+        if (Profile.Scope.Contains(c.Scope, StringComparer.Ordinal)) return Reply(new UserFound(Profile));
+
+        var granted = new ScopeGranted(c.Scope, c.GrantedBy, now);
+        return Persist(new UserFound(Apply(granted).Profile!), granted);
     }
 
     private static UserDecision Reply(IUserReply reply) => new([], reply);

@@ -20,10 +20,12 @@ public sealed class ActorHost : IAsyncDisposable
 
     private readonly IHost _host;
     private readonly IReadOnlyDictionary<string, string?> _settings;
+    private readonly bool _tools;
     private bool _stopped;
 
-    private ActorHost(IHost host, string dataDirectory, IReadOnlyDictionary<string, string?> settings)
+    private ActorHost(IHost host, string dataDirectory, IReadOnlyDictionary<string, string?> settings, bool tools = false)
     {
+        _tools = tools;
         _host = host;
         _settings = settings;
         DataDirectory = dataDirectory;
@@ -50,6 +52,9 @@ public sealed class ActorHost : IAsyncDisposable
 
     public UserAccounts Accounts { get; }
 
+    /// <summary>The host's services: the read model, the journal reader, the options.</summary>
+    public IServiceProvider Services => _host.Services;
+
     public static string NewDataDirectory() =>
         Path.Combine(Path.GetTempPath(), "akka-users-tests", Guid.NewGuid().ToString("N"));
 
@@ -59,7 +64,12 @@ public sealed class ActorHost : IAsyncDisposable
 
     /// <param name="settings">Configuration on top of the test defaults (e.g. "Entities:ClaimGracePeriod").</param>
     /// <param name="dataDirectory">An existing data directory to start on again; a fresh one when null.</param>
-    public static async Task<ActorHost> StartAsync(IReadOnlyDictionary<string, string?>? settings = null, string? dataDirectory = null)
+    /// <param name="tools">
+    /// The command-line tools' wiring (<see cref="AkkaUsersHosting.AddAkkaUsersTools"/>): the same entities in a local
+    /// actor system, with no cluster and no read-model projection.
+    /// </param>
+    public static async Task<ActorHost> StartAsync(
+        IReadOnlyDictionary<string, string?>? settings = null, string? dataDirectory = null, bool tools = false)
     {
         dataDirectory ??= NewDataDirectory();
         settings ??= new Dictionary<string, string?>();
@@ -73,14 +83,18 @@ public sealed class ActorHost : IAsyncDisposable
 
         var host = new HostBuilder()
             .ConfigureAppConfiguration(c => c.AddInMemoryCollection(configuration))
-            .ConfigureServices((ctx, s) => s.AddAkkaUsers(ctx.Configuration))
+            .ConfigureServices((ctx, s) =>
+            {
+                if (tools) s.AddAkkaUsersTools(ctx.Configuration);
+                else s.AddAkkaUsers(ctx.Configuration);
+            })
             .Build();
         try
         {
             using var startLimit = new CancellationTokenSource(StartTimeout);
             await host.StartAsync(startLimit.Token);
-            await WaitUntilUp(host.Services.GetRequiredService<ActorSystem>());
-            return new ActorHost(host, dataDirectory, settings);
+            if (!tools) await WaitUntilUp(host.Services.GetRequiredService<ActorSystem>());
+            return new ActorHost(host, dataDirectory, settings, tools);
         }
         catch
         {
@@ -94,7 +108,7 @@ public sealed class ActorHost : IAsyncDisposable
     public async Task<ActorHost> RestartAsync()
     {
         await StopAsync();
-        return await StartAsync(_settings, DataDirectory);
+        return await StartAsync(_settings, DataDirectory, _tools);
     }
 
     /// <summary>Stops the host and its actor system, keeping the data directory. Tolerates an already terminated system.</summary>

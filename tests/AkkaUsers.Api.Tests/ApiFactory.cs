@@ -50,9 +50,15 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
 }
 
 /// <summary>One service instance shared by the tests of a class that do not need their own.</summary>
-public sealed class SharedService : IAsyncLifetime
+public class SharedService : IAsyncLifetime
 {
-    public ApiFactory Factory { get; } = new();
+    public SharedService() : this(null)
+    {
+    }
+
+    protected SharedService(Dictionary<string, string?>? settings) => Factory = new ApiFactory(settings);
+
+    public ApiFactory Factory { get; }
     public HttpClient Client { get; private set; } = null!;
 
     public Task InitializeAsync()
@@ -121,9 +127,12 @@ public static class Api
         return (await response.Body())["token"]!.GetValue<string>();
     }
 
-    public static Task<HttpResponseMessage> GetUser(this HttpClient client, string? token)
+    public static Task<HttpResponseMessage> GetUser(this HttpClient client, string? token) => client.Get("/user", token);
+
+    /// <summary>GET <paramref name="path"/>, with the bearer token when there is one.</summary>
+    public static Task<HttpResponseMessage> Get(this HttpClient client, string path, string? token)
     {
-        var request = new HttpRequestMessage(HttpMethod.Get, "/user");
+        var request = new HttpRequestMessage(HttpMethod.Get, path);
         if (token is not null) request.Headers.TryAddWithoutValidation("Authorization", $"Bearer {token}");
         return client.SendAsync(request);
     }

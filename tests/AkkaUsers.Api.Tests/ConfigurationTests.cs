@@ -15,6 +15,8 @@ public sealed class ConfigurationTests
     [InlineData("Cluster__SeedNodes=tcp://elsewhere:4053;Cluster__Port=4053", "Cluster:SeedNodes")]
     [InlineData("Cluster__SeedNodes=akka.tcp://akka-users@127.0.0.1:4053;Jwt__Secret=a-secret-of-at-least-thirty-two-bytes", "Cluster:Port")]
     [InlineData("Persistence__Provider=PostgreSql", "Persistence:ConnectionString")]
+    [InlineData("Admin__Email=root@example.com", "Admin:Password is required")]
+    [InlineData("Admin__Password=root-password", "Admin:Email is required")]
     public async Task A_bad_value_fails_the_start_with_one_line_naming_the_key(string variables, string key)
     {
         var environment = variables.Split(';').Select(v => v.Split('=', 2)).ToDictionary(pair => pair[0], pair => pair[1]);

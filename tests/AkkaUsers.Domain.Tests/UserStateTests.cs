@@ -295,6 +295,58 @@ public class UserStateTests
         Assert.Equal(state.Profile, status.User);
     }
 
+    // GrantScope
+
+    [Fact]
+    public void GrantScope_on_a_registered_user_yields_ScopeGranted_and_replies_the_profile_with_the_scope()
+    {
+        var state = Registered();
+
+        var (granted, decision) = Run(state, new GrantScope(Id, "admin", "bootstrap"), T1);
+
+        Assert.Equal(new ScopeGranted("admin", "bootstrap", T1), Assert.Single(decision.Events));
+        var found = Assert.IsType<UserFound>(decision.Reply);
+        Assert.Equal(["user", "tester", "admin"], found.User.Scope);
+        // Everything but the scope is as it was (records compare lists by reference, hence the same list on both sides).
+        Assert.Equal(found.User.Scope, granted.Profile!.Scope);
+        Assert.Equal(state.Profile! with { Scope = granted.Profile.Scope }, granted.Profile);
+        Assert.Equal(state.PasswordHash, granted.PasswordHash);
+    }
+
+    [Fact]
+    public void GrantScope_of_a_scope_the_user_has_yields_no_events()
+    {
+        var (admin, _) = Run(Registered(), new GrantScope(Id, "admin", "cli"), T1);
+
+        var again = admin.Decide(new GrantScope(Id, "admin", "bootstrap"), T2);
+        var alreadyHeld = Registered().Decide(new GrantScope(Id, "tester", "cli"), T2);
+
+        Assert.Empty(again.Events);
+        Assert.Equal(new UserFound(admin.Profile!), again.Reply);
+        Assert.Empty(alreadyHeld.Events);
+        Assert.IsType<UserFound>(alreadyHeld.Reply);
+    }
+
+    [Fact]
+    public void GrantScope_on_Empty_or_an_abandoned_id_replies_UserNotFound_with_no_events()
+    {
+        var abandoned = Run(UserState.Empty, new AbandonIfUnregistered(Id), T0).State;
+
+        foreach (var state in new[] { UserState.Empty, abandoned })
+        {
+            var decision = state.Decide(new GrantScope(Id, "admin", "cli"), T1);
+            Assert.Empty(decision.Events);
+            Assert.Equal(new UserNotFound(Id), decision.Reply);
+        }
+    }
+
+    [Fact]
+    public void Applying_ScopeGranted_before_the_registration_throws()
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => UserState.Empty.Apply(new ScopeGranted("admin", "cli", T0)));
+        Assert.Contains("not registered", error.Message);
+    }
+
     // Rebuilding
 
     [Fact]
@@ -310,6 +362,8 @@ public class UserStateTests
             new RecordSignIn(Id, Hash, null, null, null), // stale
             new AbandonIfUnregistered(Id),
             new RecordSignIn(Id, NewHash, null, null, null),
+            new GrantScope(Id, "admin", "cli"),
+            new GrantScope(Id, "admin", "cli"), // already held
         ];
 
         var incremental = UserState.Empty;
@@ -325,8 +379,10 @@ public class UserStateTests
 
         var rebuilt = Fold(UserState.Empty, journal);
 
-        Assert.Equal(5, journal.Count);
-        Assert.Equal(incremental, rebuilt);
+        Assert.Equal(6, journal.Count);
+        Assert.Equal(incremental.Profile!.Scope, rebuilt.Profile!.Scope);
+        Assert.Equal(incremental with { Profile = null }, rebuilt with { Profile = null });
+        Assert.Equal(["user", "tester", "admin"], rebuilt.Profile.Scope);
         Assert.Equal(UserState.Lifecycle.Registered, rebuilt.Status);
         Assert.Equal(NewHash, rebuilt.PasswordHash);
         Assert.Equal(3, rebuilt.SignInCount);

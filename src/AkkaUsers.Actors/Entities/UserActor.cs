@@ -37,7 +37,15 @@ public sealed class UserActor : EntityActor
 
     public override string PersistenceId { get; }
 
-    public static string PersistenceIdFor(string userId) => $"{EntityName}-{userId}";
+    public const string PersistenceIdPrefix = EntityName + "-";
+
+    public static string PersistenceIdFor(string userId) => PersistenceIdPrefix + userId;
+
+    /// <summary>The user id inside a persistence id made by <see cref="PersistenceIdFor"/>.</summary>
+    public static string UserIdOf(string persistenceId) =>
+        persistenceId.StartsWith(PersistenceIdPrefix, StringComparison.Ordinal)
+            ? persistenceId[PersistenceIdPrefix.Length..]
+            : throw new ArgumentException($"'{persistenceId}' is not a user's persistence id", nameof(persistenceId));
 
     public static Props Props(string userId, int snapshotEvery, AkkaUsersMetrics metrics) =>
         Akka.Actor.Props.Create(() => new UserActor(userId, snapshotEvery, metrics));

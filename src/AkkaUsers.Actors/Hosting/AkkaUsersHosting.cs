@@ -8,7 +8,9 @@ using Akka.Persistence.Sql.Hosting;
 using Akka.Remote.Hosting;
 using AkkaUsers.Actors.Entities;
 using AkkaUsers.Actors.Passwords;
+using AkkaUsers.Actors.Audit;
 using AkkaUsers.Actors.Persistence;
+using AkkaUsers.Actors.ReadModel;
 using AkkaUsers.Actors.Telemetry;
 using AkkaUsers.Domain;
 using Microsoft.Extensions.Configuration;
@@ -22,8 +24,44 @@ public static class AkkaUsersHosting
 {
     public const string ActorSystemName = "akka-users";
 
+    /// <summary>
+    /// How often the SQL read journal looks for new events (its refresh interval and its sequence retrieval's
+    /// query delay, which only work together): the admin read model runs at most about this far behind the
+    /// journal at rest, plus one batch window.
+    /// </summary>
+    public static readonly TimeSpan QueryRefreshInterval = TimeSpan.FromMilliseconds(250);
+
     /// <summary>Binds and validates the options, registers the account services, and starts the actor system.</summary>
     public static IServiceCollection AddAkkaUsers(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddAkkaUsersServices(configuration);
+        services.AddAkka(ActorSystemName, (builder, sp) => builder.AddAkkaUsersActors(
+            sp.GetRequiredService<JournalDatabase>(),
+            sp.GetRequiredService<IOptions<PersistenceOptions>>().Value,
+            sp.GetRequiredService<IOptions<EntityOptions>>().Value,
+            sp.GetRequiredService<IOptions<ClusterNodeOptions>>().Value,
+            sp.GetRequiredService<AkkaUsersMetrics>(),
+            sp.GetRequiredService<UsersReadModel>()));
+        return services;
+    }
+
+    /// <summary>
+    /// For command-line tools: the service's options and services over the same journal, with the entities in a
+    /// local actor system (no remoting, no cluster, no read-model projection). Run it while the service is stopped:
+    /// two live copies of one entity would both write its journal.
+    /// </summary>
+    public static IServiceCollection AddAkkaUsersTools(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddAkkaUsersServices(configuration);
+        services.AddAkka(ActorSystemName, (builder, sp) => builder.AddAkkaUsersLocalEntities(
+            sp.GetRequiredService<JournalDatabase>(),
+            sp.GetRequiredService<IOptions<PersistenceOptions>>().Value,
+            sp.GetRequiredService<IOptions<EntityOptions>>().Value,
+            sp.GetRequiredService<AkkaUsersMetrics>()));
+        return services;
+    }
+
+    private static void AddAkkaUsersServices(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.Section)).ValidateOnStart();
         services.AddOptions<PersistenceOptions>().Bind(configuration.GetSection(PersistenceOptions.Section)).ValidateOnStart();
@@ -58,19 +96,15 @@ public static class AkkaUsersHosting
         services.AddSingleton<ServingGate>();
         services.AddSingleton<JournalAvailability>();
         services.AddHostedService(sp => sp.GetRequiredService<JournalAvailability>());
-
-        services.AddAkka(ActorSystemName, (builder, sp) => builder.AddAkkaUsersActors(
-            sp.GetRequiredService<JournalDatabase>(),
-            sp.GetRequiredService<IOptions<PersistenceOptions>>().Value,
-            sp.GetRequiredService<IOptions<EntityOptions>>().Value,
-            sp.GetRequiredService<IOptions<ClusterNodeOptions>>().Value,
-            sp.GetRequiredService<AkkaUsersMetrics>()));
-        return services;
+        services.AddSingleton(sp => new UsersReadModel(sp.GetRequiredService<JournalDatabase>()));
+        services.AddSingleton(sp => new JournalReader(sp.GetRequiredService<JournalDatabase>()));
+        services.AddSingleton(sp => new UserHistory(sp.GetRequiredService<ActorSystem>()));
     }
 
     public static AkkaConfigurationBuilder AddAkkaUsersActors(
         this AkkaConfigurationBuilder builder, JournalDatabase journal,
-        PersistenceOptions persistence, EntityOptions entities, ClusterNodeOptions node, AkkaUsersMetrics metrics)
+        PersistenceOptions persistence, EntityOptions entities, ClusterNodeOptions node,
+        AkkaUsersMetrics metrics, UsersReadModel readModel)
     {
         journal.Prepare();
 
@@ -102,12 +136,7 @@ public static class AkkaUsersHosting
             // On SIGTERM the host stops the HTTP server first, draining in-flight requests, and only then the
             // actor system (leave the cluster, hand off shards); Akka's own exit hook would start that too early.
             .AddHocon("akka.coordinated-shutdown.run-by-clr-shutdown-hook = off", HoconAddMode.Prepend)
-            .WithCustomSerializer("akka-users", AkkaUsersSerializer.BoundTypes, system => new AkkaUsersSerializer(system))
-            .WithSqlPersistence(
-                journal.ConnectionString, journal.Linq2DbProviderName, PersistenceMode.Both,
-                schemaName: persistence.SchemaName,
-                journalBuilder: adapters => adapters.AddWriteEventAdapter<JournalTagger>(
-                    "tagger", [typeof(UserProtocol.IUserEvent), typeof(ClaimProtocol.IClaimEvent)]))
+            .WithAkkaUsersPersistence(journal, persistence)
             .WithShardRegion<UserActor>(
                 UserActor.EntityName, userId => UserActor.Props(userId, persistence.SnapshotEvery, metrics),
                 new UserMessageExtractor(), shardOptions)
@@ -120,11 +149,74 @@ public static class AkkaUsersHosting
                 ClaimIndexActor.EntityName(ClaimKind.Email),
                 (_, registry, _) => entityId => Props.Create(() => new EmailIndex(
                     entityId, registry.Get<UserActor>(), entities.ClaimGracePeriod, entities.AskTimeout, metrics)),
-                new ClaimMessageExtractor(), shardOptions);
+                new ClaimMessageExtractor(), shardOptions)
+            // One projection per cluster: two would race to store the same offset.
+            .WithSingleton<UsersProjection>("users-projection", UsersProjection.Props(readModel), createProxyToo: false);
 
         // No seed nodes: a cluster of one, joined as soon as the system is up.
         if (node.SeedNodeList.Length == 0)
             builder.AddStartup((system, _) => Akka.Cluster.Cluster.Get(system).Join(Akka.Cluster.Cluster.Get(system).SelfAddress));
+        return builder;
+    }
+
+    /// <summary>The entities of <see cref="AddAkkaUsersTools"/>: the service's own, behind local stand-ins for the shard regions.</summary>
+    public static AkkaConfigurationBuilder AddAkkaUsersLocalEntities(
+        this AkkaConfigurationBuilder builder, JournalDatabase journal, PersistenceOptions persistence, EntityOptions entities,
+        AkkaUsersMetrics metrics)
+    {
+        journal.Prepare();
+        return builder
+            .ConfigureLoggers(loggers =>
+            {
+                loggers.LogLevel = Akka.Event.LogLevel.WarningLevel;
+                loggers.ClearLoggers();
+                loggers.AddLoggerFactory();
+            })
+            .WithAkkaUsersPersistence(journal, persistence)
+            .WithActors((system, registry) =>
+            {
+                var users = system.ActorOf(LocalEntities.Props(new UserMessageExtractor(),
+                    userId => UserActor.Props(userId, persistence.SnapshotEvery, metrics)), "user");
+                registry.Register<UserActor>(users);
+                registry.Register<UsernameIndex>(system.ActorOf(LocalEntities.Props(new ClaimMessageExtractor(),
+                    entityId => Props.Create(() => new UsernameIndex(entityId, users, entities.ClaimGracePeriod, entities.AskTimeout, metrics))), "username"));
+                registry.Register<EmailIndex>(system.ActorOf(LocalEntities.Props(new ClaimMessageExtractor(),
+                    entityId => Props.Create(() => new EmailIndex(entityId, users, entities.ClaimGracePeriod, entities.AskTimeout, metrics))), "email"));
+            });
+    }
+
+    /// <summary>The serializer, the SQL journal and snapshot store with the tagging adapter, and the read journal's polling.</summary>
+    private static AkkaConfigurationBuilder WithAkkaUsersPersistence(
+        this AkkaConfigurationBuilder builder, JournalDatabase journal, PersistenceOptions persistence)
+    {
+        var journalOptions = new Akka.Persistence.Sql.Hosting.SqlJournalOptions(isDefaultPlugin: true)
+        {
+            ConnectionString = journal.ConnectionString,
+            ProviderName = journal.Linq2DbProviderName,
+            DataOptions = journal.Linq2DbOptions,
+            AutoInitialize = true,
+            QueryRefreshInterval = QueryRefreshInterval,
+        };
+        if (persistence.SchemaName is { } journalSchema)
+            journalOptions.DatabaseOptions = new JournalDatabaseOptions(DatabaseMapping.Default) { SchemaName = journalSchema };
+        var snapshotOptions = new Akka.Persistence.Sql.Hosting.SqlSnapshotOptions(isDefaultPlugin: true)
+        {
+            ConnectionString = journal.ConnectionString,
+            ProviderName = journal.Linq2DbProviderName,
+            DataOptions = journal.Linq2DbOptions,
+            AutoInitialize = true,
+        };
+        if (persistence.SchemaName is { } snapshotSchema)
+            snapshotOptions.DatabaseOptions = new SnapshotDatabaseOptions(DatabaseMapping.Default) { SchemaName = snapshotSchema };
+        builder
+            .WithCustomSerializer("akka-users", AkkaUsersSerializer.BoundTypes, system => new AkkaUsersSerializer(system))
+            .WithSqlPersistence(journalOptions, snapshotOptions,
+                journalBuilder: adapters => adapters.AddWriteEventAdapter<JournalTagger>(
+                    "tagger", [typeof(UserProtocol.IUserEvent), typeof(ClaimProtocol.IClaimEvent)]))
+            // No Hosting API for the sequence retrieval's delay, and the refresh interval alone does not shorten the lag.
+            .AddHocon(
+                $"akka.persistence.query.journal.sql.journal-sequence-retrieval.query-delay = {QueryRefreshInterval.TotalMilliseconds}ms",
+                HoconAddMode.Prepend);
 
         // SQLite takes one writer at a time.
         if (journal.Provider == PersistenceProvider.Sqlite)

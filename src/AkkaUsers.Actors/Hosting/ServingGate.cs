@@ -12,6 +12,8 @@ public sealed class ServingGate(JournalAvailability journal, ActorSystem system)
 {
     private readonly Lazy<Task> _memberUp = new(() =>
     {
+        // The command-line tools run the entities in a plain local actor system: nothing to join there.
+        if (((ExtendedActorSystem)system).Provider is not Akka.Cluster.ClusterActorRefProvider) return Task.CompletedTask;
         var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Akka.Cluster.Cluster.Get(system).RegisterOnMemberUp(() => up.TrySetResult());
         return up.Task;

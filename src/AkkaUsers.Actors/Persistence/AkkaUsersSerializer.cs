@@ -30,12 +30,14 @@ public sealed class AkkaUsersSerializer(ExtendedActorSystem system) : Serializer
         [typeof(UserSignedIn)] = "user-signed-in",
         [typeof(PasswordRehashed)] = "password-rehashed",
         [typeof(RegistrationAbandoned)] = "registration-abandoned",
+        [typeof(ScopeGranted)] = "scope-granted",
         // user commands
         [typeof(RegisterUser)] = "register-user",
         [typeof(GetUser)] = "get-user",
         [typeof(GetSignInSecret)] = "get-sign-in-secret",
         [typeof(RecordSignIn)] = "record-sign-in",
         [typeof(AbandonIfUnregistered)] = "abandon-if-unregistered",
+        [typeof(GrantScope)] = "grant-scope",
         // user replies
         [typeof(UserFound)] = "user-found",
         [typeof(UserNotFound)] = "user-not-found",
@@ -61,21 +63,30 @@ public sealed class AkkaUsersSerializer(ExtendedActorSystem system) : Serializer
     private static readonly FrozenDictionary<string, Type> TypesByManifest =
         Manifests.ToFrozenDictionary(pair => pair.Value, pair => pair.Key);
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    /// <summary>The JSON form of every type here; also the form the audit trail and the read model show.</summary>
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         Converters = { new JsonStringEnumConverter() },
     };
 
     public override int Identifier => Id;
 
-    public override string Manifest(object o) =>
+    public override string Manifest(object o) => ManifestOf(o);
+
+    public override byte[] ToBinary(object obj) => Encode(obj);
+
+    public override object FromBinary(byte[] bytes, string manifest) => Decode(bytes, manifest);
+
+    // The conversions need no actor system, so tools read the journal's rows without starting one.
+
+    public static string ManifestOf(object o) =>
         Manifests.TryGetValue(o.GetType(), out var manifest)
             ? manifest
             : throw new SerializationException($"{o.GetType()} has no manifest in {nameof(AkkaUsersSerializer)}");
 
-    public override byte[] ToBinary(object obj) => JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), Json);
+    public static byte[] Encode(object obj) => JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), Json);
 
-    public override object FromBinary(byte[] bytes, string manifest) =>
+    public static object Decode(ReadOnlySpan<byte> bytes, string manifest) =>
         TypesByManifest.TryGetValue(manifest, out var type)
             ? JsonSerializer.Deserialize(bytes, type, Json) ?? throw new SerializationException($"null payload for {manifest}")
             : throw new SerializationException($"unknown manifest '{manifest}'");

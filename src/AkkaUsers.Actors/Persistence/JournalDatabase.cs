@@ -1,11 +1,15 @@
 using System.Data.Common;
 using AkkaUsers.Actors.Hosting;
+using LinqToDB;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 
 namespace AkkaUsers.Actors.Persistence;
 
-/// <summary>The database behind the journal: its linq2db provider, its preparation, and a readiness probe.</summary>
+/// <summary>
+/// The database behind the journal: its linq2db provider, its preparation, a readiness probe, and connections
+/// for the read side. Everything that differs between SQLite and PostgreSQL is decided here.
+/// </summary>
 public sealed class JournalDatabase(PersistenceProvider provider, string connectionString)
 {
     public PersistenceProvider Provider { get; } = provider;
@@ -18,11 +22,89 @@ public sealed class JournalDatabase(PersistenceProvider provider, string connect
         _ => LinqToDB.ProviderName.SQLiteMS,
     };
 
+    /// <summary>
+    /// linq2db's options for the journal and snapshot store: the provider and connection string, and for SQLite
+    /// the same busy timeout as <see cref="OpenConnectionAsync"/> (see <see cref="ConfigureAsync"/>).
+    /// </summary>
+    public DataOptions Linq2DbOptions
+    {
+        get
+        {
+            var options = new DataOptions().UseConnectionString(Linq2DbProviderName, ConnectionString);
+            return Provider == PersistenceProvider.Sqlite
+                ? options.UseAfterConnectionOpened(connection => ConfigureAsync(connection, CancellationToken.None).GetAwaiter().GetResult(), ConfigureAsync)
+                : options;
+        }
+    }
+
     private DbProviderFactory Factory => Provider switch
     {
         PersistenceProvider.PostgreSql => NpgsqlFactory.Instance,
         _ => SqliteFactory.Instance,
     };
+
+    /// <summary>An open connection to the journal's database, for the read model and the tools that read the journal's table.</summary>
+    /// <param name="ct">Cancels the opening.</param>
+    /// <param name="scan">
+    /// For a read of the whole journal in index order (entity by entity), which visits the table's pages out of order:
+    /// SQLite gets a page cache large enough to keep them (256 MiB at most, taken only as used) instead of reading
+    /// them again and again through its default 2 MiB.
+    /// </param>
+    public async Task<DbConnection> OpenConnectionAsync(CancellationToken ct, bool scan = false)
+    {
+        var connection = Factory.CreateConnection()!;
+        connection.ConnectionString = ConnectionString;
+        try
+        {
+            await connection.OpenAsync(ct);
+            await ConfigureAsync(connection, ct);
+            if (scan && Provider == PersistenceProvider.Sqlite)
+            {
+                await using var pragma = connection.CreateCommand();
+                pragma.CommandText = "PRAGMA cache_size = -262144;";
+                await pragma.ExecuteNonQueryAsync(ct);
+            }
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// SQLite: when another connection holds the write lock, SQLite answers "busy" at once and Microsoft.Data.Sqlite
+    /// sleeps 150 ms before it tries again, so the read model writing beside the journal would stall it. With a busy
+    /// timeout SQLite itself waits for the lock, a few milliseconds at a time.
+    /// </summary>
+    private async Task ConfigureAsync(DbConnection connection, CancellationToken ct)
+    {
+        if (Provider != PersistenceProvider.Sqlite) return;
+        await using var pragma = connection.CreateCommand();
+        pragma.CommandText = "PRAGMA busy_timeout = 30000;";
+        await pragma.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>
+    /// The SQLite file's full path when it does not exist (a tool pointed at the wrong data directory would
+    /// otherwise create an empty journal); null when it exists, for an in-memory database, and for PostgreSQL.
+    /// </summary>
+    public string? MissingFile()
+    {
+        if (Provider != PersistenceProvider.Sqlite) return null;
+        var builder = new SqliteConnectionStringBuilder(ConnectionString);
+        if (builder.Mode == SqliteOpenMode.Memory) return null;
+        var path = Path.GetFullPath(builder.DataSource);
+        return File.Exists(path) ? null : path;
+    }
+
+    /// <summary>
+    /// <paramref name="column"/> for ORDER BY in plain code-point order: SQLite compares text that way already,
+    /// PostgreSQL would otherwise use the database's locale, and the two would list users differently.
+    /// </summary>
+    public string CodePointOrder(string column) =>
+        Provider == PersistenceProvider.PostgreSql ? $"{column} COLLATE \"C\"" : column;
 
     /// <summary>
     /// SQLite: creates the file's folder and switches the file to WAL, so readers never block the one writer.

@@ -1,0 +1,243 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using AkkaUsers.Actors;
+using AkkaUsers.Actors.Entities;
+using AkkaUsers.Actors.ReadModel;
+using AkkaUsers.Actors.Tests;
+using AkkaUsers.Domain;
+using static AkkaUsers.Domain.ClaimProtocol;
+using static AkkaUsers.Domain.UserProtocol;
+
+namespace AkkaUsers.Cli.Tests;
+
+/// <summary>
+/// Each verb of the tool, in process, on a journal written by the service's own entities (two users, Alice and
+/// Bob, registered through the tools' wiring) and then, where a test needs damage, by hand.
+/// </summary>
+public sealed class CliVerbTests : IAsyncLifetime
+{
+    private readonly string _dataDirectory = ActorHost.NewDataDirectory();
+    private UserProfile _alice = null!;
+    private UserProfile _bob = null!;
+
+    private string DatabaseFile => Path.Combine(_dataDirectory, "akka-users.db");
+
+    public async Task InitializeAsync()
+    {
+        var host = await ActorHost.StartAsync(dataDirectory: _dataDirectory, tools: true);
+        _alice = await Register(host, "Alice", "alice@example.com");
+        _bob = await Register(host, "Bob", "bob@example.com");
+        Assert.NotNull(await host.Accounts.SignInAsync(ClaimKind.Username, "alice", "password-1", new ClientInfo(null, null), CancellationToken.None));
+        await host.StopAsync();
+    }
+
+    public Task DisposeAsync()
+    {
+        if (Directory.Exists(_dataDirectory)) Directory.Delete(_dataDirectory, recursive: true);
+        return Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task Export_writes_every_row_in_journal_order_as_json_lines_with_secrets_redacted()
+    {
+        var run = await Cli("audit", "export");
+
+        Assert.Equal(0, run.ExitCode);
+        var lines = Lines(run.Output);
+        // Per user: a username claim, an email claim, the registration; then Alice's sign-in.
+        Assert.Equal(["key-claimed", "key-claimed", "user-registered", "key-claimed", "key-claimed", "user-registered", "user-signed-in"],
+            lines.Select(l => l["type"]!.GetValue<string>()));
+        Assert.Equal(Enumerable.Range(1, 7).Select(i => (long)i), lines.Select(l => l["ordering"]!.GetValue<long>()));
+        Assert.All(lines, l => Assert.Equal(["persistenceId", "sequenceNr", "ordering", "timestamp", "type", "data"], l.Select(p => p.Key)));
+        Assert.Equal($"user-{_alice.Id}", lines[2]["persistenceId"]!.GetValue<string>());
+        Assert.Equal("[redacted]", lines[2]["data"]!["passwordHash"]!.GetValue<string>());
+        Assert.Equal("Alice", lines[2]["data"]!["username"]!.GetValue<string>());
+        Assert.DoesNotContain("$argon2id$", run.Output);
+        Assert.Contains("audit export: 7 events in", run.Errors);
+    }
+
+    [Fact]
+    public async Task Export_narrows_to_one_user_and_to_a_time_and_writes_to_a_file()
+    {
+        var user = Lines((await Cli("audit", "export", "--user", _alice.Id)).Output);
+        Assert.Equal(["user-registered", "user-signed-in"], user.Select(l => l["type"]!.GetValue<string>()));
+        Assert.Equal([1L, 2], user.Select(l => l["sequenceNr"]!.GetValue<long>()));
+
+        var all = Lines((await Cli("audit", "export")).Output);
+        var since = all[5]["timestamp"]!.GetValue<DateTimeOffset>();
+        var recent = Lines((await Cli("audit", "export", $"--since={since:O}")).Output);
+        Assert.Equal([6L, 7], recent.Select(l => l["ordering"]!.GetValue<long>()));
+
+        var file = Path.Combine(_dataDirectory, "export.jsonl");
+        var toFile = await Cli("audit", "export", "--out", file, "--user", _bob.Id);
+        Assert.Equal(0, toFile.ExitCode);
+        Assert.Equal("", toFile.Output);
+        Assert.Contains($"to {file}", toFile.Errors);
+        Assert.Single(Lines(await File.ReadAllTextAsync(file)));
+    }
+
+    [Theory]
+    [InlineData("--since", "yesterday", "--since must be an ISO 8601 time")]
+    [InlineData("--user", "ALICE", "--user must be a user id")]
+    [InlineData("--limit", "5", "audit export has no option --limit")]
+    public async Task Export_with_a_bad_option_is_a_usage_error(string option, string value, string message)
+    {
+        var run = await Cli("audit", "export", option, value);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.StartsWith(message, run.Errors);
+        Assert.Contains("usage:", run.Errors);
+        Assert.Equal("", run.Output);
+    }
+
+    [Fact]
+    public async Task A_missing_journal_is_named_and_not_created()
+    {
+        var elsewhere = ActorHost.NewDataDirectory();
+
+        var run = await AkkaUsersCliRun(["audit", "verify", $"--Storage:DataDirectory={elsewhere}"]);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.StartsWith($"No journal at {Path.Combine(elsewhere, "akka-users.db")}", run.Errors);
+        Assert.False(Directory.Exists(elsewhere));
+    }
+
+    [Theory]
+    [InlineData("--Entities:ClaimGracePeriod=-00:00:01", "Invalid configuration: Entities:ClaimGracePeriod must be positive")]
+    [InlineData("--Entities:ClaimGracePeriod=soon", "Invalid configuration: Failed to convert configuration value")]
+    [InlineData("--Persistence:Provider=Oracle", "Invalid configuration: ")]
+    public async Task Bad_configuration_is_named_before_anything_runs(string setting, string message)
+    {
+        var run = await Cli("audit", "verify", setting);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.StartsWith(message, run.Errors);
+        Assert.Equal("", run.Output);
+    }
+
+    [Fact]
+    public async Task Verify_of_the_journal_the_entities_wrote_is_clean()
+    {
+        var run = await Cli("audit", "verify");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("audit verify: 7 events in", run.Output);
+        Assert.Contains("2 user ids, 4 index entities", run.Output);
+        Assert.Contains("OK: every invariant holds", run.Output);
+    }
+
+    [Fact]
+    public async Task Verify_catches_a_duplicate_claim_written_straight_into_the_journal()
+    {
+        // Bob claims Alice's username behind the index's back, and a third user registers "ALICE" as well.
+        var aliceUsername = ClaimIndexActor.PersistenceIdFor(ClaimKind.Username, Keys.Digest("alice"));
+        var carol = UserId.New(DateTimeOffset.UtcNow).Value;
+        JournalFile.Append(DatabaseFile,
+            new JournalFile.Row(aliceUsername, JournalFile.NextSequenceNr(DatabaseFile, aliceUsername), new KeyClaimed("alice", _bob.Id, DateTimeOffset.UtcNow)),
+            new JournalFile.Row(UserActor.PersistenceIdFor(carol), 1,
+                new UserRegistered(carol, "ALICE", "carol@example.com", "$argon2id$x", ["user"], "free", null, null, DateTimeOffset.UtcNow)));
+
+        var run = await Cli("audit", "verify");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains($"username 'alice' is held by 2 live users: {string.Join(", ", new[] { _alice.Id, carol }.Order())}", run.Output);
+        Assert.Contains($"user {_alice.Id}: the username index of 'alice' names {_bob.Id}", run.Output);
+        Assert.Contains($"user {carol}: the email index of 'carol@example.com' names nobody", run.Output);
+        var offending = run.Output.Split('\n').Single(l => l.StartsWith("offending ids: ", StringComparison.Ordinal));
+        Assert.Contains(_alice.Id, offending);
+        Assert.Contains(_bob.Id, offending);
+        Assert.Contains(carol, offending);
+    }
+
+    [Fact]
+    public async Task Verify_catches_a_sequence_gap_a_row_that_does_not_deserialize_and_an_event_that_cannot_apply()
+    {
+        var alice = UserActor.PersistenceIdFor(_alice.Id);
+        var stranger = UserActor.PersistenceIdFor(UserId.New(DateTimeOffset.UtcNow).Value);
+        JournalFile.Append(DatabaseFile,
+            new JournalFile.Row(alice, 5, new UserSignedIn(DateTimeOffset.UtcNow, null, null)),
+            new JournalFile.Row(UserActor.PersistenceIdFor(_bob.Id), 2, null, Manifest: "user-signed-in", Message: "{not json"u8.ToArray()),
+            new JournalFile.Row(stranger, 1, new ScopeGranted("admin", "intruder", DateTimeOffset.UtcNow)));
+
+        var run = await Cli("audit", "verify");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains($"{alice} #5 (ordering 8) follows sequence number 2: the sequence numbers are not contiguous", run.Output);
+        Assert.Contains($"user-{_bob.Id} #2 (ordering 9) does not deserialize as 'user-signed-in'", run.Output);
+        Assert.Contains($"{stranger} #1 (ordering 10) cannot be applied: ScopeGranted of a user that is not registered", run.Output);
+    }
+
+    [Fact]
+    public async Task Verify_reports_an_orphaned_claim_only_once_it_is_older_than_the_grace_period()
+    {
+        var ghost = UserId.New(DateTimeOffset.UtcNow).Value;
+        var key = ClaimIndexActor.PersistenceIdFor(ClaimKind.Email, Keys.Digest("ghost@example.com"));
+        JournalFile.Append(DatabaseFile, new JournalFile.Row(key, 1, new KeyClaimed("ghost@example.com", ghost, DateTimeOffset.UtcNow.AddMinutes(-10))));
+
+        var withinGrace = await Cli("audit", "verify", "--Entities:ClaimGracePeriod=01:00:00");
+        var pastGrace = await Cli("audit", "verify", "--Entities:ClaimGracePeriod=00:05:00");
+
+        Assert.Equal(0, withinGrace.ExitCode);
+        Assert.Equal(1, pastGrace.ExitCode);
+        Assert.Contains($"orphaned email claim of 'ghost@example.com' by {ghost} (not a live user with that key)", pastGrace.Output);
+    }
+
+    [Fact]
+    public async Task Rebuild_fills_the_users_table_from_the_journal_and_stores_the_offset()
+    {
+        JournalFile.Append(DatabaseFile, new JournalFile.Row(UserActor.PersistenceIdFor(_bob.Id), 2, new ScopeGranted("admin", "cli", DateTimeOffset.UtcNow)));
+
+        var first = await Cli("projection", "rebuild");
+        var second = await Cli("projection", "rebuild");
+
+        Assert.Equal(0, first.ExitCode);
+        Assert.Contains("projection rebuild: 4 events in", first.Output);
+        Assert.Contains("2 users listed, up to ordering 8", first.Output);
+        Assert.Equal(0, second.ExitCode);
+        var readModel = new UsersReadModel(new Actors.Persistence.JournalDatabase(Actors.Hosting.PersistenceProvider.Sqlite, $"Data Source={DatabaseFile}"));
+        Assert.Equal(8, await readModel.PrepareAsync(CancellationToken.None));
+        var users = await readModel.ListAsync(new UserQuery(Sort: UserSort.UsernameAscending), CancellationToken.None);
+        Assert.Equal([_alice.Id, _bob.Id], users.Select(u => u.Id));
+        Assert.Equal(["user", "admin"], users[1].Scope);
+        TestData.AssertDeepEqual(_alice, users[0]);
+    }
+
+    [Fact]
+    public async Task Admin_grant_records_the_grant_once_and_fails_for_an_unknown_email()
+    {
+        var granted = await Cli("admin", "grant", "BOB@example.com");
+        var again = await Cli("admin", "grant", "bob@example.com");
+        var unknown = await Cli("admin", "grant", "nobody@example.com");
+        var invalid = await Cli("admin", "grant", "not-an-email");
+
+        Assert.Equal(0, granted.ExitCode);
+        Assert.Equal($"admin grant: user {_bob.Id} (Bob) has the scopes user, admin\n", granted.Output);
+        Assert.Equal(0, again.ExitCode);
+        Assert.Equal(1, JournalFile.Count(DatabaseFile, "scope-granted"));
+        var grant = Lines((await Cli("audit", "export", "--user", _bob.Id)).Output).Last();
+        Assert.Equal("cli", grant["data"]!["grantedBy"]!.GetValue<string>());
+        Assert.Equal(1, unknown.ExitCode);
+        Assert.Contains("no registered user has the email nobody@example.com", unknown.Errors);
+        Assert.Equal(2, invalid.ExitCode);
+        Assert.StartsWith("\"email\" must be a valid email", invalid.Errors);
+    }
+
+    private Task<CliRun> Cli(params string[] args) => AkkaUsersCliRun([.. args, $"--Storage:DataDirectory={_dataDirectory}"]);
+
+    private static async Task<CliRun> AkkaUsersCliRun(string[] args)
+    {
+        using var output = new MemoryStream();
+        var errors = new StringWriter();
+        var exitCode = await AkkaUsersCli.RunAsync(args, output, errors, CancellationToken.None);
+        return new CliRun(exitCode, Encoding.UTF8.GetString(output.ToArray()), errors.ToString());
+    }
+
+    private static List<JsonObject> Lines(string jsonLines) =>
+        jsonLines.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
+
+    private static async Task<UserProfile> Register(ActorHost host, string username, string email) =>
+        Assert.IsType<RegistrationOutcome.Registered>(await host.Accounts.RegisterAsync(
+            new NewAccount(username, email, "password-1", ["user"], "free", null, null), CancellationToken.None)).User;
+
+    private sealed record CliRun(int ExitCode, string Output, string Errors);
+}
