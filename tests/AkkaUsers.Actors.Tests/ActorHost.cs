@@ -78,6 +78,7 @@ public sealed class ActorHost : IAsyncDisposable
             ["Storage:DataDirectory"] = dataDirectory,
             ["Password:MemoryKiB"] = "8192",
             ["Password:Iterations"] = "1",
+            ["Entities:AskTimeout"] = "00:00:30", // a busy two-core machine must not fail the use cases' asks
         };
         foreach (var (key, value) in settings) configuration[key] = value;
 

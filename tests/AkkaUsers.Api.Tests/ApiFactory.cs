@@ -26,6 +26,9 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
         {
             ["Storage:DataDirectory"] = DataDirectory,
             ["Jwt:Secret"] = Secret,
+            // Test assemblies run side by side on two cores: a busy machine must not turn into 503s.
+            // The time-out itself is tested with its own setting.
+            ["Entities:AskTimeout"] = "00:00:30",
         };
         foreach (var (key, value) in settings ?? []) _settings[key] = value;
     }
