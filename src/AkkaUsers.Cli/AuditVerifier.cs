@@ -97,19 +97,22 @@ public sealed class AuditVerifier(TimeSpan claimGracePeriod, DateTimeOffset now)
         foreach (var kind in Enum.GetValues<ClaimKind>())
         {
             var name = kind.ToString().ToLowerInvariant();
-            foreach (var holders in _live.GroupBy(u => KeyOf(u.Value, kind)).Where(g => g.Count() > 1))
-            {
-                var ids = holders.Select(u => u.Key).Order().ToList();
-                _problems.Add(new($"{name} '{holders.Key}' is held by {ids.Count} live users: {string.Join(", ", ids)}", ids));
-            }
-
+            var holders = new Dictionary<string, List<string>>();
             foreach (var (userId, keys) in _live)
             {
                 var key = KeyOf(keys, kind);
+                if (holders.TryGetValue(key, out var ids)) ids.Add(userId);
+                else holders[key] = [userId];
+
                 var owner = _claims.GetValueOrDefault((kind, key))?.OwnerId;
                 if (owner != userId)
                     _problems.Add(new($"user {userId}: the {name} index of '{key}' names {owner ?? "nobody"}",
                         owner is null ? [userId] : [userId, owner]));
+            }
+            foreach (var (key, ids) in holders.Where(h => h.Value.Count > 1))
+            {
+                ids.Sort(StringComparer.Ordinal);
+                _problems.Add(new($"{name} '{key}' is held by {ids.Count} live users: {string.Join(", ", ids)}", ids));
             }
         }
 

@@ -19,7 +19,10 @@ using Microsoft.Extensions.Options;
 
 namespace AkkaUsers.Actors.Hosting;
 
-/// <summary>All of the service's Akka wiring: options, remoting, the cluster, persistence, serialization and the shard regions.</summary>
+/// <summary>
+/// All of the service's Akka wiring: options, remoting, the cluster, persistence, serialization, the shard regions
+/// and the read model's projection; and the command-line tools' local variant of it.
+/// </summary>
 public static class AkkaUsersHosting
 {
     public const string ActorSystemName = "akka-users";
@@ -118,12 +121,7 @@ public static class AkkaUsersHosting
         };
 
         builder
-            .ConfigureLoggers(loggers =>
-            {
-                loggers.LogLevel = Akka.Event.LogLevel.InfoLevel;
-                loggers.ClearLoggers();
-                loggers.AddLoggerFactory();
-            })
+            .WithLoggerFactory(Akka.Event.LogLevel.InfoLevel)
             .WithRemoting(new RemoteOptions { HostName = node.Hostname, PublicHostName = node.PublicHostname, Port = node.Port })
             .WithClustering(new ClusterOptions
             {
@@ -166,12 +164,7 @@ public static class AkkaUsersHosting
     {
         journal.Prepare();
         return builder
-            .ConfigureLoggers(loggers =>
-            {
-                loggers.LogLevel = Akka.Event.LogLevel.WarningLevel;
-                loggers.ClearLoggers();
-                loggers.AddLoggerFactory();
-            })
+            .WithLoggerFactory(Akka.Event.LogLevel.WarningLevel)
             .WithAkkaUsersPersistence(journal, persistence)
             .WithActors((system, registry) =>
             {
@@ -184,6 +177,15 @@ public static class AkkaUsersHosting
                     entityId => Props.Create(() => new EmailIndex(entityId, users, entities.ClaimGracePeriod, entities.AskTimeout, metrics))), "email"));
             });
     }
+
+    /// <summary>Akka's log through the host's ILoggerFactory, so it goes where every other log line goes.</summary>
+    private static AkkaConfigurationBuilder WithLoggerFactory(this AkkaConfigurationBuilder builder, Akka.Event.LogLevel level) =>
+        builder.ConfigureLoggers(loggers =>
+        {
+            loggers.LogLevel = level;
+            loggers.ClearLoggers();
+            loggers.AddLoggerFactory();
+        });
 
     /// <summary>The serializer, the SQL journal and snapshot store with the tagging adapter, and the read journal's polling.</summary>
     private static AkkaConfigurationBuilder WithAkkaUsersPersistence(

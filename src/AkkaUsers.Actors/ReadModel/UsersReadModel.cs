@@ -145,16 +145,17 @@ public sealed class UsersReadModel(JournalDatabase database)
         return Convert.ToInt64(await command.ExecuteScalarAsync(ct));
     }
 
-    private Task EnsureCreatedAsync(CancellationToken ct) => _created ??= CreateAsync(ct);
+    /// <summary>Once per process; shared by every caller, so one caller's cancellation must not end it for the others.</summary>
+    private Task EnsureCreatedAsync(CancellationToken ct) => (_created ??= CreateAsync()).WaitAsync(ct);
 
-    private async Task CreateAsync(CancellationToken ct)
+    private async Task CreateAsync()
     {
         try
         {
-            await using var connection = await database.OpenConnectionAsync(ct);
-            await using var transaction = await connection.BeginTransactionAsync(ct);
-            await ExecuteAsync(transaction, Schema, ct);
-            await transaction.CommitAsync(ct);
+            await using var connection = await database.OpenConnectionAsync(CancellationToken.None);
+            await using var transaction = await connection.BeginTransactionAsync();
+            await ExecuteAsync(transaction, Schema, CancellationToken.None);
+            await transaction.CommitAsync();
         }
         catch
         {

@@ -1,5 +1,5 @@
 #:sdk Microsoft.NET.Sdk.Web
-#:project ../src/AkkaUsers.Actors/AkkaUsers.Actors.csproj
+#:project ../../src/AkkaUsers.Actors/AkkaUsers.Actors.csproj
 #:property PublishAot=false
 
 // A synthetic journal for measuring the read side (audit export, audit verify, projection rebuild, the read
@@ -7,7 +7,7 @@
 // (the service's serializer and manifests, the "user"/"claim" tags), in one transaction, far faster than
 // registering them (which hashes every password). The journal passes `audit verify`.
 //
-//   dotnet run tools/seed-journal.cs -- DATA-DIRECTORY USERS
+//   dotnet run tests/tools/seed-journal.cs -- DATA-DIRECTORY USERS
 
 using System.Data.Common;
 using AkkaUsers.Actors;
@@ -20,7 +20,7 @@ using static AkkaUsers.Domain.UserProtocol;
 
 if (args.Length != 2 || !int.TryParse(args[1], out var users) || users < 1)
 {
-    Console.Error.WriteLine("usage: dotnet run tools/seed-journal.cs -- DATA-DIRECTORY USERS");
+    Console.Error.WriteLine("usage: dotnet run tests/tools/seed-journal.cs -- DATA-DIRECTORY USERS");
     return 2;
 }
 

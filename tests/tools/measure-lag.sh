@@ -3,7 +3,7 @@
 # span from the 201 of POST /user to the user's first appearance in GET /users (polled every 20 ms).
 # Needs a running service whose first admin is configured (Admin:Email, Admin:Password).
 #
-#   tools/measure-lag.sh URL ADMIN-EMAIL ADMIN-PASSWORD [COUNT]
+#   tests/tools/measure-lag.sh URL ADMIN-EMAIL ADMIN-PASSWORD [COUNT]
 set -euo pipefail
 url="$1" email="$2" password="$3" count="${4:-20}"
 
