@@ -2,44 +2,45 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace AkkaUsers.Cluster.Tests;
+namespace AkkaUsers.Harness;
 
-/// <summary>One real service process on loopback, configured like a cluster node: the shared profile plus its own addresses.</summary>
-public sealed class ClusterNode : IAsyncDisposable
+/// <summary>
+/// A built web service (an assembly next to the caller's own) as a real process on a free loopback port:
+/// started, polled until ready, killed or terminated by its own pid, its console kept in a log file.
+/// </summary>
+public class ServiceProcess : IAsyncDisposable
 {
+    private readonly string _assembly;
+    private readonly string _readyPath;
     private readonly Dictionary<string, string> _environment;
     private readonly string _logFile;
     private Process? _process;
 
-    public ClusterNode(int index, int akkaPort, string seedNodes, string connectionString, string workDirectory)
+    /// <param name="assembly">The service's dll file name, in the caller's base directory.</param>
+    /// <param name="environment">The service's settings on top of its URL.</param>
+    /// <param name="readyPath">Polled until it answers 200.</param>
+    public ServiceProcess(string name, string assembly, IReadOnlyDictionary<string, string> environment, string logFile, string readyPath)
     {
-        Index = index;
+        Name = name;
+        _assembly = assembly;
+        _readyPath = readyPath;
+        _logFile = logFile;
         HttpPort = FreePort();
-        _logFile = Path.Combine(workDirectory, $"node{index}.log");
-        _environment = new Dictionary<string, string>(ClusterProfile.Load())
-        {
-            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{HttpPort}",
-            ["Cluster__Hostname"] = "127.0.0.1",
-            ["Cluster__Port"] = akkaPort.ToString(),
-            ["Cluster__SeedNodes"] = seedNodes,
-            ["Persistence__ConnectionString"] = connectionString,
-            ["Jwt__Secret"] = ClusterProfile.JwtSecret,
-            ["Storage__DataDirectory"] = Path.Combine(workDirectory, $"node{index}"),
-            ["Password__MemoryKiB"] = "8192", // cheaper hashes: these tests are about the cluster, not Argon2
-            ["Password__Iterations"] = "1",
-        };
+        _environment = new Dictionary<string, string>(environment) { ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{HttpPort}" };
         Client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{HttpPort}"), Timeout = TimeSpan.FromSeconds(15) };
     }
 
-    public int Index { get; }
+    public string Name { get; }
     public int HttpPort { get; }
     public HttpClient Client { get; }
     public bool IsRunning => _process is { HasExited: false };
+    public int ProcessId => _process?.Id ?? throw new InvalidOperationException($"{Name} not started");
 
-    /// <summary>Starts the process and waits until /health/ready says it is an Up member with a reachable journal.</summary>
-    public async Task StartAsync(TimeSpan? within = null)
+    /// <summary>Starts the process and waits until the ready path answers 200; returns how long that took.</summary>
+    public async Task<TimeSpan> StartAsync(TimeSpan? within = null)
     {
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "AkkaUsers.Api.dll")])
+        var clock = Stopwatch.StartNew();
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, _assembly)])
         {
             WorkingDirectory = AppContext.BaseDirectory,
             RedirectStandardOutput = true,
@@ -57,46 +58,32 @@ public sealed class ClusterNode : IAsyncDisposable
         var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(60));
         while (DateTime.UtcNow < deadline)
         {
-            if (_process.HasExited) throw new InvalidOperationException($"node {Index} exited with {_process.ExitCode}:\n{LogTail()}");
+            if (_process.HasExited) throw new InvalidOperationException($"{Name} exited with {_process.ExitCode}:\n{LogTail()}");
             try
             {
-                using var ready = await Client.GetAsync("/health/ready");
-                if (ready.StatusCode == HttpStatusCode.OK) return;
+                using var ready = await Client.GetAsync(_readyPath);
+                if (ready.StatusCode == HttpStatusCode.OK) return clock.Elapsed;
             }
             catch (HttpRequestException)
             {
                 // not listening yet
             }
-            await Task.Delay(200); // poll interval
+            await Task.Delay(50); // poll interval
         }
-        throw new TimeoutException($"node {Index} not ready in time:\n{LogTail()}");
+        throw new TimeoutException($"{Name} not ready in time:\n{LogTail()}");
     }
 
-    /// <summary>
-    /// Waits until this node answers a sign-in with a real verdict (401 for nobody) instead of a 503:
-    /// its regions found their shard coordinators and the journal answered through them.
-    /// </summary>
-    public async Task WaitUntilServingAsync(TimeSpan? within = null)
-    {
-        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(60));
-        while (await Accounts.StatusOf(() => this.SignIn("nobody-" + Guid.NewGuid().ToString("N"))) != 401)
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"node {Index} does not serve:\n{LogTail()}");
-            await Task.Delay(200); // poll interval
-        }
-    }
-
-    /// <summary>SIGKILL: no goodbye to the cluster, no flush.</summary>
+    /// <summary>SIGKILL: no goodbye, no flush.</summary>
     public void Kill()
     {
         _process?.Kill(entireProcessTree: true);
         _process?.WaitForExit();
     }
 
-    /// <summary>SIGTERM, as an orchestrator stops a node; returns the exit code and how long the exit took.</summary>
+    /// <summary>SIGTERM, as an orchestrator stops a service; returns the exit code and how long the exit took.</summary>
     public async Task<(int ExitCode, TimeSpan Took)> TerminateAsync(TimeSpan within)
     {
-        var process = _process ?? throw new InvalidOperationException("not started");
+        var process = _process ?? throw new InvalidOperationException($"{Name} not started");
         var clock = Stopwatch.StartNew();
         if (kill(process.Id, SigTerm) != 0) throw new InvalidOperationException("SIGTERM failed");
         using var limit = new CancellationTokenSource(within);
@@ -107,9 +94,16 @@ public sealed class ClusterNode : IAsyncDisposable
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"node {Index} did not exit within {within}:\n{LogTail()}");
+            throw new TimeoutException($"{Name} did not exit within {within}:\n{LogTail()}");
         }
         return (process.ExitCode, clock.Elapsed);
+    }
+
+    /// <summary>The process's resident set size (VmRSS), in bytes.</summary>
+    public long ResidentBytes()
+    {
+        var line = File.ReadLines($"/proc/{ProcessId}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
     }
 
     public string LogTail(int lines = 40) =>
@@ -120,6 +114,7 @@ public sealed class ClusterNode : IAsyncDisposable
         if (IsRunning) Kill();
         _process?.Dispose();
         Client.Dispose();
+        GC.SuppressFinalize(this);
         return ValueTask.CompletedTask;
     }
 
