@@ -50,6 +50,9 @@ public sealed class ActorHost : IAsyncDisposable
 
     public UserAccounts Accounts { get; }
 
+    /// <summary>The host's services, for a test that wires its own <see cref="UserAccounts"/>.</summary>
+    public IServiceProvider Services => _host.Services;
+
     public static string NewDataDirectory() =>
         Path.Combine(Path.GetTempPath(), "akka-users-tests", Guid.NewGuid().ToString("N"));
 
