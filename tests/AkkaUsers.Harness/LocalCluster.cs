@@ -20,6 +20,12 @@ public sealed class LocalCluster : IAsyncDisposable
     /// <summary>The cluster's own database, for checks that read the journal.</summary>
     public string DatabaseConnection { get; }
 
+    /// <summary>Holds each node's console log (node1.log, ...).</summary>
+    public string WorkDirectory => _workDirectory;
+
+    /// <summary>Leave the logs behind on dispose, to find out why a run failed.</summary>
+    public bool KeepLogs { get; set; }
+
     /// <param name="serverConnection">A PostgreSQL server whose user may create databases.</param>
     public static async Task<LocalCluster> StartAsync(string serverConnection)
     {
@@ -52,7 +58,7 @@ public sealed class LocalCluster : IAsyncDisposable
     {
         foreach (var node in Nodes) await node.DisposeAsync();
         await Execute($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)");
-        if (Directory.Exists(_workDirectory)) Directory.Delete(_workDirectory, recursive: true);
+        if (!KeepLogs && Directory.Exists(_workDirectory)) Directory.Delete(_workDirectory, recursive: true);
     }
 
     private async Task Execute(string sql)

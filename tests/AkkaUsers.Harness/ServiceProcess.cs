@@ -27,7 +27,8 @@ public class ServiceProcess : IAsyncDisposable
         _logFile = logFile;
         HttpPort = FreePort();
         _environment = new Dictionary<string, string>(environment) { ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{HttpPort}" };
-        Client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{HttpPort}"), Timeout = TimeSpan.FromSeconds(15) };
+        // Longer than the cluster profile's ask time-out, so that a request held through a failover is answered, not cut.
+        Client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{HttpPort}"), Timeout = TimeSpan.FromSeconds(60) };
     }
 
     public string Name { get; }
