@@ -32,6 +32,12 @@ public sealed record ClientInfo(string? Address, string? UserAgent);
 /// The account use cases over the three shard regions: the order of asks that makes registration
 /// unique and sign-in safe. Hashing always happens here, off the actors.
 /// </summary>
+/// <param name="resendAfter">
+/// An ask still unanswered after this long is sent again, until <paramref name="askTimeout"/> has passed: a message
+/// sent to a node that died on the way is lost, and only a new one reaches the entity once it lives elsewhere.
+/// Every command is safe to repeat (a repeated registration or claim is answered again, a repeated sign-in is
+/// recorded twice). Null takes <see cref="DefaultResendAfter"/>.
+/// </param>
 public sealed class UserAccounts(
     IRequiredActor<UserActor> users,
     IRequiredActor<UsernameIndex> usernames,
@@ -39,8 +45,14 @@ public sealed class UserAccounts(
     PasswordHashing hashing,
     ServingGate gate,
     AkkaUsersMetrics metrics,
-    TimeSpan askTimeout)
+    TimeSpan askTimeout,
+    TimeSpan? resendAfter = null)
 {
+    /// <summary>Far longer than any answer takes when nothing fails; short against a failover.</summary>
+    public static readonly TimeSpan DefaultResendAfter = TimeSpan.FromSeconds(3);
+
+    private readonly TimeSpan _resendAfter = resendAfter ?? DefaultResendAfter;
+
     private readonly Region _users = new(() => users.ActorRef, UserActor.EntityName);
     private readonly Region _usernames = new(() => usernames.ActorRef, ClaimIndexActor.EntityName(ClaimKind.Username));
     private readonly Region _emails = new(() => emails.ActorRef, ClaimIndexActor.EntityName(ClaimKind.Email));
@@ -131,20 +143,32 @@ public sealed class UserAccounts(
         return new RegistrationOutcome.Taken(field);
     }
 
-    /// <summary>One span per ask, named after the entity and the message (never its content, which may hold a hash).</summary>
+    /// <summary>
+    /// One span per ask, named after the entity and the message (never its content, which may hold a hash).
+    /// The message is sent again every <c>resendAfter</c> without an answer, until the ask time-out.
+    /// </summary>
     private async Task<T> Ask<T>(Region region, object message, CancellationToken ct)
     {
         await gate.WaitAsync(askTimeout, ct);
         using var activity = AkkaUsersTracing.Source.StartActivity($"ask {region.Entity} {message.GetType().Name}");
-        try
+        var started = Stopwatch.GetTimestamp();
+        while (true)
         {
-            return await region.Ref().Ask<T>(message, askTimeout, ct);
-        }
-        catch (AskTimeoutException)
-        {
-            metrics.AskTimedOut(region.Entity);
-            activity?.SetStatus(ActivityStatusCode.Error, "ask timed out");
-            throw;
+            var remaining = askTimeout - Stopwatch.GetElapsedTime(started);
+            try
+            {
+                return await region.Ref().Ask<T>(message, remaining > _resendAfter ? _resendAfter : remaining, ct);
+            }
+            catch (AskTimeoutException) when (remaining > _resendAfter)
+            {
+                activity?.AddEvent(new ActivityEvent("resent"));
+            }
+            catch (AskTimeoutException)
+            {
+                metrics.AskTimedOut(region.Entity);
+                activity?.SetStatus(ActivityStatusCode.Error, "ask timed out");
+                throw;
+            }
         }
     }
 

@@ -52,7 +52,7 @@ public sealed class ActorHost : IAsyncDisposable
 
     public UserAccounts Accounts { get; }
 
-    /// <summary>The host's services: the read model, the journal reader, the options.</summary>
+    /// <summary>The host's services: the read model, the journal reader, the options, and what a test that wires its own <see cref="UserAccounts"/> needs.</summary>
     public IServiceProvider Services => _host.Services;
 
     public static string NewDataDirectory() =>

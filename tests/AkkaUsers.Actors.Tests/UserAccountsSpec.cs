@@ -1,5 +1,11 @@
+using Akka.Actor;
+using Akka.Hosting;
 using AkkaUsers.Actors.Entities;
+using AkkaUsers.Actors.Hosting;
+using AkkaUsers.Actors.Passwords;
+using AkkaUsers.Actors.Telemetry;
 using AkkaUsers.Domain;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 using static AkkaUsers.Actors.Tests.TestData;
 using static AkkaUsers.Domain.ClaimProtocol;
@@ -133,4 +139,38 @@ public class UserAccountsSpec(ITestOutputHelper output) : HostedSpec(output)
         "pro",
         "acme",
         Metadata());
+
+    [Fact]
+    public async Task An_ask_whose_message_is_lost_on_the_way_is_sent_again()
+    {
+        var user = Assert.IsType<RegistrationOutcome.Registered>(await Accounts.RegisterAsync(NewAccount(), CancellationToken.None)).User;
+
+        // The first message to the user region vanishes, as one sent to a node that dies before it arrives.
+        var lossy = Sys.ActorOf(Props.Create(() => new DropsTheFirstMessage(Host.Users)));
+        var services = Host.Services;
+        var accounts = new UserAccounts(
+            new Region<UserActor>(lossy), new Region<UsernameIndex>(Host.Usernames), new Region<EmailIndex>(Host.Emails),
+            services.GetRequiredService<PasswordHashing>(), services.GetRequiredService<ServingGate>(),
+            services.GetRequiredService<AkkaUsersMetrics>(), askTimeout: Timeout, resendAfter: TimeSpan.FromMilliseconds(200));
+
+        AssertDeepEqual(user, await accounts.GetAsync(user.Id, CancellationToken.None));
+    }
+
+    private sealed class DropsTheFirstMessage : ReceiveActor
+    {
+        public DropsTheFirstMessage(IActorRef target)
+        {
+            var dropped = false;
+            ReceiveAny(message =>
+            {
+                if (dropped) target.Forward(message);
+                dropped = true;
+            });
+        }
+    }
+
+    private sealed record Region<T>(IActorRef ActorRef) : IRequiredActor<T>
+    {
+        public Task<IActorRef> GetAsync(CancellationToken cancellationToken = default) => Task.FromResult(ActorRef);
+    }
 }

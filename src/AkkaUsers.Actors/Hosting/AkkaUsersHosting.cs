@@ -131,6 +131,14 @@ public static class AkkaUsersHosting
                 SplitBrainResolver = new KeepMajorityOption(),
             })
             .AddHocon($"akka.cluster.split-brain-resolver.stable-after = {(int)node.DownUnreachableAfter.TotalMilliseconds}ms", HoconAddMode.Prepend)
+            // The coordinators' state is written to a plain majority. Akka's defaults (majority + 3, and at least 5
+            // nodes) mean every node of a small cluster: then one crashed node blocks every shard allocation, even of
+            // shards it never held, until it is removed. Reads stay at majority + 5, so a new coordinator sees every write.
+            .AddHocon(
+                """
+                akka.cluster.sharding.coordinator-state.write-majority-plus = 0
+                akka.cluster.sharding.distributed-data.majority-min-cap = 1
+                """, HoconAddMode.Prepend)
             // On SIGTERM the host stops the HTTP server first, draining in-flight requests, and only then the
             // actor system (leave the cluster, hand off shards); Akka's own exit hook would start that too early.
             .AddHocon("akka.coordinated-shutdown.run-by-clr-shutdown-hook = off", HoconAddMode.Prepend)

@@ -1,4 +1,4 @@
-namespace AkkaUsers.Cluster.Tests;
+namespace AkkaUsers.Harness;
 
 /// <summary>config/cluster.env, the same file docker-compose.yml gives every node.</summary>
 public static class ClusterProfile
