@@ -22,6 +22,16 @@ public abstract record RegistrationOutcome
     public sealed record Taken(string Field) : RegistrationOutcome;
 }
 
+public abstract record PasswordChange
+{
+    public sealed record Changed(SignedIn SignedIn) : PasswordChange;
+
+    public sealed record NoSuchUser : PasswordChange;
+
+    /// <summary>The old password did not match (or the password changed between verification and recording).</summary>
+    public sealed record WrongPassword : PasswordChange;
+}
+
 /// <summary>Where the client's request came from, recorded with a sign-in.</summary>
 public sealed record ClientInfo(string? Address, string? UserAgent);
 
@@ -66,10 +76,10 @@ public sealed class UserAccounts(
     }
 
     /// <summary>
-    /// The user, or null for bad credentials of any kind. An unknown login costs one dummy verification,
+    /// The signed-in user, or null for bad credentials of any kind. An unknown login costs one dummy verification,
     /// so it takes as long as a wrong password.
     /// </summary>
-    public async Task<UserProfile?> SignInAsync(ClaimKind loginKind, string login, string password, ClientInfo client, CancellationToken ct)
+    public async Task<SignedIn?> SignInAsync(ClaimKind loginKind, string login, string password, ClientInfo client, CancellationToken ct)
     {
         var (index, key) = loginKind == ClaimKind.Username
             ? (usernames.ActorRef, Keys.Username(login))
@@ -86,10 +96,37 @@ public sealed class UserAccounts(
         if (!await hashing.VerifyAsync(hash, password, ct)) return null;
 
         var rehashed = hashing.NeedsRehash(hash) ? await hashing.HashAsync(password, ct) : null;
-        return await Ask<IUserReply>(users.ActorRef, new RecordSignIn(user.Id, hash, client.Address, client.UserAgent, rehashed), ct) switch
+        return await Ask<IUserReply>(users.ActorRef, new RecordSignIn(user.Id, hash, client.Address, client.UserAgent, rehashed), ct) as SignedIn;
+    }
+
+    /// <summary>The user's own change: <paramref name="oldPassword"/> must be the current password.</summary>
+    public async Task<PasswordChange> ChangePasswordAsync(string userId, string oldPassword, string newPassword, CancellationToken ct)
+    {
+        if (await Ask<IUserReply>(users.ActorRef, new GetSignInSecret(userId), ct) is not SignInSecret { PasswordHash: var hash })
+            return new PasswordChange.NoSuchUser();
+        if (!await hashing.VerifyAsync(hash, oldPassword, ct)) return new PasswordChange.WrongPassword();
+        return await SetPasswordAsync(userId, hash, newPassword, changedBy: userId, ct);
+    }
+
+    /// <summary>An admin's reset of the password of the user who holds <paramref name="email"/>; no old password is asked for.</summary>
+    public async Task<PasswordChange> ResetPasswordAsync(string email, string newPassword, string changedBy, CancellationToken ct) =>
+        (await Ask<KeyOwner>(emails.ActorRef, new LookupKey(Keys.Email(email)), ct)).UserId is { } userId
+            ? await SetPasswordAsync(userId, verifiedHash: null, newPassword, changedBy, ct)
+            : new PasswordChange.NoSuchUser();
+
+    /// <summary>Is a token of <paramref name="userId"/> issued at <paramref name="issuedAt"/> still good (not revoked)?</summary>
+    public async Task<bool> IsTokenValidAsync(string userId, DateTimeOffset issuedAt, CancellationToken ct) =>
+        await Ask<IUserReply>(users.ActorRef, new CheckToken(userId, issuedAt), ct) is TokenChecked { Valid: true };
+
+    private async Task<PasswordChange> SetPasswordAsync(
+        string userId, string? verifiedHash, string newPassword, string changedBy, CancellationToken ct)
+    {
+        var newHash = await hashing.HashAsync(newPassword, ct);
+        return await Ask<IUserReply>(users.ActorRef, new ChangePassword(userId, verifiedHash, newHash, changedBy), ct) switch
         {
-            UserFound found => found.User,
-            _ => null,
+            SignedIn signedIn => new PasswordChange.Changed(signedIn),
+            UserNotFound => new PasswordChange.NoSuchUser(),
+            _ => new PasswordChange.WrongPassword(), // changed by someone else between verification and recording
         };
     }
 

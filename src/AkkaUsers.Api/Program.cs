@@ -31,6 +31,7 @@ services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(
     jwt.MapInboundClaims = false;
     jwt.Events = new JwtBearerEvents
     {
+        OnTokenValidated = TokenService.RejectRevokedAsync,
         OnChallenge = context =>
         {
             context.HandleResponse();

@@ -48,6 +48,16 @@ public static class UserProtocol
     /// </summary>
     public sealed record GrantScope(string UserId, string Scope, string GrantedBy) : IUserCommand;
 
+    /// <summary>
+    /// Replace the password hash and revoke every token issued so far. <paramref name="VerifiedHash"/> is the hash
+    /// the old password was verified against (the change counts only while it is still current); null when no old
+    /// password is asked for (an admin's reset). <paramref name="ChangedBy"/> names who changed it, for the audit trail.
+    /// </summary>
+    public sealed record ChangePassword(string UserId, string? VerifiedHash, string NewPasswordHash, string ChangedBy) : IUserCommand;
+
+    /// <summary>Is a token of this user issued at <paramref name="IssuedAt"/> still good? Asked on every authenticated request.</summary>
+    public sealed record CheckToken(string UserId, DateTimeOffset IssuedAt) : IUserCommand;
+
     // Events (the journal: never rename a manifest, only add)
 
     public sealed record UserRegistered(
@@ -63,6 +73,9 @@ public static class UserProtocol
 
     public sealed record ScopeGranted(string Scope, string GrantedBy, DateTimeOffset At) : IUserEvent;
 
+    /// <summary>Tokens issued before <paramref name="TokensValidFrom"/> (a whole second after <paramref name="At"/>) stop working.</summary>
+    public sealed record PasswordChanged(string PasswordHash, string ChangedBy, DateTimeOffset At, DateTimeOffset TokensValidFrom) : IUserEvent;
+
     // Replies
 
     public sealed record UserFound(UserProfile User) : IUserReply;
@@ -71,10 +84,18 @@ public static class UserProtocol
 
     public sealed record SignInSecret(UserProfile User, string PasswordHash) : IUserReply;
 
+    /// <summary>
+    /// The user is signed in (after a sign-in or a password change): a token minted for it must carry an issue time
+    /// no earlier than <paramref name="TokensValidFrom"/>, or it would be born revoked.
+    /// </summary>
+    public sealed record SignedIn(UserProfile User, DateTimeOffset? TokensValidFrom) : IUserReply;
+
+    public sealed record TokenChecked(string UserId, bool Valid) : IUserReply;
+
     /// <summary>The registration cannot happen: the id is taken by other data, or was abandoned.</summary>
     public sealed record RegistrationRefused(string UserId, string Reason) : IUserReply;
 
-    /// <summary>The password changed between verification and recording: the sign-in does not count.</summary>
+    /// <summary>The password changed between verification and recording: the sign-in (or the change) does not count.</summary>
     public sealed record SignInRefused(string UserId) : IUserReply;
 
     /// <summary>Answer to <see cref="AbandonIfUnregistered"/>: the live user, or null if the id is (now) abandoned.</summary>

@@ -18,6 +18,9 @@ public sealed record UserState
     public DateTimeOffset? LastSignInAt { get; init; }
     public int SignInCount { get; init; }
 
+    /// <summary>Tokens issued earlier than this are revoked; null while the password never changed.</summary>
+    public DateTimeOffset? TokensValidFrom { get; init; }
+
     public UserState Apply(IUserEvent @event) => @event switch
     {
         UserRegistered e => this with
@@ -30,6 +33,7 @@ public sealed record UserState
         PasswordRehashed e => this with { PasswordHash = e.PasswordHash },
         RegistrationAbandoned => this with { Status = Lifecycle.Abandoned },
         ScopeGranted e => Granted(e),
+        PasswordChanged e => this with { PasswordHash = e.PasswordHash, TokensValidFrom = e.TokensValidFrom },
         _ => throw new ArgumentOutOfRangeException(nameof(@event), @event.GetType().Name, "unknown user event"),
     };
 
@@ -50,6 +54,8 @@ public sealed record UserState
             ? Persist(new RegistrationStatus(c.UserId, null), new RegistrationAbandoned(now))
             : Reply(new RegistrationStatus(c.UserId, Profile)),
         GrantScope c => DecideGrant(c, now),
+        ChangePassword c => DecideChangePassword(c, now),
+        CheckToken c => Reply(new TokenChecked(c.UserId, TokensValidFrom is not { } from || c.IssuedAt >= from)),
         _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "unknown user command"),
     };
 
@@ -77,10 +83,28 @@ public sealed record UserState
         if (PasswordHash != c.VerifiedHash) return Reply(new SignInRefused(c.UserId));
 
         var signedIn = new UserSignedIn(now, c.ClientAddress, c.UserAgent);
+        var reply = new SignedIn(Profile, TokensValidFrom);
         return c.Rehashed is { } rehashed
-            ? Persist(new UserFound(Profile), signedIn, new PasswordRehashed(rehashed, now))
-            : Persist(new UserFound(Profile), signedIn);
+            ? Persist(reply, signedIn, new PasswordRehashed(rehashed, now))
+            : Persist(reply, signedIn);
     }
+
+    /// <summary>
+    /// Tokens carry their issue time in whole seconds, so "issued before the change" is decided at that grain: every
+    /// token of the change's second or earlier is revoked, and tokens minted afterwards carry the next whole second
+    /// (at most one second ahead of the clock) as their issue time.
+    /// </summary>
+    private UserDecision DecideChangePassword(ChangePassword c, DateTimeOffset now)
+    {
+        if (Profile is null) return Reply(new UserNotFound(c.UserId));
+        if (c.VerifiedHash is { } verified && verified != PasswordHash) return Reply(new SignInRefused(c.UserId));
+
+        var validFrom = WholeSecondAfter(now);
+        return Persist(new SignedIn(Profile, validFrom), new PasswordChanged(c.NewPasswordHash, c.ChangedBy, now, validFrom));
+    }
+
+    private static DateTimeOffset WholeSecondAfter(DateTimeOffset time) =>
+        DateTimeOffset.FromUnixTimeSeconds(time.ToUnixTimeSeconds() + 1);
 
     /// <summary>Granting a scope the user already has changes nothing, so a repeated grant records nothing.</summary>
     private UserDecision DecideGrant(GrantScope c, DateTimeOffset now)

@@ -29,12 +29,13 @@ public static class Validation
         return IsEmailAddress(normalized) ? null : "\"email\" must be a valid email";
     }
 
-    public static string? Password(string password, PasswordPolicy policy)
+    /// <param name="field">The name the client sent it under ("password", "newPassword").</param>
+    public static string? Password(string password, PasswordPolicy policy, string field = "password")
     {
         if (password.Length < policy.MinLength)
-            return $"\"password\" length must be at least {policy.MinLength} characters long";
+            return $"\"{field}\" length must be at least {policy.MinLength} characters long";
         if (password.Length > policy.MaxLength)
-            return $"\"password\" length must be less than or equal to {policy.MaxLength} characters long";
+            return $"\"{field}\" length must be less than or equal to {policy.MaxLength} characters long";
         return null;
     }
 

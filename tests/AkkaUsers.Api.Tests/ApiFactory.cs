@@ -124,10 +124,19 @@ public static class Api
     public static Task<HttpResponseMessage> GetUser(this HttpClient client, string? token) => client.Get("/user", token);
 
     /// <summary>GET <paramref name="path"/>, with the bearer token when there is one.</summary>
-    public static Task<HttpResponseMessage> Get(this HttpClient client, string path, string? token)
+    public static Task<HttpResponseMessage> Get(this HttpClient client, string path, string? token) =>
+        client.Send(HttpMethod.Get, path, token);
+
+    /// <summary>POST <paramref name="body"/> as JSON, with the bearer token when there is one.</summary>
+    public static Task<HttpResponseMessage> PostJson(this HttpClient client, string path, object body, string? token) =>
+        client.Send(HttpMethod.Post, path, token, body);
+
+    /// <summary>Any request, with the bearer token when there is one and <paramref name="body"/> (JSON text or an object to serialize) when there is one.</summary>
+    public static Task<HttpResponseMessage> Send(this HttpClient client, HttpMethod method, string path, string? token, object? body = null)
     {
-        var request = new HttpRequestMessage(HttpMethod.Get, path);
+        var request = new HttpRequestMessage(method, path);
         if (token is not null) request.Headers.TryAddWithoutValidation("Authorization", $"Bearer {token}");
+        if (body is not null) request.Content = Json(body as string ?? JsonSerializer.Serialize(body));
         return client.SendAsync(request);
     }
 

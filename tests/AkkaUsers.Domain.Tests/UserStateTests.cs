@@ -181,7 +181,7 @@ public class UserStateTests
 
         var signedIn = Assert.IsType<UserSignedIn>(Assert.Single(decision.Events));
         Assert.Equal(new UserSignedIn(T1, "203.0.113.7", "curl/8.0"), signedIn);
-        Assert.Equal(new UserFound(state.Profile!), decision.Reply);
+        Assert.Equal(new SignedIn(state.Profile!, null), decision.Reply);
     }
 
     [Fact]
@@ -206,7 +206,7 @@ public class UserStateTests
         Assert.Collection(decision.Events,
             e => Assert.Equal(new UserSignedIn(T1, null, null), e),
             e => Assert.Equal(new PasswordRehashed(NewHash, T1), e));
-        Assert.IsType<UserFound>(decision.Reply);
+        Assert.IsType<SignedIn>(decision.Reply);
     }
 
     [Fact]
@@ -347,6 +347,63 @@ public class UserStateTests
         Assert.Contains("not registered", error.Message);
     }
 
+    // ChangePassword and CheckToken
+
+    [Fact]
+    public void ChangePassword_with_the_current_hash_yields_PasswordChanged_valid_from_the_next_whole_second()
+    {
+        var at = T1.AddMilliseconds(250);
+        var decision = Registered().Decide(new ChangePassword(Id, Hash, NewHash, Id), at);
+
+        var changed = Assert.IsType<PasswordChanged>(Assert.Single(decision.Events));
+        Assert.Equal(new PasswordChanged(NewHash, Id, at, T1.AddSeconds(1)), changed);
+        Assert.Equal(new SignedIn(Registered().Profile!, T1.AddSeconds(1)), decision.Reply);
+    }
+
+    [Fact]
+    public void After_a_change_the_new_hash_is_current_and_tokens_of_that_second_or_earlier_are_revoked()
+    {
+        var at = T1.AddMilliseconds(999);
+        var (state, _) = Run(Registered(), new ChangePassword(Id, Hash, NewHash, Id), at);
+
+        Assert.Equal(NewHash, Assert.IsType<SignInSecret>(state.Decide(new GetSignInSecret(Id), T2).Reply).PasswordHash);
+        Assert.Equal(new TokenChecked(Id, false), state.Decide(new CheckToken(Id, T0), T2).Reply);
+        Assert.Equal(new TokenChecked(Id, false), state.Decide(new CheckToken(Id, T1), T2).Reply);
+        Assert.Equal(new TokenChecked(Id, true), state.Decide(new CheckToken(Id, T1.AddSeconds(1)), T2).Reply);
+        Assert.Empty(state.Decide(new CheckToken(Id, T1), T2).Events);
+        // A later sign-in tells the caller not to mint a token older than that.
+        Assert.Equal(T1.AddSeconds(1), Assert.IsType<SignedIn>(state.Decide(new RecordSignIn(Id, NewHash, null, null, null), at).Reply).TokensValidFrom);
+    }
+
+    [Fact]
+    public void Every_token_is_good_while_the_password_never_changed()
+    {
+        Assert.Equal(new TokenChecked(Id, true), Registered().Decide(new CheckToken(Id, DateTimeOffset.MinValue), T1).Reply);
+        Assert.Equal(new TokenChecked(Id, true), UserState.Empty.Decide(new CheckToken(Id, T0), T1).Reply);
+    }
+
+    [Fact]
+    public void ChangePassword_with_a_stale_hash_is_refused_and_without_one_is_a_reset()
+    {
+        var (rehashed, _) = Run(Registered(), new RecordSignIn(Id, Hash, null, null, NewHash), T1);
+
+        var stale = rehashed.Decide(new ChangePassword(Id, Hash, "$argon2id$other", Id), T2);
+        Assert.Empty(stale.Events);
+        Assert.Equal(new SignInRefused(Id), stale.Reply);
+
+        var reset = rehashed.Decide(new ChangePassword(Id, null, "$argon2id$other", "admin-id"), T2);
+        Assert.Equal("admin-id", Assert.IsType<PasswordChanged>(Assert.Single(reset.Events)).ChangedBy);
+    }
+
+    [Fact]
+    public void ChangePassword_of_nobody_replies_UserNotFound()
+    {
+        var decision = UserState.Empty.Decide(new ChangePassword(Id, null, NewHash, "admin-id"), T0);
+
+        Assert.Empty(decision.Events);
+        Assert.Equal(new UserNotFound(Id), decision.Reply);
+    }
+
     // Rebuilding
 
     [Fact]
@@ -364,6 +421,7 @@ public class UserStateTests
             new RecordSignIn(Id, NewHash, null, null, null),
             new GrantScope(Id, "admin", "cli"),
             new GrantScope(Id, "admin", "cli"), // already held
+            new ChangePassword(Id, NewHash, Hash, Id),
         ];
 
         var incremental = UserState.Empty;
@@ -379,12 +437,13 @@ public class UserStateTests
 
         var rebuilt = Fold(UserState.Empty, journal);
 
-        Assert.Equal(6, journal.Count);
+        Assert.Equal(7, journal.Count);
         Assert.Equal(incremental.Profile!.Scope, rebuilt.Profile!.Scope);
         Assert.Equal(incremental with { Profile = null }, rebuilt with { Profile = null });
         Assert.Equal(["user", "tester", "admin"], rebuilt.Profile.Scope);
         Assert.Equal(UserState.Lifecycle.Registered, rebuilt.Status);
-        Assert.Equal(NewHash, rebuilt.PasswordHash);
+        Assert.Equal(Hash, rebuilt.PasswordHash);
+        Assert.Equal(T0.AddMinutes(11).AddSeconds(1), rebuilt.TokensValidFrom);
         Assert.Equal(3, rebuilt.SignInCount);
         Assert.Equal(T0.AddMinutes(8), rebuilt.LastSignInAt);
     }

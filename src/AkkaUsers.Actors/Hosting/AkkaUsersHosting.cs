@@ -14,6 +14,7 @@ using AkkaUsers.Actors.ReadModel;
 using AkkaUsers.Domain;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace AkkaUsers.Actors.Hosting;
@@ -69,6 +70,8 @@ public static class AkkaUsersHosting
         services.AddSingleton<IValidateOptions<EntityOptions>, AkkaUsersOptionsValidation>();
         services.AddSingleton<IValidateOptions<ClusterNodeOptions>, AkkaUsersOptionsValidation>();
         services.AddSingleton<IValidateOptions<PasswordOptions>, AkkaUsersOptionsValidation>();
+        // Every rule that needs "now" reads this clock, so tests can move time instead of waiting for it.
+        services.TryAddSingleton(TimeProvider.System);
 
         services.AddSingleton(sp =>
         {

@@ -31,6 +31,7 @@ public sealed class AkkaUsersSerializer(ExtendedActorSystem system) : Serializer
         [typeof(PasswordRehashed)] = "password-rehashed",
         [typeof(RegistrationAbandoned)] = "registration-abandoned",
         [typeof(ScopeGranted)] = "scope-granted",
+        [typeof(PasswordChanged)] = "password-changed",
         // user commands
         [typeof(RegisterUser)] = "register-user",
         [typeof(GetUser)] = "get-user",
@@ -38,6 +39,8 @@ public sealed class AkkaUsersSerializer(ExtendedActorSystem system) : Serializer
         [typeof(RecordSignIn)] = "record-sign-in",
         [typeof(AbandonIfUnregistered)] = "abandon-if-unregistered",
         [typeof(GrantScope)] = "grant-scope",
+        [typeof(ChangePassword)] = "change-password",
+        [typeof(CheckToken)] = "check-token",
         // user replies
         [typeof(UserFound)] = "user-found",
         [typeof(UserNotFound)] = "user-not-found",
@@ -45,6 +48,8 @@ public sealed class AkkaUsersSerializer(ExtendedActorSystem system) : Serializer
         [typeof(RegistrationRefused)] = "registration-refused",
         [typeof(SignInRefused)] = "sign-in-refused",
         [typeof(RegistrationStatus)] = "registration-status",
+        [typeof(SignedIn)] = "signed-in",
+        [typeof(TokenChecked)] = "token-checked",
         // claim events, commands, replies
         [typeof(KeyClaimed)] = "key-claimed",
         [typeof(KeyReleased)] = "key-released",
