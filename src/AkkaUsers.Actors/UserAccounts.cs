@@ -86,27 +86,21 @@ public sealed class UserAccounts(
             : (emails.ActorRef, Keys.Email(login));
 
         var owner = await Ask<KeyOwner>(index, new LookupKey(key), ct);
-        var secret = owner.UserId is { } userId ? await Ask<IUserReply>(users.ActorRef, new GetSignInSecret(userId), ct) : null;
-        if (secret is not SignInSecret { User: var user, PasswordHash: var hash })
-        {
-            await hashing.VerifyNobodyAsync(password, ct);
-            return null;
-        }
-
-        if (!await hashing.VerifyAsync(hash, password, ct)) return null;
+        if (await VerifyAsync(owner.UserId, password, client, ct) is not { User: var user, PasswordHash: var hash }) return null;
 
         var rehashed = hashing.NeedsRehash(hash) ? await hashing.HashAsync(password, ct) : null;
         return await Ask<IUserReply>(users.ActorRef, new RecordSignIn(user.Id, hash, client.Address, client.UserAgent, rehashed), ct) as SignedIn;
     }
 
-    /// <summary>The user's own change: <paramref name="oldPassword"/> must be the current password.</summary>
-    public async Task<PasswordChange> ChangePasswordAsync(string userId, string oldPassword, string newPassword, CancellationToken ct)
-    {
-        if (await Ask<IUserReply>(users.ActorRef, new GetSignInSecret(userId), ct) is not SignInSecret { PasswordHash: var hash })
-            return new PasswordChange.NoSuchUser();
-        if (!await hashing.VerifyAsync(hash, oldPassword, ct)) return new PasswordChange.WrongPassword();
-        return await SetPasswordAsync(userId, hash, newPassword, changedBy: userId, ct);
-    }
+    /// <summary>
+    /// The user's own change: <paramref name="oldPassword"/> must be the current password, and a wrong one counts
+    /// as a failed sign-in, so that a stolen token opens no way around the lockout.
+    /// </summary>
+    public async Task<PasswordChange> ChangePasswordAsync(
+        string userId, string oldPassword, string newPassword, ClientInfo client, CancellationToken ct) =>
+        await VerifyAsync(userId, oldPassword, client, ct) is { PasswordHash: var hash }
+            ? await SetPasswordAsync(userId, hash, newPassword, changedBy: userId, ct)
+            : new PasswordChange.WrongPassword();
 
     /// <summary>An admin's reset of the password of the user who holds <paramref name="email"/>; no old password is asked for.</summary>
     public async Task<PasswordChange> ResetPasswordAsync(string email, string newPassword, string changedBy, CancellationToken ct) =>
@@ -117,6 +111,24 @@ public sealed class UserAccounts(
     /// <summary>Is a token of <paramref name="userId"/> issued at <paramref name="issuedAt"/> still good (not revoked)?</summary>
     public async Task<bool> IsTokenValidAsync(string userId, DateTimeOffset issuedAt, CancellationToken ct) =>
         await Ask<IUserReply>(users.ActorRef, new CheckToken(userId, issuedAt), ct) is TokenChecked { Valid: true };
+
+    /// <summary>
+    /// The user's secret when <paramref name="password"/> is theirs; otherwise null, with a wrong password recorded
+    /// (which may lock the account). Nobody, a locked account and a wrong password cost one verification alike.
+    /// </summary>
+    private async Task<SignInSecret?> VerifyAsync(string? userId, string password, ClientInfo client, CancellationToken ct)
+    {
+        var reply = userId is null ? null : await Ask<IUserReply>(users.ActorRef, new GetSignInSecret(userId), ct);
+        if (reply is not SignInSecret secret)
+        {
+            await hashing.VerifyNobodyAsync(password, ct);
+            return null;
+        }
+        if (await hashing.VerifyAsync(secret.PasswordHash, password, ct)) return secret;
+
+        await Ask<IUserReply>(users.ActorRef, new RecordSignInFailed(secret.User.Id, client.Address, client.UserAgent), ct);
+        return null;
+    }
 
     private async Task<PasswordChange> SetPasswordAsync(
         string userId, string? verifiedHash, string newPassword, string changedBy, CancellationToken ct)

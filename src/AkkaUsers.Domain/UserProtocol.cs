@@ -36,6 +36,9 @@ public static class UserProtocol
     public sealed record RecordSignIn(
         string UserId, string VerifiedHash, string? ClientAddress, string? UserAgent, string? Rehashed) : IUserCommand;
 
+    /// <summary>A password did not match this user's: recorded, and the account locks after too many (see <see cref="SignInPolicy"/>).</summary>
+    public sealed record RecordSignInFailed(string UserId, string? ClientAddress, string? UserAgent) : IUserCommand;
+
     /// <summary>
     /// From an index whose claim for this id has outlived its grace period: if the user never got
     /// registered, the id is retired for good so the claim can be released safely.
@@ -67,6 +70,14 @@ public static class UserProtocol
 
     public sealed record UserSignedIn(DateTimeOffset At, string? ClientAddress, string? UserAgent) : IUserEvent;
 
+    public sealed record SignInFailed(DateTimeOffset At, string? ClientAddress, string? UserAgent) : IUserEvent;
+
+    /// <summary>
+    /// <paramref name="Failures"/> failed sign-ins within the policy's window: sign-in is refused, without looking at
+    /// the password, until <paramref name="Until"/>.
+    /// </summary>
+    public sealed record SignInLockedOut(DateTimeOffset At, DateTimeOffset Until, int Failures) : IUserEvent;
+
     public sealed record PasswordRehashed(string PasswordHash, DateTimeOffset At) : IUserEvent;
 
     public sealed record RegistrationAbandoned(DateTimeOffset At) : IUserEvent;
@@ -83,6 +94,11 @@ public static class UserProtocol
     public sealed record UserNotFound(string UserId) : IUserReply;
 
     public sealed record SignInSecret(UserProfile User, string PasswordHash) : IUserReply;
+
+    /// <summary>Instead of <see cref="SignInSecret"/> while the account is locked out: there is nothing to verify against.</summary>
+    public sealed record SignInLocked(string UserId) : IUserReply;
+
+    public sealed record SignInFailureRecorded(string UserId) : IUserReply;
 
     /// <summary>
     /// The user is signed in (after a sign-in or a password change): a token minted for it must carry an issue time

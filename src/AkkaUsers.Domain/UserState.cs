@@ -21,6 +21,14 @@ public sealed record UserState
     /// <summary>Tokens issued earlier than this are revoked; null while the password never changed.</summary>
     public DateTimeOffset? TokensValidFrom { get; init; }
 
+    /// <summary>Times of the failed sign-ins since the last successful one (the latest <see cref="SignInPolicy.MaxRememberedFailures"/>).</summary>
+    public IReadOnlyList<DateTimeOffset> RecentFailures { get; init; } = [];
+
+    /// <summary>Lockouts since the last successful sign-in: each one lasts twice as long as the one before.</summary>
+    public int Lockouts { get; init; }
+
+    public DateTimeOffset? LockedUntil { get; init; }
+
     public UserState Apply(IUserEvent @event) => @event switch
     {
         UserRegistered e => this with
@@ -29,7 +37,9 @@ public sealed record UserState
             PasswordHash = e.PasswordHash,
             Profile = new UserProfile(e.UserId, e.Username, IsActive: false, e.Email, e.Scope, e.Plan, e.Vendor, e.Metadata, e.At),
         },
-        UserSignedIn e => this with { LastSignInAt = e.At, SignInCount = SignInCount + 1 },
+        UserSignedIn e => this with { LastSignInAt = e.At, SignInCount = SignInCount + 1, RecentFailures = [], Lockouts = 0, LockedUntil = null },
+        SignInFailed e => this with { RecentFailures = [.. RecentFailures.TakeLast(SignInPolicy.MaxRememberedFailures - 1), e.At] },
+        SignInLockedOut e => this with { Lockouts = Lockouts + 1, LockedUntil = e.Until },
         PasswordRehashed e => this with { PasswordHash = e.PasswordHash },
         RegistrationAbandoned => this with { Status = Lifecycle.Abandoned },
         ScopeGranted e => Granted(e),
@@ -44,12 +54,19 @@ public sealed record UserState
         return this with { Profile = profile with { Scope = [.. profile.Scope, e.Scope] } };
     }
 
-    public UserDecision Decide(IUserCommand command, DateTimeOffset now) => command switch
+    /// <param name="signIn">When failed sign-ins lock the account; <see cref="SignInPolicy.Default"/> when null.</param>
+    public UserDecision Decide(IUserCommand command, DateTimeOffset now, SignInPolicy? signIn = null) => command switch
     {
         RegisterUser c => DecideRegister(c, now),
         GetUser c => Reply(Profile is { } p ? new UserFound(p) : new UserNotFound(c.UserId)),
-        GetSignInSecret c => Reply(Profile is { } p ? new SignInSecret(p, PasswordHash!) : new UserNotFound(c.UserId)),
+        GetSignInSecret c => Reply(Profile switch
+        {
+            null => new UserNotFound(c.UserId),
+            _ when now < LockedUntil => new SignInLocked(c.UserId),
+            var p => new SignInSecret(p, PasswordHash!),
+        }),
         RecordSignIn c => DecideSignIn(c, now),
+        RecordSignInFailed c => DecideSignInFailed(c, now, signIn ?? SignInPolicy.Default),
         AbandonIfUnregistered c => Status == Lifecycle.New
             ? Persist(new RegistrationStatus(c.UserId, null), new RegistrationAbandoned(now))
             : Reply(new RegistrationStatus(c.UserId, Profile)),
@@ -105,6 +122,22 @@ public sealed record UserState
 
     private static DateTimeOffset WholeSecondAfter(DateTimeOffset time) =>
         DateTimeOffset.FromUnixTimeSeconds(time.ToUnixTimeSeconds() + 1);
+
+    /// <summary>
+    /// The failure is recorded; when it makes <see cref="SignInPolicy.MaxFailures"/> within the window, the account locks
+    /// (unless it is locked already: failures of attempts verified before the lockout do not lengthen it).
+    /// </summary>
+    private UserDecision DecideSignInFailed(RecordSignInFailed c, DateTimeOffset now, SignInPolicy policy)
+    {
+        if (Profile is null) return Reply(new UserNotFound(c.UserId));
+
+        var failed = new SignInFailed(now, c.ClientAddress, c.UserAgent);
+        var failures = RecentFailures.Count(at => at > now - policy.Window) + 1;
+        if (failures < policy.MaxFailures || now < LockedUntil) return Persist(new SignInFailureRecorded(c.UserId), failed);
+
+        var lockedOut = new SignInLockedOut(now, now + policy.LockoutAfter(Lockouts), failures);
+        return Persist(new SignInFailureRecorded(c.UserId), failed, lockedOut);
+    }
 
     /// <summary>Granting a scope the user already has changes nothing, so a repeated grant records nothing.</summary>
     private UserDecision DecideGrant(GrantScope c, DateTimeOffset now)

@@ -86,3 +86,24 @@ public static class Validation
 
 /// <summary>Password length limits (configurable; Appmixer's documented example "abc321" is six characters).</summary>
 public sealed record PasswordPolicy(int MinLength = 6, int MaxLength = 1024);
+
+/// <summary>
+/// When failed sign-ins lock an account: <paramref name="MaxFailures"/> failures within <paramref name="Window"/> lock it
+/// for <paramref name="FirstLockout"/>, each further lockout before a successful sign-in for twice as long as the one
+/// before, up to <paramref name="MaxLockout"/>.
+/// </summary>
+public sealed record SignInPolicy(int MaxFailures, TimeSpan Window, TimeSpan FirstLockout, TimeSpan MaxLockout)
+{
+    /// <summary>The most failures an account remembers, so its state stays small whatever an attacker does.</summary>
+    public const int MaxRememberedFailures = 100;
+
+    public static readonly SignInPolicy Default = new(10, TimeSpan.FromMinutes(15), TimeSpan.FromMinutes(1), TimeSpan.FromDays(1));
+
+    /// <summary>The length of the lockout that follows <paramref name="earlierLockouts"/> lockouts since the last successful sign-in.</summary>
+    public TimeSpan LockoutAfter(int earlierLockouts)
+    {
+        // Doubling past the cap would overflow long before the exponent is large; cap the exponent too.
+        var doubled = FirstLockout.Ticks * Math.Pow(2, Math.Min(earlierLockouts, 62));
+        return doubled >= MaxLockout.Ticks ? MaxLockout : TimeSpan.FromTicks((long)doubled);
+    }
+}

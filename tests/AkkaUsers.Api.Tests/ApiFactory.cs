@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace AkkaUsers.Api.Tests;
@@ -17,9 +18,12 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
     public const string Secret = "a-test-secret-that-is-at-least-32-bytes-long";
 
     private readonly Dictionary<string, string?> _settings;
+    private readonly TimeProvider? _clock;
 
-    public ApiFactory(Dictionary<string, string?>? settings = null, string? dataDirectory = null)
+    /// <param name="clock">The service's clock, for rules that depend on time (the lockout schedule); the real one when null.</param>
+    public ApiFactory(Dictionary<string, string?>? settings = null, string? dataDirectory = null, TimeProvider? clock = null)
     {
+        _clock = clock;
         DataDirectory = dataDirectory ?? Path.Combine(Path.GetTempPath(), "akka-users-api-tests", Guid.NewGuid().ToString("N"));
         _settings = new Dictionary<string, string?>
         {
@@ -40,12 +44,23 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
     {
         foreach (var (key, value) in _settings.Where(s => s.Value is not null)) builder.UseSetting(key, value);
         builder.ConfigureLogging(logging => logging.AddProvider(Logs));
+        if (_clock is not null) builder.ConfigureServices(services => services.AddSingleton(_clock));
     }
 
     public void DeleteData()
     {
         if (Directory.Exists(DataDirectory)) Directory.Delete(DataDirectory, recursive: true);
     }
+}
+
+/// <summary>A clock that moves only when told to, starting at the real time.</summary>
+public sealed class ManualClock : TimeProvider
+{
+    private DateTimeOffset _now = DateTimeOffset.UtcNow;
+
+    public override DateTimeOffset GetUtcNow() => _now;
+
+    public void Advance(TimeSpan by) => _now += by;
 }
 
 /// <summary>One service instance shared by the tests of a class that do not need their own.</summary>

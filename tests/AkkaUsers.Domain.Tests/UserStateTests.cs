@@ -404,6 +404,127 @@ public class UserStateTests
         Assert.Equal(new UserNotFound(Id), decision.Reply);
     }
 
+    // Failed sign-ins and the lockout schedule
+
+    private static readonly SignInPolicy Lockout = new(3, TimeSpan.FromMinutes(15), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
+
+    private static UserState Fail(UserState state, DateTimeOffset at) =>
+        Run(state, new RecordSignInFailed(Id, "203.0.113.9", "ua"), at, Lockout).State;
+
+    private static (UserState State, UserDecision Decision) Run(UserState state, IUserCommand command, DateTimeOffset now, SignInPolicy policy)
+    {
+        var decision = state.Decide(command, now, policy);
+        return (Fold(state, decision.Events), decision);
+    }
+
+    private static bool Locked(UserState state, DateTimeOffset now) =>
+        state.Decide(new GetSignInSecret(Id), now, Lockout).Reply is SignInLocked;
+
+    [Fact]
+    public void A_failed_sign_in_is_recorded_with_its_time_and_client()
+    {
+        var decision = Registered().Decide(new RecordSignInFailed(Id, "203.0.113.9", "ua"), T1, Lockout);
+
+        Assert.Equal(new SignInFailed(T1, "203.0.113.9", "ua"), Assert.Single(decision.Events));
+        Assert.Equal(new SignInFailureRecorded(Id), decision.Reply);
+    }
+
+    [Fact]
+    public void The_last_of_MaxFailures_within_the_window_locks_for_the_first_delay_without_handing_out_the_hash()
+    {
+        var twice = Fail(Fail(Registered(), T1), T1.AddMinutes(1));
+        Assert.False(Locked(twice, T1.AddMinutes(2)));
+
+        var third = T1.AddMinutes(2);
+        var decision = twice.Decide(new RecordSignInFailed(Id, null, null), third, Lockout);
+        Assert.Equal([new SignInFailed(third, null, null), new SignInLockedOut(third, third.AddMinutes(1), 3)], decision.Events);
+
+        var locked = Fold(twice, decision.Events);
+        Assert.Equal(new SignInLocked(Id), locked.Decide(new GetSignInSecret(Id), third.AddSeconds(59), Lockout).Reply);
+        Assert.IsType<SignInSecret>(locked.Decide(new GetSignInSecret(Id), third.AddMinutes(1), Lockout).Reply);
+    }
+
+    [Fact]
+    public void Failures_older_than_the_window_do_not_count()
+    {
+        var state = Fail(Fail(Registered(), T1), T1.AddMinutes(1));
+
+        var later = Fail(state, T1.AddMinutes(15)); // the first failure is exactly one window old: out
+        Assert.False(Locked(later, T1.AddMinutes(15)));
+        var halfAMinuteLater = T1.AddMinutes(15.5); // the second, the third and this one are within the window
+        Assert.True(Locked(Fail(later, halfAMinuteLater), halfAMinuteLater));
+    }
+
+    [Fact]
+    public void Each_further_lockout_before_a_success_doubles_up_to_the_maximum()
+    {
+        var state = Registered();
+        var now = T1;
+        for (var i = 0; i < 3; i++) state = Fail(state, now);
+        var delays = new List<TimeSpan>();
+        for (var lockout = 0; lockout < 5; lockout++)
+        {
+            delays.Add(state.LockedUntil!.Value - now);
+            now = state.LockedUntil!.Value;
+            Assert.False(Locked(state, now));
+            state = Fail(state, now); // the earlier failures are still within the window: one more locks again
+        }
+
+        Assert.Equal([1, 2, 4, 5, 5], delays.Select(d => d.TotalMinutes));
+    }
+
+    [Fact]
+    public void A_failure_while_locked_is_recorded_but_does_not_lengthen_the_lockout()
+    {
+        var state = Fail(Fail(Fail(Registered(), T1), T1), T1);
+        var until = state.LockedUntil;
+
+        var decision = state.Decide(new RecordSignInFailed(Id, null, null), T1.AddSeconds(10), Lockout);
+
+        Assert.IsType<SignInFailed>(Assert.Single(decision.Events));
+        Assert.Equal(until, Fold(state, decision.Events).LockedUntil);
+    }
+
+    [Fact]
+    public void A_successful_sign_in_resets_the_failures_and_the_lockout_schedule()
+    {
+        var state = Fail(Fail(Fail(Registered(), T1), T1), T1);
+        state = Fail(state, state.LockedUntil!.Value); // second lockout: two minutes
+        var afterSuccess = Run(state, new RecordSignIn(Id, Hash, null, null, null), T2, Lockout).State;
+
+        Assert.Empty(afterSuccess.RecentFailures);
+        Assert.Null(afterSuccess.LockedUntil);
+        var relocked = Fail(Fail(Fail(afterSuccess, T2), T2), T2);
+        Assert.Equal(T2.AddMinutes(1), relocked.LockedUntil);
+    }
+
+    [Fact]
+    public void An_account_remembers_a_bounded_number_of_failures()
+    {
+        var state = Registered();
+        for (var i = 0; i < SignInPolicy.MaxRememberedFailures + 20; i++) state = state.Apply(new SignInFailed(T1.AddSeconds(i), null, null));
+
+        Assert.Equal(SignInPolicy.MaxRememberedFailures, state.RecentFailures.Count);
+        Assert.Equal(T1.AddSeconds(SignInPolicy.MaxRememberedFailures + 19), state.RecentFailures[^1]);
+    }
+
+    [Fact]
+    public void RecordSignInFailed_of_nobody_replies_UserNotFound()
+    {
+        var decision = UserState.Empty.Decide(new RecordSignInFailed(Id, null, null), T0, Lockout);
+
+        Assert.Empty(decision.Events);
+        Assert.Equal(new UserNotFound(Id), decision.Reply);
+    }
+
+    [Fact]
+    public void The_lockout_delay_is_capped_even_after_very_many_lockouts()
+    {
+        Assert.Equal(TimeSpan.FromMinutes(1), Lockout.LockoutAfter(0));
+        Assert.Equal(TimeSpan.FromMinutes(5), Lockout.LockoutAfter(1000));
+        Assert.Equal(TimeSpan.FromDays(1), SignInPolicy.Default.LockoutAfter(int.MaxValue));
+    }
+
     // Rebuilding
 
     [Fact]

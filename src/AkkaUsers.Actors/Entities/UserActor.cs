@@ -13,13 +13,16 @@ namespace AkkaUsers.Actors.Entities;
 public sealed class UserActor : ReceivePersistentActor
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly int _snapshotEvery;
+    private readonly Settings _settings;
     private UserState _state = UserState.Empty;
 
-    public UserActor(string userId, int snapshotEvery)
+    /// <summary>What every user entity of a node shares: when to snapshot, when failed sign-ins lock, and its clock.</summary>
+    public sealed record Settings(int SnapshotEvery, SignInPolicy SignIn, TimeProvider Clock);
+
+    public UserActor(string userId, Settings settings)
     {
         PersistenceId = PersistenceIdFor(userId);
-        _snapshotEvery = snapshotEvery;
+        _settings = settings;
 
         Recover<SnapshotOffer>(offer => _state = (UserState)offer.Snapshot);
         Recover<IUserEvent>(e => _state = _state.Apply(e));
@@ -43,12 +46,12 @@ public sealed class UserActor : ReceivePersistentActor
             ? persistenceId[PersistenceIdPrefix.Length..]
             : throw new ArgumentException($"'{persistenceId}' is not a user's persistence id", nameof(persistenceId));
 
-    public static Props Props(string userId, int snapshotEvery) =>
-        Akka.Actor.Props.Create(() => new UserActor(userId, snapshotEvery));
+    public static Props Props(string userId, Settings settings) =>
+        Akka.Actor.Props.Create(() => new UserActor(userId, settings));
 
     private void Handle(IUserCommand command)
     {
-        var decision = _state.Decide(command, DateTimeOffset.UtcNow);
+        var decision = _state.Decide(command, _settings.Clock.GetUtcNow(), _settings.SignIn);
         var replyTo = Sender;
         if (decision.Events.Count == 0)
         {
@@ -62,7 +65,7 @@ public sealed class UserActor : ReceivePersistentActor
             _state = _state.Apply(e);
             if (!ReferenceEquals(e, last)) return;
             replyTo.Tell(decision.Reply);
-            if (LastSequenceNr % _snapshotEvery < decision.Events.Count) SaveSnapshot(_state);
+            if (LastSequenceNr % _settings.SnapshotEvery < decision.Events.Count) SaveSnapshot(_state);
         });
     }
 }

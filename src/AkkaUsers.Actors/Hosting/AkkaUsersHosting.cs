@@ -37,7 +37,7 @@ public static class AkkaUsersHosting
         services.AddAkkaUsersServices(configuration);
         services.AddAkka(ActorSystemName, (builder, sp) => builder.AddAkkaUsersActors(
             sp.GetRequiredService<JournalDatabase>(),
-            sp.GetRequiredService<IOptions<PersistenceOptions>>().Value,
+            sp.GetRequiredService<UserActor.Settings>(),
             sp.GetRequiredService<IOptions<EntityOptions>>().Value,
             sp.GetRequiredService<IOptions<ClusterNodeOptions>>().Value,
             sp.GetRequiredService<UsersReadModel>()));
@@ -54,7 +54,7 @@ public static class AkkaUsersHosting
         services.AddAkkaUsersServices(configuration);
         services.AddAkka(ActorSystemName, (builder, sp) => builder.AddAkkaUsersLocalEntities(
             sp.GetRequiredService<JournalDatabase>(),
-            sp.GetRequiredService<IOptions<PersistenceOptions>>().Value,
+            sp.GetRequiredService<UserActor.Settings>(),
             sp.GetRequiredService<IOptions<EntityOptions>>().Value));
         return services;
     }
@@ -66,12 +66,18 @@ public static class AkkaUsersHosting
         services.AddOptions<EntityOptions>().Bind(configuration.GetSection(EntityOptions.Section)).ValidateOnStart();
         services.AddOptions<ClusterNodeOptions>().Bind(configuration.GetSection(ClusterNodeOptions.Section)).ValidateOnStart();
         services.AddOptions<PasswordOptions>().Bind(configuration.GetSection(PasswordOptions.Section)).ValidateOnStart();
+        services.AddOptions<SignInOptions>().Bind(configuration.GetSection(SignInOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<PersistenceOptions>, AkkaUsersOptionsValidation>();
         services.AddSingleton<IValidateOptions<EntityOptions>, AkkaUsersOptionsValidation>();
         services.AddSingleton<IValidateOptions<ClusterNodeOptions>, AkkaUsersOptionsValidation>();
         services.AddSingleton<IValidateOptions<PasswordOptions>, AkkaUsersOptionsValidation>();
+        services.AddSingleton<IValidateOptions<SignInOptions>, AkkaUsersOptionsValidation>();
         // Every rule that needs "now" reads this clock, so tests can move time instead of waiting for it.
         services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => new UserActor.Settings(
+            sp.GetRequiredService<IOptions<PersistenceOptions>>().Value.SnapshotEvery,
+            sp.GetRequiredService<IOptions<SignInOptions>>().Value.Policy,
+            sp.GetRequiredService<TimeProvider>()));
 
         services.AddSingleton(sp =>
         {
@@ -97,7 +103,7 @@ public static class AkkaUsersHosting
 
     public static AkkaConfigurationBuilder AddAkkaUsersActors(
         this AkkaConfigurationBuilder builder, JournalDatabase journal,
-        PersistenceOptions persistence, EntityOptions entities, ClusterNodeOptions node, UsersReadModel readModel)
+        UserActor.Settings userSettings, EntityOptions entities, ClusterNodeOptions node, UsersReadModel readModel)
     {
         journal.Prepare();
 
@@ -123,7 +129,7 @@ public static class AkkaUsersHosting
             .AddStartup((system, _) => Akka.Cluster.Cluster.Get(system).Join(Akka.Cluster.Cluster.Get(system).SelfAddress))
             .WithAkkaUsersPersistence(journal)
             .WithShardRegion<UserActor>(
-                "user", userId => UserActor.Props(userId, persistence.SnapshotEvery), new UserMessageExtractor(), shardOptions)
+                "user", userId => UserActor.Props(userId, userSettings), new UserMessageExtractor(), shardOptions)
             .WithShardRegion<UsernameIndex>(
                 "username",
                 (_, registry, _) => entityId => Props.Create(() => new UsernameIndex(
@@ -141,7 +147,7 @@ public static class AkkaUsersHosting
 
     /// <summary>The entities of <see cref="AddAkkaUsersTools"/>: the service's own, behind local stand-ins for the shard regions.</summary>
     public static AkkaConfigurationBuilder AddAkkaUsersLocalEntities(
-        this AkkaConfigurationBuilder builder, JournalDatabase journal, PersistenceOptions persistence, EntityOptions entities)
+        this AkkaConfigurationBuilder builder, JournalDatabase journal, UserActor.Settings userSettings, EntityOptions entities)
     {
         journal.Prepare();
         return builder
@@ -155,7 +161,7 @@ public static class AkkaUsersHosting
             .WithActors((system, registry) =>
             {
                 var users = system.ActorOf(LocalEntities.Props(new UserMessageExtractor(),
-                    userId => UserActor.Props(userId, persistence.SnapshotEvery)), "user");
+                    userId => UserActor.Props(userId, userSettings)), "user");
                 registry.Register<UserActor>(users);
                 registry.Register<UsernameIndex>(system.ActorOf(LocalEntities.Props(new ClaimMessageExtractor(),
                     entityId => Props.Create(() => new UsernameIndex(entityId, users, entities.ClaimGracePeriod, entities.AskTimeout))), "username"));

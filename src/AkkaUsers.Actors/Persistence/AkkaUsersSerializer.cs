@@ -32,6 +32,8 @@ public sealed class AkkaUsersSerializer(ExtendedActorSystem system) : Serializer
         [typeof(RegistrationAbandoned)] = "registration-abandoned",
         [typeof(ScopeGranted)] = "scope-granted",
         [typeof(PasswordChanged)] = "password-changed",
+        [typeof(SignInFailed)] = "sign-in-failed",
+        [typeof(SignInLockedOut)] = "sign-in-locked-out",
         // user commands
         [typeof(RegisterUser)] = "register-user",
         [typeof(GetUser)] = "get-user",
@@ -41,6 +43,7 @@ public sealed class AkkaUsersSerializer(ExtendedActorSystem system) : Serializer
         [typeof(GrantScope)] = "grant-scope",
         [typeof(ChangePassword)] = "change-password",
         [typeof(CheckToken)] = "check-token",
+        [typeof(RecordSignInFailed)] = "record-sign-in-failed",
         // user replies
         [typeof(UserFound)] = "user-found",
         [typeof(UserNotFound)] = "user-not-found",
@@ -50,6 +53,8 @@ public sealed class AkkaUsersSerializer(ExtendedActorSystem system) : Serializer
         [typeof(RegistrationStatus)] = "registration-status",
         [typeof(SignedIn)] = "signed-in",
         [typeof(TokenChecked)] = "token-checked",
+        [typeof(SignInLocked)] = "sign-in-locked",
+        [typeof(SignInFailureRecorded)] = "sign-in-failure-recorded",
         // claim events, commands, replies
         [typeof(KeyClaimed)] = "key-claimed",
         [typeof(KeyReleased)] = "key-released",

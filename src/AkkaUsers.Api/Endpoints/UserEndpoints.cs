@@ -81,8 +81,7 @@ public static class UserEndpoints
             _ => throw ApiError.BadRequest("\"username\" or \"email\" is required"),
         };
 
-        var client = new ClientInfo(http.Connection.RemoteIpAddress?.ToString(), Truncate(http.Request.Headers.UserAgent.ToString(), 512));
-        var signedIn = await users.SignInAsync(kind, login, secret, client, http.RequestAborted);
+        var signedIn = await users.SignInAsync(kind, login, secret, ClientOf(http), http.RequestAborted);
         return signedIn is null
             ? BoomError.Result(StatusCodes.Status401Unauthorized, "Invalid credentials")
             : Results.Json(new TokenAndUser(tokens.Mint(signedIn.User, signedIn.TokensValidFrom), UserJson.From(signedIn.User)));
@@ -103,10 +102,9 @@ public static class UserEndpoints
         var newPassword = body.RequiredString("newPassword");
         Check(Validation.Password(newPassword, PolicyOf(password.Value), "newPassword"));
 
-        return await users.ChangePasswordAsync(CurrentUserId(http), oldPassword, newPassword, http.RequestAborted) switch
+        return await users.ChangePasswordAsync(CurrentUserId(http), oldPassword, newPassword, ClientOf(http), http.RequestAborted) switch
         {
             PasswordChange.Changed { SignedIn: var s } => Results.Json(new { token = tokens.Mint(s.User, s.TokensValidFrom) }),
-            PasswordChange.NoSuchUser => UserNotFound(),
             _ => BoomError.Result(StatusCodes.Status400BadRequest, "\"oldPassword\" is incorrect"),
         };
     }
@@ -155,6 +153,9 @@ public static class UserEndpoints
     {
         if (error is not null) throw ApiError.BadRequest(error);
     }
+
+    private static ClientInfo ClientOf(HttpContext http) =>
+        new(http.Connection.RemoteIpAddress?.ToString(), Truncate(http.Request.Headers.UserAgent.ToString(), 512));
 
     private static string? Truncate(string value, int max) =>
         value.Length == 0 ? null : value.Length <= max ? value : value[..max];
