@@ -32,6 +32,16 @@ public abstract record PasswordChange
     public sealed record WrongPassword : PasswordChange;
 }
 
+public abstract record UpdateOutcome
+{
+    public sealed record Updated(UserProfile User) : UpdateOutcome;
+
+    public sealed record NoSuchUser : UpdateOutcome;
+
+    /// <summary>The new email belongs to someone else.</summary>
+    public sealed record EmailTaken : UpdateOutcome;
+}
+
 /// <summary>Where the client's request came from, recorded with a sign-in.</summary>
 public sealed record ClientInfo(string? Address, string? UserAgent);
 
@@ -140,6 +150,30 @@ public sealed class UserAccounts(
             UserNotFound => new PasswordChange.NoSuchUser(),
             _ => new PasswordChange.WrongPassword(), // changed by someone else between verification and recording
         };
+    }
+
+    /// <summary>
+    /// An admin's edit. A new email is claimed first, exactly as a registration claims it (racing claims meet in the
+    /// email's index entity); the old email is released only once the change is persisted. A crash in between leaves
+    /// a claim whose owner does not hold the email, which the index releases after its grace period.
+    /// </summary>
+    public async Task<UpdateOutcome> UpdateAsync(string userId, UserChanges changes, string changedBy, CancellationToken ct)
+    {
+        var newEmail = changes.Email is { } given ? Keys.Email(given) : null;
+        if (newEmail is not null && await Ask<IClaimReply>(emails.ActorRef, new ClaimKey(newEmail, userId), ct) is ClaimRefused)
+            return new UpdateOutcome.EmailTaken();
+
+        var reply = await Ask<IUserReply>(users.ActorRef, new UpdateUser(userId, changes with { Email = newEmail }, changedBy), ct);
+        if (reply is not UserUpdateDone done)
+        {
+            if (newEmail is not null) await Ask<IClaimReply>(emails.ActorRef, new ReleaseKey(newEmail, userId), ct);
+            return new UpdateOutcome.NoSuchUser();
+        }
+
+        var oldEmail = Keys.Email(done.Before.Email);
+        if (newEmail is not null && newEmail != oldEmail)
+            await Ask<IClaimReply>(emails.ActorRef, new ReleaseKey(oldEmail, userId), ct);
+        return new UpdateOutcome.Updated(done.After);
     }
 
     public async Task<UserProfile?> GetAsync(string userId, CancellationToken ct) =>

@@ -58,6 +58,12 @@ public static class UserProtocol
     /// </summary>
     public sealed record ChangePassword(string UserId, string? VerifiedHash, string NewPasswordHash, string ChangedBy) : IUserCommand;
 
+    /// <summary>
+    /// An admin's edit. A new email must already be claimed for this user; the old one is released by the caller
+    /// only after the change is persisted.
+    /// </summary>
+    public sealed record UpdateUser(string UserId, UserChanges Changes, string ChangedBy) : IUserCommand;
+
     /// <summary>Is a token of this user issued at <paramref name="IssuedAt"/> still good? Asked on every authenticated request.</summary>
     public sealed record CheckToken(string UserId, DateTimeOffset IssuedAt) : IUserCommand;
 
@@ -69,6 +75,8 @@ public static class UserProtocol
         DateTimeOffset At) : IUserEvent;
 
     public sealed record UserSignedIn(DateTimeOffset At, string? ClientAddress, string? UserAgent) : IUserEvent;
+
+    public sealed record UserUpdated(UserChanges Changes, string ChangedBy, DateTimeOffset At) : IUserEvent;
 
     public sealed record SignInFailed(DateTimeOffset At, string? ClientAddress, string? UserAgent) : IUserEvent;
 
@@ -90,6 +98,9 @@ public static class UserProtocol
     // Replies
 
     public sealed record UserFound(UserProfile User) : IUserReply;
+
+    /// <summary>The user before and after an update, so that the caller releases the email the user no longer holds.</summary>
+    public sealed record UserUpdateDone(UserProfile Before, UserProfile After) : IUserReply;
 
     public sealed record UserNotFound(string UserId) : IUserReply;
 
@@ -118,7 +129,24 @@ public static class UserProtocol
     public sealed record RegistrationStatus(string UserId, UserProfile? User) : IUserReply;
 }
 
-/// <summary>The user object of the HTTP contract.</summary>
+/// <summary>The user object of the HTTP contract. <paramref name="Vendor"/> is a string or an array of strings, as the client gave it.</summary>
 public sealed record UserProfile(
     string Id, string Username, bool IsActive, string Email,
-    IReadOnlyList<string> Scope, string Plan, string? Vendor, JsonElement? Metadata, DateTimeOffset Created);
+    IReadOnlyList<string> Scope, string Plan, JsonElement? Vendor, JsonElement? Metadata, DateTimeOffset Created)
+{
+    /// <summary>Each field that is set replaces the profile's; the others stay as they are.</summary>
+    public UserProfile With(UserChanges changes) => this with
+    {
+        Scope = changes.Scope ?? Scope,
+        Vendor = changes.Vendor ?? Vendor,
+        Metadata = changes.Metadata ?? Metadata,
+        Email = changes.Email ?? Email,
+        IsActive = changes.IsActive ?? IsActive,
+        Plan = changes.Plan ?? Plan,
+    };
+}
+
+/// <summary>An admin's edit of a user: only the fields that are set change (the email already normalized).</summary>
+public sealed record UserChanges(
+    IReadOnlyList<string>? Scope = null, JsonElement? Vendor = null, JsonElement? Metadata = null,
+    string? Email = null, bool? IsActive = null, string? Plan = null);

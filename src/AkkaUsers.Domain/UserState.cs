@@ -1,3 +1,4 @@
+using System.Text.Json;
 using static AkkaUsers.Domain.UserProtocol;
 
 namespace AkkaUsers.Domain;
@@ -35,7 +36,8 @@ public sealed record UserState
         {
             Status = Lifecycle.Registered,
             PasswordHash = e.PasswordHash,
-            Profile = new UserProfile(e.UserId, e.Username, IsActive: false, e.Email, e.Scope, e.Plan, e.Vendor, e.Metadata, e.At),
+            Profile = new UserProfile(e.UserId, e.Username, IsActive: false, e.Email, e.Scope, e.Plan,
+                e.Vendor is { } vendor ? JsonSerializer.SerializeToElement(vendor) : null, e.Metadata, e.At),
         },
         UserSignedIn e => this with { LastSignInAt = e.At, SignInCount = SignInCount + 1, RecentFailures = [], Lockouts = 0, LockedUntil = null },
         SignInFailed e => this with { RecentFailures = [.. RecentFailures.TakeLast(SignInPolicy.MaxRememberedFailures - 1), e.At] },
@@ -43,16 +45,20 @@ public sealed record UserState
         PasswordRehashed e => this with { PasswordHash = e.PasswordHash },
         RegistrationAbandoned => this with { Status = Lifecycle.Abandoned },
         ScopeGranted e => Granted(e),
+        UserUpdated e => this with { Profile = RegisteredProfile(e).With(e.Changes) },
         PasswordChanged e => this with { PasswordHash = e.PasswordHash, TokensValidFrom = e.TokensValidFrom },
         _ => throw new ArgumentOutOfRangeException(nameof(@event), @event.GetType().Name, "unknown user event"),
     };
 
-    /// <summary>A journal holds this event only after the registration; replaying any other journal is an error.</summary>
     private UserState Granted(ScopeGranted e)
     {
-        var profile = Profile ?? throw new InvalidOperationException($"{nameof(ScopeGranted)} of a user that is not registered");
+        var profile = RegisteredProfile(e);
         return this with { Profile = profile with { Scope = [.. profile.Scope, e.Scope] } };
     }
+
+    /// <summary>A journal holds such an event only after the registration; replaying any other journal is an error.</summary>
+    private UserProfile RegisteredProfile(IUserEvent e) =>
+        Profile ?? throw new InvalidOperationException($"{e.GetType().Name} of a user that is not registered");
 
     /// <param name="signIn">When failed sign-ins lock the account; <see cref="SignInPolicy.Default"/> when null.</param>
     public UserDecision Decide(IUserCommand command, DateTimeOffset now, SignInPolicy? signIn = null) => command switch
@@ -72,6 +78,9 @@ public sealed record UserState
             : Reply(new RegistrationStatus(c.UserId, Profile)),
         GrantScope c => DecideGrant(c, now),
         ChangePassword c => DecideChangePassword(c, now),
+        UpdateUser c when Profile is { } before => Persist(
+            new UserUpdateDone(before, before.With(c.Changes)), new UserUpdated(c.Changes, c.ChangedBy, now)),
+        UpdateUser c => Reply(new UserNotFound(c.UserId)),
         CheckToken c => Reply(new TokenChecked(c.UserId, TokensValidFrom is not { } from || c.IssuedAt >= from)),
         _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "unknown user command"),
     };

@@ -47,6 +47,32 @@ public static class Validation
             : null;
     }
 
+    public const int ScopeMaxCount = 32;
+    public const int NameMaxLength = 64;
+    public const int VendorMaxLength = 256;
+
+    /// <summary>Each scope a name of 1..64 printable characters without spaces; at most 32 of them.</summary>
+    public static string? Scope(IReadOnlyList<string> scope)
+    {
+        if (scope.Count > ScopeMaxCount) return $"\"scope\" must contain less than or equal to {ScopeMaxCount} items";
+        return scope.All(s => s.Length is > 0 and <= NameMaxLength && !s.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+            ? null
+            : $"\"scope\" items must be 1 to {NameMaxLength} characters without spaces";
+    }
+
+    /// <summary>A string, or an array of at most 32 strings, each 1..256 characters (the shape was checked by the caller).</summary>
+    public static string? Vendor(JsonElement vendor)
+    {
+        var names = vendor.ValueKind == JsonValueKind.Array ? vendor.EnumerateArray().ToList() : [vendor];
+        if (names.Count > ScopeMaxCount) return $"\"vendor\" must contain less than or equal to {ScopeMaxCount} items";
+        return names.All(n => n.GetString()!.Trim().Length is > 0 and <= VendorMaxLength)
+            ? null
+            : $"\"vendor\" must be 1 to {VendorMaxLength} characters long";
+    }
+
+    public static string? Plan(string plan) =>
+        plan.Trim().Length is > 0 and <= NameMaxLength ? null : $"\"plan\" must be 1 to {NameMaxLength} characters long";
+
     /// <summary>Noncharacters and lone surrogates cannot be normalized (NFKC throws on them).</summary>
     private static bool IsNormalizable(this string text)
     {

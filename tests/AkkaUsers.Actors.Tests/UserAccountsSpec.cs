@@ -27,7 +27,7 @@ public class UserAccountsSpec(ITestOutputHelper output) : HostedSpec(output)
         Assert.Equal(Keys.Email(account.Email), user.Email);
         Assert.Equal(["user", "admin"], user.Scope);
         Assert.Equal("pro", user.Plan);
-        Assert.Equal("acme", user.Vendor);
+        Assert.Equal("acme", user.Vendor?.GetString());
         AssertDeepEqual(account.Metadata, user.Metadata);
         Assert.False(user.IsActive);
 

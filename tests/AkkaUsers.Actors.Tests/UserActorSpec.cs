@@ -24,7 +24,7 @@ public class UserActorSpec(ITestOutputHelper output) : HostedSpec(output)
         Assert.Equal(register.Email, registered.Email);
         Assert.Equal(register.Scope, registered.Scope);
         Assert.Equal(register.Plan, registered.Plan);
-        Assert.Equal(register.Vendor, registered.Vendor);
+        Assert.Equal(register.Vendor, registered.Vendor?.GetString());
         AssertDeepEqual(register.Metadata, registered.Metadata);
         Assert.False(registered.IsActive);
         Assert.InRange(registered.Created, DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddSeconds(1));

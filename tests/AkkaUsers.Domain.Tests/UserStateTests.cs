@@ -70,7 +70,7 @@ public class UserStateTests
         Assert.False(profile.IsActive);
         Assert.Equal(new[] { "user", "tester" }, profile.Scope);
         Assert.Equal("pro", profile.Plan);
-        Assert.Equal("acme", profile.Vendor);
+        Assert.Equal("acme", profile.Vendor?.GetString());
         Assert.NotNull(profile.Metadata);
         Assert.Equal(Metadata.GetRawText(), profile.Metadata.Value.GetRawText());
         Assert.Equal(T0, profile.Created);
@@ -95,7 +95,8 @@ public class UserStateTests
 
         Assert.Equal(UserState.Lifecycle.Registered, state.Status);
         Assert.Equal(Hash, state.PasswordHash);
-        Assert.Equal(Assert.IsType<UserFound>(decision.Reply).User, state.Profile);
+        // Records compare JSON values by reference: compare the profiles' JSON.
+        Assert.Equal(JsonSerializer.Serialize(Assert.IsType<UserFound>(decision.Reply).User), JsonSerializer.Serialize(state.Profile));
         Assert.Null(state.LastSignInAt);
         Assert.Equal(0, state.SignInCount);
     }
@@ -353,11 +354,12 @@ public class UserStateTests
     public void ChangePassword_with_the_current_hash_yields_PasswordChanged_valid_from_the_next_whole_second()
     {
         var at = T1.AddMilliseconds(250);
-        var decision = Registered().Decide(new ChangePassword(Id, Hash, NewHash, Id), at);
+        var registered = Registered();
+        var decision = registered.Decide(new ChangePassword(Id, Hash, NewHash, Id), at);
 
         var changed = Assert.IsType<PasswordChanged>(Assert.Single(decision.Events));
         Assert.Equal(new PasswordChanged(NewHash, Id, at, T1.AddSeconds(1)), changed);
-        Assert.Equal(new SignedIn(Registered().Profile!, T1.AddSeconds(1)), decision.Reply);
+        Assert.Equal(new SignedIn(registered.Profile!, T1.AddSeconds(1)), decision.Reply);
     }
 
     [Fact]
@@ -523,6 +525,34 @@ public class UserStateTests
         Assert.Equal(TimeSpan.FromMinutes(1), Lockout.LockoutAfter(0));
         Assert.Equal(TimeSpan.FromMinutes(5), Lockout.LockoutAfter(1000));
         Assert.Equal(TimeSpan.FromDays(1), SignInPolicy.Default.LockoutAfter(int.MaxValue));
+    }
+
+    // UpdateUser
+
+    [Fact]
+    public void UpdateUser_changes_only_the_given_fields_and_replies_before_and_after()
+    {
+        var changes = new UserChanges(Email: "new@example.com", IsActive: true, Vendor: JsonSerializer.SerializeToElement(new[] { "a", "b" }));
+
+        var (state, decision) = Run(Registered(), new UpdateUser(Id, changes, "admin-id"), T1);
+
+        Assert.Equal(new UserUpdated(changes, "admin-id", T1), Assert.Single(decision.Events));
+        var done = Assert.IsType<UserUpdateDone>(decision.Reply);
+        Assert.Equal("john@example.com", done.Before.Email);
+        Assert.Equal(("new@example.com", true, "pro"), (state.Profile!.Email, state.Profile.IsActive, state.Profile.Plan));
+        Assert.Equal("""["a","b"]""", state.Profile.Vendor!.Value.GetRawText());
+        Assert.Equal(Scope, state.Profile.Scope);
+        Assert.Equal(done.After, state.Profile);
+    }
+
+    [Fact]
+    public void UpdateUser_of_nobody_replies_UserNotFound_and_applying_it_before_registration_throws()
+    {
+        var decision = UserState.Empty.Decide(new UpdateUser(Id, new UserChanges(Plan: "x"), "admin-id"), T0);
+
+        Assert.Empty(decision.Events);
+        Assert.Equal(new UserNotFound(Id), decision.Reply);
+        Assert.Throws<InvalidOperationException>(() => UserState.Empty.Apply(new UserUpdated(new UserChanges(Plan: "x"), "admin-id", T0)));
     }
 
     // Rebuilding

@@ -32,6 +32,7 @@ public sealed class AkkaUsersSerializer(ExtendedActorSystem system) : Serializer
         [typeof(RegistrationAbandoned)] = "registration-abandoned",
         [typeof(ScopeGranted)] = "scope-granted",
         [typeof(PasswordChanged)] = "password-changed",
+        [typeof(UserUpdated)] = "user-updated",
         [typeof(SignInFailed)] = "sign-in-failed",
         [typeof(SignInLockedOut)] = "sign-in-locked-out",
         // user commands
@@ -44,6 +45,7 @@ public sealed class AkkaUsersSerializer(ExtendedActorSystem system) : Serializer
         [typeof(ChangePassword)] = "change-password",
         [typeof(CheckToken)] = "check-token",
         [typeof(RecordSignInFailed)] = "record-sign-in-failed",
+        [typeof(UpdateUser)] = "update-user",
         // user replies
         [typeof(UserFound)] = "user-found",
         [typeof(UserNotFound)] = "user-not-found",
@@ -54,6 +56,7 @@ public sealed class AkkaUsersSerializer(ExtendedActorSystem system) : Serializer
         [typeof(SignedIn)] = "signed-in",
         [typeof(TokenChecked)] = "token-checked",
         [typeof(SignInLocked)] = "sign-in-locked",
+        [typeof(UserUpdateDone)] = "user-update-done",
         [typeof(SignInFailureRecorded)] = "sign-in-failure-recorded",
         // claim events, commands, replies
         [typeof(KeyClaimed)] = "key-claimed",

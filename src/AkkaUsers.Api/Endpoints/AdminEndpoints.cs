@@ -4,6 +4,7 @@ using AkkaUsers.Actors;
 using AkkaUsers.Actors.Audit;
 using AkkaUsers.Actors.ReadModel;
 using AkkaUsers.Api.Auth;
+using AkkaUsers.Api.Configuration;
 using AkkaUsers.Api.Http;
 using AkkaUsers.Domain;
 using Microsoft.Extensions.Options;
@@ -48,6 +49,7 @@ public static class AdminEndpoints
         users.MapGet("/count", CountUsers);
         users.MapGet("/{userId}", GetUser);
         users.MapGet("/{userId}/events", GetEvents);
+        users.MapPut("/{userId}", UpdateUser);
         return routes;
     }
 
@@ -66,6 +68,28 @@ public static class AdminEndpoints
             ? (await history.StateAsOfAsync(id, TimeOf("asOf", asOf), ct)).Profile
             : await accounts.GetAsync(id, ct);
         return user is null ? BoomError.Result(StatusCodes.Status404NotFound, "User not found") : Results.Json(UserJson.From(user));
+    }
+
+    /// <summary>Any of scope, vendor, metadata, email, isActive, plan; a field absent or null stays as it is.</summary>
+    private static async Task<IResult> UpdateUser(string userId, HttpContext http, UserAccounts accounts, IOptions<HttpOptions> limits)
+    {
+        var id = UserIdOf(userId);
+        var body = await JsonBody.ReadAsync(http.Request, limits.Value.MaxBodyBytes, http.RequestAborted);
+        var changes = new UserChanges(
+            body.OptionalStrings("scope"), body.OptionalStringOrStrings("vendor"), body.OptionalObject("metadata"),
+            body.OptionalString("email"), body.OptionalBoolean("isActive"), body.OptionalString("plan")?.Trim());
+        if (changes.Scope is { } scope) UserEndpoints.Check(Validation.Scope(scope));
+        if (changes.Vendor is { } vendor) UserEndpoints.Check(Validation.Vendor(vendor));
+        if (changes.Metadata is { } metadata) UserEndpoints.Check(Validation.Metadata(metadata));
+        if (changes.Email is { } email) UserEndpoints.Check(Validation.Email(email));
+        if (changes.Plan is { } plan) UserEndpoints.Check(Validation.Plan(plan));
+
+        return await accounts.UpdateAsync(id, changes, UserEndpoints.CurrentUserId(http), http.RequestAborted) switch
+        {
+            UpdateOutcome.Updated updated => Results.Json(UserJson.From(updated.User)),
+            UpdateOutcome.EmailTaken => BoomError.Result(StatusCodes.Status409Conflict, "The email is already taken"),
+            _ => BoomError.Result(StatusCodes.Status404NotFound, "User not found"),
+        };
     }
 
     /// <summary>

@@ -13,7 +13,7 @@ namespace AkkaUsers.Api.Endpoints;
 /// <summary>The user object exactly as Appmixer's API returns it.</summary>
 public sealed record UserJson(
     string Id, string Username, bool IsActive, string Email,
-    IReadOnlyList<string> Scope, string Plan, string? Vendor, JsonElement Metadata)
+    IReadOnlyList<string> Scope, string Plan, JsonElement? Vendor, JsonElement Metadata)
 {
     private static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement.Clone();
 
@@ -127,7 +127,7 @@ public static class UserEndpoints
     }
 
     /// <summary>The id of the token's user; the token was checked on the way in, so it is a valid id.</summary>
-    private static string CurrentUserId(HttpContext http) =>
+    public static string CurrentUserId(HttpContext http) =>
         UserId.TryParse(http.User.FindFirstValue(TokenService.IdClaim), out var id)
             ? id.Value
             : throw new ApiError(StatusCodes.Status401Unauthorized, "Invalid token");
@@ -149,7 +149,7 @@ public static class UserEndpoints
 
     private static PasswordPolicy PolicyOf(PasswordOptions o) => new(o.MinLength, o.MaxLength);
 
-    private static void Check(string? error)
+    public static void Check(string? error)
     {
         if (error is not null) throw ApiError.BadRequest(error);
     }
