@@ -29,6 +29,8 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
         {
             ["Storage:DataDirectory"] = DataDirectory,
             ["Jwt:Secret"] = Secret,
+            // Every test request comes from one address; the rate limit tests set their own limit.
+            ["RateLimit:PermitLimit"] = "1000000",
         };
         foreach (var (key, value) in settings ?? []) _settings[key] = value;
     }

@@ -33,10 +33,10 @@ public static class UserEndpoints
 
     public static IEndpointRouteBuilder MapUserEndpoints(this IEndpointRouteBuilder routes, AccountOptions accounts)
     {
-        var create = routes.MapPost("/user", CreateUser);
+        var create = routes.MapPost("/user", CreateUser).RequireRateLimiting(ClientRateLimits.PolicyName);
         if (accounts.CreateScopes.Count > 0) create.RequireAuthorization(CreateUserPolicy);
 
-        routes.MapPost("/user/auth", SignIn);
+        routes.MapPost("/user/auth", SignIn).RequireRateLimiting(ClientRateLimits.PolicyName);
         routes.MapGet("/user", CurrentUser).RequireAuthorization();
         routes.MapPost("/user/change-password", ChangePassword).RequireAuthorization();
         routes.MapPost("/user/reset-password", ResetPassword).RequireAuthorization(AdminEndpoints.AdminPolicy);
