@@ -13,8 +13,9 @@ public sealed class LockoutTests
         var clock = new ManualClock();
         await using var factory = new ApiFactory(clock: clock);
         using var client = factory.CreateClient();
-        var created = await (await client.Register("locked", "locked@example.com")).Body();
-        var userId = created["user"]!["id"]!.GetValue<string>();
+        var registered = await client.Register("locked", "locked@example.com");
+        Assert.Equal(HttpStatusCode.Created, registered.StatusCode);
+        var userId = (await registered.Body())["user"]!["id"]!.GetValue<string>();
         var wrong = await client.PostJson("/user/auth", new { username = "locked", password = "wrong-password" });
         var wrongBody = await wrong.Content.ReadAsStringAsync();
         for (var i = 1; i < 10; i++)

@@ -12,8 +12,9 @@ using Microsoft.Extensions.Options;
 namespace AkkaUsers.Api.Endpoints;
 
 /// <summary>
-/// The admin's read side: the user list and count (from the users read model), one user now (from its entity)
-/// or as it was at a time, and its audit trail (both from the journal). Every route needs a token whose scope
+/// The admin's routes: the user list and count (from the users read model), one user now (from its entity)
+/// or as it was at a time, and its audit trail (both from the journal); editing a user (through its entity and
+/// the email index). Every route needs a token whose scope
 /// includes "admin": 401 without a valid token, 403 with one that lacks it.
 /// </summary>
 public static class AdminEndpoints
