@@ -25,6 +25,26 @@ public abstract record RegistrationOutcome
     public sealed record Taken(string Field) : RegistrationOutcome;
 }
 
+public abstract record PasswordChange
+{
+    public sealed record Changed(SignedIn SignedIn) : PasswordChange;
+
+    public sealed record NoSuchUser : PasswordChange;
+
+    /// <summary>The old password did not match (or the password changed between verification and recording).</summary>
+    public sealed record WrongPassword : PasswordChange;
+}
+
+public abstract record UpdateOutcome
+{
+    public sealed record Updated(UserProfile User) : UpdateOutcome;
+
+    public sealed record NoSuchUser : UpdateOutcome;
+
+    /// <summary>The new email belongs to someone else.</summary>
+    public sealed record EmailTaken : UpdateOutcome;
+}
+
 /// <summary>Where the client's request came from, recorded with a sign-in.</summary>
 public sealed record ClientInfo(string? Address, string? UserAgent);
 
@@ -89,38 +109,101 @@ public sealed class UserAccounts(
     }
 
     /// <summary>
-    /// The user, or null for bad credentials of any kind. An unknown login costs one dummy verification,
+    /// The signed-in user, or null for bad credentials of any kind. An unknown login costs one dummy verification,
     /// so it takes as long as a wrong password.
     /// </summary>
-    public async Task<UserProfile?> SignInAsync(ClaimKind loginKind, string login, string password, ClientInfo client, CancellationToken ct)
+    public async Task<SignedIn?> SignInAsync(ClaimKind loginKind, string login, string password, ClientInfo client, CancellationToken ct)
     {
         var user = await VerifiedSignInAsync(loginKind, login, password, client, ct);
         metrics.SignedIn(succeeded: user is not null);
         return user;
     }
 
-    private async Task<UserProfile?> VerifiedSignInAsync(ClaimKind loginKind, string login, string password, ClientInfo client, CancellationToken ct)
+    private async Task<SignedIn?> VerifiedSignInAsync(ClaimKind loginKind, string login, string password, ClientInfo client, CancellationToken ct)
     {
         var (index, key) = loginKind == ClaimKind.Username
             ? (_usernames, Keys.Username(login))
             : (_emails, Keys.Email(login));
 
         var owner = await Ask<KeyOwner>(index, new LookupKey(key), ct);
-        var secret = owner.UserId is { } userId ? await Ask<IUserReply>(_users, new GetSignInSecret(userId), ct) : null;
-        if (secret is not SignInSecret { User: var user, PasswordHash: var hash })
+        if (await VerifyAsync(owner.UserId, password, client, ct) is not { User: var user, PasswordHash: var hash }) return null;
+
+        var rehashed = hashing.NeedsRehash(hash) ? await hashing.HashAsync(password, ct) : null;
+        return await Ask<IUserReply>(_users, new RecordSignIn(user.Id, hash, client.Address, client.UserAgent, rehashed), ct) as SignedIn;
+    }
+
+    /// <summary>
+    /// The user's own change: <paramref name="oldPassword"/> must be the current password, and a wrong one counts
+    /// as a failed sign-in, so that a stolen token opens no way around the lockout.
+    /// </summary>
+    public async Task<PasswordChange> ChangePasswordAsync(
+        string userId, string oldPassword, string newPassword, ClientInfo client, CancellationToken ct) =>
+        await VerifyAsync(userId, oldPassword, client, ct) is { PasswordHash: var hash }
+            ? await SetPasswordAsync(userId, hash, newPassword, changedBy: userId, ct)
+            : new PasswordChange.WrongPassword();
+
+    /// <summary>An admin's reset of the password of the user who holds <paramref name="email"/>; no old password is asked for.</summary>
+    public async Task<PasswordChange> ResetPasswordAsync(string email, string newPassword, string changedBy, CancellationToken ct) =>
+        (await Ask<KeyOwner>(_emails, new LookupKey(Keys.Email(email)), ct)).UserId is { } userId
+            ? await SetPasswordAsync(userId, verifiedHash: null, newPassword, changedBy, ct)
+            : new PasswordChange.NoSuchUser();
+
+    /// <summary>Is a token of <paramref name="userId"/> issued at <paramref name="issuedAt"/> still good (not revoked)?</summary>
+    public async Task<bool> IsTokenValidAsync(string userId, DateTimeOffset issuedAt, CancellationToken ct) =>
+        await Ask<IUserReply>(_users, new CheckToken(userId, issuedAt), ct) is TokenChecked { Valid: true };
+
+    /// <summary>
+    /// The user's secret when <paramref name="password"/> is theirs; otherwise null, with a wrong password recorded
+    /// (which may lock the account). Nobody, a locked account and a wrong password cost one verification alike.
+    /// </summary>
+    private async Task<SignInSecret?> VerifyAsync(string? userId, string password, ClientInfo client, CancellationToken ct)
+    {
+        var reply = userId is null ? null : await Ask<IUserReply>(_users, new GetSignInSecret(userId), ct);
+        if (reply is not SignInSecret secret)
         {
             await hashing.VerifyNobodyAsync(password, ct);
             return null;
         }
+        if (await hashing.VerifyAsync(secret.PasswordHash, password, ct)) return secret;
 
-        if (!await hashing.VerifyAsync(hash, password, ct)) return null;
+        await Ask<IUserReply>(_users, new RecordSignInFailed(secret.User.Id, client.Address, client.UserAgent), ct);
+        return null;
+    }
 
-        var rehashed = hashing.NeedsRehash(hash) ? await hashing.HashAsync(password, ct) : null;
-        return await Ask<IUserReply>(_users, new RecordSignIn(user.Id, hash, client.Address, client.UserAgent, rehashed), ct) switch
+    private async Task<PasswordChange> SetPasswordAsync(
+        string userId, string? verifiedHash, string newPassword, string changedBy, CancellationToken ct)
+    {
+        var newHash = await hashing.HashAsync(newPassword, ct);
+        return await Ask<IUserReply>(_users, new ChangePassword(userId, verifiedHash, newHash, changedBy), ct) switch
         {
-            UserFound found => found.User,
-            _ => null,
+            SignedIn signedIn => new PasswordChange.Changed(signedIn),
+            UserNotFound => new PasswordChange.NoSuchUser(),
+            _ => new PasswordChange.WrongPassword(), // changed by someone else between verification and recording
         };
+    }
+
+    /// <summary>
+    /// An admin's edit. A new email is claimed first, exactly as a registration claims it (racing claims meet in the
+    /// email's index entity); the old email is released only once the change is persisted. A crash in between leaves
+    /// a claim whose owner does not hold the email, which the index releases after its grace period.
+    /// </summary>
+    public async Task<UpdateOutcome> UpdateAsync(string userId, UserChanges changes, string changedBy, CancellationToken ct)
+    {
+        var newEmail = changes.Email is { } given ? Keys.Email(given) : null;
+        if (newEmail is not null && await Ask<IClaimReply>(_emails, new ClaimKey(newEmail, userId), ct) is ClaimRefused)
+            return new UpdateOutcome.EmailTaken();
+
+        var reply = await Ask<IUserReply>(_users, new UpdateUser(userId, changes with { Email = newEmail }, changedBy), ct);
+        if (reply is not UserUpdateDone done)
+        {
+            if (newEmail is not null) await Ask<IClaimReply>(_emails, new ReleaseKey(newEmail, userId), ct);
+            return new UpdateOutcome.NoSuchUser();
+        }
+
+        var oldEmail = Keys.Email(done.Before.Email);
+        if (newEmail is not null && newEmail != oldEmail)
+            await Ask<IClaimReply>(_emails, new ReleaseKey(oldEmail, userId), ct);
+        return new UpdateOutcome.Updated(done.After);
     }
 
     public async Task<UserProfile?> GetAsync(string userId, CancellationToken ct) =>

@@ -28,12 +28,14 @@ services.AddSingleton<IValidateOptions<HttpOptions>, ApiOptionsValidation>();
 services.AddSingleton<IValidateOptions<AccountOptions>, ApiOptionsValidation>();
 services.AddSingleton<TokenService>();
 services.AddAdminApi(builder.Configuration);
+services.AddClientRateLimits(builder.Configuration);
 
 services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(jwt =>
 {
     jwt.MapInboundClaims = false;
     jwt.Events = new JwtBearerEvents
     {
+        OnTokenValidated = TokenService.RejectRevokedAsync,
         OnChallenge = context =>
         {
             context.HandleResponse();
@@ -81,12 +83,14 @@ try
     app.Services.GetService<IStartupValidator>()?.Validate();
 
     app.UseHttpLogging(); // outermost, so it logs the status the client finally gets
+    app.UseSecurityHeaders();
     app.UseExceptionHandler();
     app.UseStatusCodePages(context => BoomError.WriteAsync(
         context.HttpContext, context.HttpContext.Response.StatusCode,
         Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(context.HttpContext.Response.StatusCode)));
     app.UseAuthentication();
     app.UseAuthorization();
+    app.UseRateLimiter();
 
     app.MapUserEndpoints(app.Services.GetRequiredService<IOptions<AccountOptions>>().Value);
     app.MapAdminEndpoints();

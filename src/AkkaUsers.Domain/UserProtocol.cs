@@ -36,6 +36,9 @@ public static class UserProtocol
     public sealed record RecordSignIn(
         string UserId, string VerifiedHash, string? ClientAddress, string? UserAgent, string? Rehashed) : IUserCommand;
 
+    /// <summary>A password did not match this user's: recorded, and the account locks after too many (see <see cref="SignInPolicy"/>).</summary>
+    public sealed record RecordSignInFailed(string UserId, string? ClientAddress, string? UserAgent) : IUserCommand;
+
     /// <summary>
     /// From an index whose claim for this id has outlived its grace period: if the user never got
     /// registered, the id is retired for good so the claim can be released safely.
@@ -48,6 +51,22 @@ public static class UserProtocol
     /// </summary>
     public sealed record GrantScope(string UserId, string Scope, string GrantedBy) : IUserCommand;
 
+    /// <summary>
+    /// Replace the password hash and revoke every token issued so far. <paramref name="VerifiedHash"/> is the hash
+    /// the old password was verified against (the change counts only while it is still current); null when no old
+    /// password is asked for (an admin's reset). <paramref name="ChangedBy"/> names who changed it, for the audit trail.
+    /// </summary>
+    public sealed record ChangePassword(string UserId, string? VerifiedHash, string NewPasswordHash, string ChangedBy) : IUserCommand;
+
+    /// <summary>
+    /// An admin's edit. A new email must already be claimed for this user; the old one is released by the caller
+    /// only after the change is persisted.
+    /// </summary>
+    public sealed record UpdateUser(string UserId, UserChanges Changes, string ChangedBy) : IUserCommand;
+
+    /// <summary>Is a token of this user issued at <paramref name="IssuedAt"/> still good? Asked on every authenticated request.</summary>
+    public sealed record CheckToken(string UserId, DateTimeOffset IssuedAt) : IUserCommand;
+
     // Events (the journal: never rename a manifest, only add)
 
     public sealed record UserRegistered(
@@ -57,31 +76,77 @@ public static class UserProtocol
 
     public sealed record UserSignedIn(DateTimeOffset At, string? ClientAddress, string? UserAgent) : IUserEvent;
 
+    public sealed record UserUpdated(UserChanges Changes, string ChangedBy, DateTimeOffset At) : IUserEvent;
+
+    public sealed record SignInFailed(DateTimeOffset At, string? ClientAddress, string? UserAgent) : IUserEvent;
+
+    /// <summary>
+    /// <paramref name="Failures"/> failed sign-ins within the policy's window: sign-in is refused, without looking at
+    /// the password, until <paramref name="Until"/>.
+    /// </summary>
+    public sealed record SignInLockedOut(DateTimeOffset At, DateTimeOffset Until, int Failures) : IUserEvent;
+
     public sealed record PasswordRehashed(string PasswordHash, DateTimeOffset At) : IUserEvent;
 
     public sealed record RegistrationAbandoned(DateTimeOffset At) : IUserEvent;
 
     public sealed record ScopeGranted(string Scope, string GrantedBy, DateTimeOffset At) : IUserEvent;
 
+    /// <summary>Tokens issued before <paramref name="TokensValidFrom"/> (a whole second after <paramref name="At"/>) stop working.</summary>
+    public sealed record PasswordChanged(string PasswordHash, string ChangedBy, DateTimeOffset At, DateTimeOffset TokensValidFrom) : IUserEvent;
+
     // Replies
 
     public sealed record UserFound(UserProfile User) : IUserReply;
+
+    /// <summary>The user before and after an update, so that the caller releases the email the user no longer holds.</summary>
+    public sealed record UserUpdateDone(UserProfile Before, UserProfile After) : IUserReply;
 
     public sealed record UserNotFound(string UserId) : IUserReply;
 
     public sealed record SignInSecret(UserProfile User, string PasswordHash) : IUserReply;
 
+    /// <summary>Instead of <see cref="SignInSecret"/> while the account is locked out: there is nothing to verify against.</summary>
+    public sealed record SignInLocked(string UserId) : IUserReply;
+
+    public sealed record SignInFailureRecorded(string UserId) : IUserReply;
+
+    /// <summary>
+    /// The user is signed in (after a sign-in or a password change): a token minted for it must carry an issue time
+    /// no earlier than <paramref name="TokensValidFrom"/>, or it would be born revoked.
+    /// </summary>
+    public sealed record SignedIn(UserProfile User, DateTimeOffset? TokensValidFrom) : IUserReply;
+
+    public sealed record TokenChecked(string UserId, bool Valid) : IUserReply;
+
     /// <summary>The registration cannot happen: the id is taken by other data, or was abandoned.</summary>
     public sealed record RegistrationRefused(string UserId, string Reason) : IUserReply;
 
-    /// <summary>The password changed between verification and recording: the sign-in does not count.</summary>
+    /// <summary>The password changed between verification and recording: the sign-in (or the change) does not count.</summary>
     public sealed record SignInRefused(string UserId) : IUserReply;
 
     /// <summary>Answer to <see cref="AbandonIfUnregistered"/>: the live user, or null if the id is (now) abandoned.</summary>
     public sealed record RegistrationStatus(string UserId, UserProfile? User) : IUserReply;
 }
 
-/// <summary>The user object of the HTTP contract.</summary>
+/// <summary>The user object of the HTTP contract. <paramref name="Vendor"/> is a string or an array of strings, as the client gave it.</summary>
 public sealed record UserProfile(
     string Id, string Username, bool IsActive, string Email,
-    IReadOnlyList<string> Scope, string Plan, string? Vendor, JsonElement? Metadata, DateTimeOffset Created);
+    IReadOnlyList<string> Scope, string Plan, JsonElement? Vendor, JsonElement? Metadata, DateTimeOffset Created)
+{
+    /// <summary>Each field that is set replaces the profile's; the others stay as they are.</summary>
+    public UserProfile With(UserChanges changes) => this with
+    {
+        Scope = changes.Scope ?? Scope,
+        Vendor = changes.Vendor ?? Vendor,
+        Metadata = changes.Metadata ?? Metadata,
+        Email = changes.Email ?? Email,
+        IsActive = changes.IsActive ?? IsActive,
+        Plan = changes.Plan ?? Plan,
+    };
+}
+
+/// <summary>An admin's edit of a user: only the fields that are set change (the email already normalized).</summary>
+public sealed record UserChanges(
+    IReadOnlyList<string>? Scope = null, JsonElement? Vendor = null, JsonElement? Metadata = null,
+    string? Email = null, bool? IsActive = null, string? Plan = null);

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using static AkkaUsers.Domain.UserProtocol;
 
 namespace AkkaUsers.Domain;
@@ -18,38 +19,69 @@ public sealed record UserState
     public DateTimeOffset? LastSignInAt { get; init; }
     public int SignInCount { get; init; }
 
+    /// <summary>Tokens issued earlier than this are revoked; null while the password never changed.</summary>
+    public DateTimeOffset? TokensValidFrom { get; init; }
+
+    /// <summary>Times of the failed sign-ins since the last successful one (the latest <see cref="SignInPolicy.MaxRememberedFailures"/>).</summary>
+    public IReadOnlyList<DateTimeOffset> RecentFailures { get; init; } = [];
+
+    /// <summary>Lockouts since the last successful sign-in: each one lasts twice as long as the one before.</summary>
+    public int Lockouts { get; init; }
+
+    public DateTimeOffset? LockedUntil { get; init; }
+
     public UserState Apply(IUserEvent @event) => @event switch
     {
         UserRegistered e => this with
         {
             Status = Lifecycle.Registered,
             PasswordHash = e.PasswordHash,
-            Profile = new UserProfile(e.UserId, e.Username, IsActive: false, e.Email, e.Scope, e.Plan, e.Vendor, e.Metadata, e.At),
+            Profile = new UserProfile(e.UserId, e.Username, IsActive: false, e.Email, e.Scope, e.Plan,
+                e.Vendor is { } vendor ? JsonSerializer.SerializeToElement(vendor) : null, e.Metadata, e.At),
         },
-        UserSignedIn e => this with { LastSignInAt = e.At, SignInCount = SignInCount + 1 },
+        UserSignedIn e => this with { LastSignInAt = e.At, SignInCount = SignInCount + 1, RecentFailures = [], Lockouts = 0, LockedUntil = null },
+        SignInFailed e => this with { RecentFailures = [.. RecentFailures.TakeLast(SignInPolicy.MaxRememberedFailures - 1), e.At] },
+        SignInLockedOut e => this with { Lockouts = Lockouts + 1, LockedUntil = e.Until },
         PasswordRehashed e => this with { PasswordHash = e.PasswordHash },
         RegistrationAbandoned => this with { Status = Lifecycle.Abandoned },
         ScopeGranted e => Granted(e),
+        UserUpdated e => this with { Profile = RegisteredProfile(e).With(e.Changes) },
+        PasswordChanged e => this with { PasswordHash = e.PasswordHash, TokensValidFrom = e.TokensValidFrom },
         _ => throw new ArgumentOutOfRangeException(nameof(@event), @event.GetType().Name, "unknown user event"),
     };
 
-    /// <summary>A journal holds this event only after the registration; replaying any other journal is an error.</summary>
     private UserState Granted(ScopeGranted e)
     {
-        var profile = Profile ?? throw new InvalidOperationException($"{nameof(ScopeGranted)} of a user that is not registered");
+        var profile = RegisteredProfile(e);
         return this with { Profile = profile with { Scope = [.. profile.Scope, e.Scope] } };
     }
 
-    public UserDecision Decide(IUserCommand command, DateTimeOffset now) => command switch
+    /// <summary>A journal holds such an event only after the registration; replaying any other journal is an error.</summary>
+    private UserProfile RegisteredProfile(IUserEvent e) =>
+        Profile ?? throw new InvalidOperationException($"{e.GetType().Name} of a user that is not registered");
+
+    /// <param name="signIn">When failed sign-ins lock the account; <see cref="SignInPolicy.Default"/> when null.</param>
+    public UserDecision Decide(IUserCommand command, DateTimeOffset now, SignInPolicy? signIn = null) => command switch
     {
         RegisterUser c => DecideRegister(c, now),
         GetUser c => Reply(Profile is { } p ? new UserFound(p) : new UserNotFound(c.UserId)),
-        GetSignInSecret c => Reply(Profile is { } p ? new SignInSecret(p, PasswordHash!) : new UserNotFound(c.UserId)),
+        GetSignInSecret c => Reply(Profile switch
+        {
+            null => new UserNotFound(c.UserId),
+            _ when now < LockedUntil => new SignInLocked(c.UserId),
+            var p => new SignInSecret(p, PasswordHash!),
+        }),
         RecordSignIn c => DecideSignIn(c, now),
+        RecordSignInFailed c => DecideSignInFailed(c, now, signIn ?? SignInPolicy.Default),
         AbandonIfUnregistered c => Status == Lifecycle.New
             ? Persist(new RegistrationStatus(c.UserId, null), new RegistrationAbandoned(now))
             : Reply(new RegistrationStatus(c.UserId, Profile)),
         GrantScope c => DecideGrant(c, now),
+        ChangePassword c => DecideChangePassword(c, now),
+        UpdateUser c when Profile is { } before => Persist(
+            new UserUpdateDone(before, before.With(c.Changes)), new UserUpdated(c.Changes, c.ChangedBy, now)),
+        UpdateUser c => Reply(new UserNotFound(c.UserId)),
+        CheckToken c => Reply(new TokenChecked(c.UserId, TokensValidFrom is not { } from || c.IssuedAt >= from)),
         _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "unknown user command"),
     };
 
@@ -77,9 +109,43 @@ public sealed record UserState
         if (PasswordHash != c.VerifiedHash) return Reply(new SignInRefused(c.UserId));
 
         var signedIn = new UserSignedIn(now, c.ClientAddress, c.UserAgent);
+        var reply = new SignedIn(Profile, TokensValidFrom);
         return c.Rehashed is { } rehashed
-            ? Persist(new UserFound(Profile), signedIn, new PasswordRehashed(rehashed, now))
-            : Persist(new UserFound(Profile), signedIn);
+            ? Persist(reply, signedIn, new PasswordRehashed(rehashed, now))
+            : Persist(reply, signedIn);
+    }
+
+    /// <summary>
+    /// Tokens carry their issue time in whole seconds, so "issued before the change" is decided at that grain: every
+    /// token of the change's second or earlier is revoked, and tokens minted afterwards carry the next whole second
+    /// (at most one second ahead of the clock) as their issue time.
+    /// </summary>
+    private UserDecision DecideChangePassword(ChangePassword c, DateTimeOffset now)
+    {
+        if (Profile is null) return Reply(new UserNotFound(c.UserId));
+        if (c.VerifiedHash is { } verified && verified != PasswordHash) return Reply(new SignInRefused(c.UserId));
+
+        var validFrom = WholeSecondAfter(now);
+        return Persist(new SignedIn(Profile, validFrom), new PasswordChanged(c.NewPasswordHash, c.ChangedBy, now, validFrom));
+    }
+
+    private static DateTimeOffset WholeSecondAfter(DateTimeOffset time) =>
+        DateTimeOffset.FromUnixTimeSeconds(time.ToUnixTimeSeconds() + 1);
+
+    /// <summary>
+    /// The failure is recorded; when it makes <see cref="SignInPolicy.MaxFailures"/> within the window, the account locks
+    /// (unless it is locked already: failures of attempts verified before the lockout do not lengthen it).
+    /// </summary>
+    private UserDecision DecideSignInFailed(RecordSignInFailed c, DateTimeOffset now, SignInPolicy policy)
+    {
+        if (Profile is null) return Reply(new UserNotFound(c.UserId));
+
+        var failed = new SignInFailed(now, c.ClientAddress, c.UserAgent);
+        var failures = RecentFailures.Count(at => at > now - policy.Window) + 1;
+        if (failures < policy.MaxFailures || now < LockedUntil) return Persist(new SignInFailureRecorded(c.UserId), failed);
+
+        var lockedOut = new SignInLockedOut(now, now + policy.LockoutAfter(Lockouts), failures);
+        return Persist(new SignInFailureRecorded(c.UserId), failed, lockedOut);
     }
 
     /// <summary>Granting a scope the user already has changes nothing, so a repeated grant records nothing.</summary>

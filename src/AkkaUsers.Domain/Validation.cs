@@ -29,12 +29,13 @@ public static class Validation
         return IsEmailAddress(normalized) ? null : "\"email\" must be a valid email";
     }
 
-    public static string? Password(string password, PasswordPolicy policy)
+    /// <param name="field">The name the client sent it under ("password", "newPassword").</param>
+    public static string? Password(string password, PasswordPolicy policy, string field = "password")
     {
         if (password.Length < policy.MinLength)
-            return $"\"password\" length must be at least {policy.MinLength} characters long";
+            return $"\"{field}\" length must be at least {policy.MinLength} characters long";
         if (password.Length > policy.MaxLength)
-            return $"\"password\" length must be less than or equal to {policy.MaxLength} characters long";
+            return $"\"{field}\" length must be less than or equal to {policy.MaxLength} characters long";
         return null;
     }
 
@@ -45,6 +46,32 @@ public static class Validation
             ? $"\"metadata\" must be at most {MetadataMaxBytes} bytes of JSON"
             : null;
     }
+
+    public const int ScopeMaxCount = 32;
+    public const int NameMaxLength = 64;
+    public const int VendorMaxLength = 256;
+
+    /// <summary>Each scope a name of 1..64 printable characters without spaces; at most 32 of them.</summary>
+    public static string? Scope(IReadOnlyList<string> scope)
+    {
+        if (scope.Count > ScopeMaxCount) return $"\"scope\" must contain less than or equal to {ScopeMaxCount} items";
+        return scope.All(s => s.Length is > 0 and <= NameMaxLength && !s.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+            ? null
+            : $"\"scope\" items must be 1 to {NameMaxLength} characters without spaces";
+    }
+
+    /// <summary>A string, or an array of at most 32 strings, each 1..256 characters (the shape was checked by the caller).</summary>
+    public static string? Vendor(JsonElement vendor)
+    {
+        var names = vendor.ValueKind == JsonValueKind.Array ? vendor.EnumerateArray().ToList() : [vendor];
+        if (names.Count > ScopeMaxCount) return $"\"vendor\" must contain less than or equal to {ScopeMaxCount} items";
+        return names.All(n => n.GetString()!.Trim().Length is > 0 and <= VendorMaxLength)
+            ? null
+            : $"\"vendor\" must be 1 to {VendorMaxLength} characters long";
+    }
+
+    public static string? Plan(string plan) =>
+        plan.Trim().Length is > 0 and <= NameMaxLength ? null : $"\"plan\" must be 1 to {NameMaxLength} characters long";
 
     /// <summary>Noncharacters and lone surrogates cannot be normalized (NFKC throws on them).</summary>
     private static bool IsNormalizable(this string text)
@@ -85,3 +112,24 @@ public static class Validation
 
 /// <summary>Password length limits (configurable; Appmixer's documented example "abc321" is six characters).</summary>
 public sealed record PasswordPolicy(int MinLength = 6, int MaxLength = 1024);
+
+/// <summary>
+/// When failed sign-ins lock an account: <paramref name="MaxFailures"/> failures within <paramref name="Window"/> lock it
+/// for <paramref name="FirstLockout"/>, each further lockout before a successful sign-in for twice as long as the one
+/// before, up to <paramref name="MaxLockout"/>.
+/// </summary>
+public sealed record SignInPolicy(int MaxFailures, TimeSpan Window, TimeSpan FirstLockout, TimeSpan MaxLockout)
+{
+    /// <summary>The most failures an account remembers, so its state stays small whatever an attacker does.</summary>
+    public const int MaxRememberedFailures = 100;
+
+    public static readonly SignInPolicy Default = new(10, TimeSpan.FromMinutes(15), TimeSpan.FromMinutes(1), TimeSpan.FromDays(1));
+
+    /// <summary>The length of the lockout that follows <paramref name="earlierLockouts"/> lockouts since the last successful sign-in.</summary>
+    public TimeSpan LockoutAfter(int earlierLockouts)
+    {
+        // Doubling past the cap would overflow long before the exponent is large; cap the exponent too.
+        var doubled = FirstLockout.Ticks * Math.Pow(2, Math.Min(earlierLockouts, 62));
+        return doubled >= MaxLockout.Ticks ? MaxLockout : TimeSpan.FromTicks((long)doubled);
+    }
+}

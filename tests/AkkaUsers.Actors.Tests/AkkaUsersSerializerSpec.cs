@@ -24,8 +24,11 @@ public class AkkaUsersSerializerSpec(ITestOutputHelper output)
     private static readonly string Hash = "$argon2id$v=19$m=8192,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo";
 
     private static readonly UserProfile Profile = new(
-        Id, "Ada Lovelace", IsActive: true, "ada@example.com", ["user", "admin"], "pro", "acme",
+        Id, "Ada Lovelace", IsActive: true, "ada@example.com", ["user", "admin"], "pro", Metadata("""["acme","globex"]"""),
         Metadata("""{"nested":{"deep":[1,2.5,"x",null,true]},"unicode":"žluťoučký kůň ☃"}"""), At);
+
+    private static readonly UserChanges Changes = new(
+        ["user", "admin"], Metadata("\"acme\""), Metadata("""{"team":"red"}"""), "lovelace@example.com", true, "enterprise");
 
     /// <summary>One sample per serializable type, each with every field set (no null where null is allowed).</summary>
     private static readonly IReadOnlyDictionary<Type, object> Samples = new object[]
@@ -35,18 +38,31 @@ public class AkkaUsersSerializerSpec(ITestOutputHelper output)
         new PasswordRehashed(Hash, At),
         new RegistrationAbandoned(At),
         new ScopeGranted("admin", "bootstrap", At),
+        new PasswordChanged(Hash, Id, At, At.AddSeconds(1)),
+        new UserUpdated(Changes, Id, At),
+        new SignInFailed(At, "2001:db8::2", "curl/8.0"),
+        new SignInLockedOut(At, At.AddMinutes(1), 10),
         new RegisterUser(Id, "Ada Lovelace", "ada@example.com", Hash, ["user"], "free", "acme", Metadata()),
         new GetUser(Id),
         new GetSignInSecret(Id),
         new RecordSignIn(Id, Hash, "192.0.2.1", "curl/8.0", "$argon2id$v=19$m=19456,t=2,p=1$bmV3$bmV3aGFzaA"),
         new AbandonIfUnregistered(Id),
         new GrantScope(Id, "admin", "cli"),
+        new ChangePassword(Id, Hash, "$argon2id$v=19$m=19456,t=2,p=1$bmV3$bmV3aGFzaA", Id),
+        new CheckToken(Id, At),
+        new RecordSignInFailed(Id, "192.0.2.1", "curl/8.0"),
+        new UpdateUser(Id, Changes, Id),
         new UserFound(Profile),
         new UserNotFound(Id),
         new SignInSecret(Profile, Hash),
         new RegistrationRefused(Id, "the registration was abandoned"),
         new SignInRefused(Id),
         new RegistrationStatus(Id, Profile),
+        new SignedIn(Profile, At.AddSeconds(1)),
+        new TokenChecked(Id, true),
+        new SignInLocked(Id),
+        new UserUpdateDone(Profile, Profile.With(Changes)),
+        new SignInFailureRecorded(Id),
         new KeyClaimed("ada lovelace", Id, At),
         new KeyReleased("ada lovelace", Id, At),
         new ClaimKey("ada lovelace", Id),
@@ -63,6 +79,10 @@ public class AkkaUsersSerializerSpec(ITestOutputHelper output)
             PasswordHash = Hash,
             LastSignInAt = At.AddMinutes(5),
             SignInCount = 42,
+            TokensValidFrom = At.AddSeconds(1),
+            RecentFailures = [At.AddMinutes(1), At.AddMinutes(2)],
+            Lockouts = 2,
+            LockedUntil = At.AddMinutes(3),
         },
         new ClaimState(Id, At),
     }.ToDictionary(sample => sample.GetType());
@@ -245,7 +265,7 @@ public class AkkaUsersSerializerSpec(ITestOutputHelper output)
     private static bool HasListOrJson(Type type) => type.GetProperties().Any(p =>
         p.PropertyType != typeof(string) && typeof(System.Collections.IEnumerable).IsAssignableFrom(p.PropertyType)
         || p.PropertyType == typeof(System.Text.Json.JsonElement) || p.PropertyType == typeof(System.Text.Json.JsonElement?)
-        || p.PropertyType == typeof(UserProfile));
+        || p.PropertyType == typeof(UserProfile) || p.PropertyType == typeof(UserChanges));
 
     /// <summary>A sample with a null field would not show that the field survives the round trip.</summary>
     private static void AssertEverySetFieldIsSet(object sample)

@@ -24,7 +24,7 @@ public class UserActorSpec(ITestOutputHelper output) : HostedSpec(output)
         Assert.Equal(register.Email, registered.Email);
         Assert.Equal(register.Scope, registered.Scope);
         Assert.Equal(register.Plan, registered.Plan);
-        Assert.Equal(register.Vendor, registered.Vendor);
+        Assert.Equal(register.Vendor, registered.Vendor?.GetString());
         AssertDeepEqual(register.Metadata, registered.Metadata);
         Assert.False(registered.IsActive);
         Assert.InRange(registered.Created, DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddSeconds(1));
@@ -90,7 +90,7 @@ public class UserActorSpec(ITestOutputHelper output) : HostedSpec(output)
         ExpectMsg<UserFound>(Timeout);
 
         Host.Users.Tell(new RecordSignIn(id, register.PasswordHash, "10.0.0.7", "spec-agent/1.0", null), TestActor);
-        Assert.Equal(id, ExpectMsg<UserFound>(Timeout).User.Id);
+        Assert.Equal(id, ExpectMsg<SignedIn>(Timeout).User.Id);
 
         // A hash that is no longer (or never was) the current one does not count.
         Host.Users.Tell(new RecordSignIn(id, "$argon2id$stale", "10.0.0.8", "spec-agent/1.0", null), TestActor);
@@ -125,7 +125,7 @@ public class UserActorSpec(ITestOutputHelper output) : HostedSpec(output)
         ExpectMsg<UserFound>(Timeout);
 
         Host.Users.Tell(new RecordSignIn(id, register.PasswordHash, null, null, "$argon2id$rehashed"), TestActor);
-        ExpectMsg<UserFound>(Timeout);
+        ExpectMsg<SignedIn>(Timeout);
 
         Host.Users.Tell(new GetSignInSecret(id), TestActor);
         Assert.Equal("$argon2id$rehashed", ExpectMsg<SignInSecret>(Timeout).PasswordHash);
@@ -145,7 +145,7 @@ public class UserActorSpec(ITestOutputHelper output) : HostedSpec(output)
         Host.Users.Tell(register, TestActor);
         var registered = ExpectMsg<UserFound>(Timeout).User;
         Host.Users.Tell(new RecordSignIn(id, register.PasswordHash, "10.0.0.7", "before-restart", null), TestActor);
-        ExpectMsg<UserFound>(Timeout);
+        ExpectMsg<SignedIn>(Timeout);
 
         // The whole host and its actor system stop; a new one starts on the same data directory.
         await using var restarted = await Host.RestartAsync();
@@ -157,7 +157,7 @@ public class UserActorSpec(ITestOutputHelper output) : HostedSpec(output)
 
         var signIn = await restarted.Users.Ask<IUserReply>(
             new RecordSignIn(id, register.PasswordHash, "10.0.0.7", "after-restart", null), Timeout);
-        Assert.Equal(id, Assert.IsType<UserFound>(signIn).User.Id);
+        Assert.Equal(id, Assert.IsType<SignedIn>(signIn).User.Id);
 
         // The recovered entity still refuses to be registered again with other data.
         var again = await restarted.Users.Ask<IUserReply>(Register(id), Timeout);
@@ -212,7 +212,7 @@ public class UserActorSnapshotSpec(ITestOutputHelper output)
         for (var i = 0; i < 3; i++)
         {
             Host.Users.Tell(new RecordSignIn(id, register.PasswordHash, null, $"sign-in-{i}", null), TestActor);
-            ExpectMsg<UserFound>(Timeout);
+            ExpectMsg<SignedIn>(Timeout);
         }
 
         await AwaitAssertAsync(() => Assert.True(SnapshotCount(Host.DatabaseFile, UserActor.PersistenceIdFor(id)) > 0),
@@ -225,7 +225,7 @@ public class UserActorSnapshotSpec(ITestOutputHelper output)
         Assert.Equal(register.PasswordHash, secret.PasswordHash);
 
         var signIn = await restarted.Users.Ask<IUserReply>(new RecordSignIn(id, register.PasswordHash, null, "after", null), Timeout);
-        Assert.IsType<UserFound>(signIn);
+        Assert.IsType<SignedIn>(signIn);
     }
 
     private static long SnapshotCount(string databaseFile, string persistenceId)

@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace AkkaUsers.Api.Tests;
@@ -18,9 +19,12 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
     public const string Secret = "a-test-secret-that-is-at-least-32-bytes-long";
 
     private readonly Dictionary<string, string?> _settings;
+    private readonly TimeProvider? _clock;
 
-    public ApiFactory(Dictionary<string, string?>? settings = null, string? dataDirectory = null)
+    /// <param name="clock">The service's clock, for rules that depend on time (the lockout schedule); the real one when null.</param>
+    public ApiFactory(Dictionary<string, string?>? settings = null, string? dataDirectory = null, TimeProvider? clock = null)
     {
+        _clock = clock;
         DataDirectory = dataDirectory ?? Path.Combine(Path.GetTempPath(), "akka-users-api-tests", Guid.NewGuid().ToString("N"));
         _settings = new Dictionary<string, string?>
         {
@@ -29,6 +33,8 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
             // Test assemblies run side by side on two cores: a busy machine must not turn into 503s.
             // The time-out itself is tested with its own setting.
             ["Entities:AskTimeout"] = "00:00:30",
+            // Every test request comes from one address; the rate limit tests set their own limit.
+            ["RateLimit:PermitLimit"] = "1000000",
         };
         foreach (var (key, value) in settings ?? []) _settings[key] = value;
     }
@@ -44,12 +50,23 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
     {
         foreach (var (key, value) in _settings.Where(s => s.Value is not null)) builder.UseSetting(key, value);
         builder.ConfigureLogging(logging => logging.AddProvider(Logs));
+        if (_clock is not null) builder.ConfigureServices(services => services.AddSingleton(_clock));
     }
 
     public void DeleteData()
     {
         if (Directory.Exists(DataDirectory)) Directory.Delete(DataDirectory, recursive: true);
     }
+}
+
+/// <summary>A clock that moves only when told to, starting at the real time.</summary>
+public sealed class ManualClock : TimeProvider
+{
+    private DateTimeOffset _now = DateTimeOffset.UtcNow;
+
+    public override DateTimeOffset GetUtcNow() => _now;
+
+    public void Advance(TimeSpan by) => _now += by;
 }
 
 /// <summary>One service instance shared by the tests of a class that do not need their own.</summary>
@@ -133,10 +150,19 @@ public static class Api
     public static Task<HttpResponseMessage> GetUser(this HttpClient client, string? token) => client.Get("/user", token);
 
     /// <summary>GET <paramref name="path"/>, with the bearer token when there is one.</summary>
-    public static Task<HttpResponseMessage> Get(this HttpClient client, string path, string? token)
+    public static Task<HttpResponseMessage> Get(this HttpClient client, string path, string? token) =>
+        client.Send(HttpMethod.Get, path, token);
+
+    /// <summary>POST <paramref name="body"/> as JSON, with the bearer token when there is one.</summary>
+    public static Task<HttpResponseMessage> PostJson(this HttpClient client, string path, object body, string? token) =>
+        client.Send(HttpMethod.Post, path, token, body);
+
+    /// <summary>Any request, with the bearer token when there is one and <paramref name="body"/> (JSON text or an object to serialize) when there is one.</summary>
+    public static Task<HttpResponseMessage> Send(this HttpClient client, HttpMethod method, string path, string? token, object? body = null)
     {
-        var request = new HttpRequestMessage(HttpMethod.Get, path);
+        var request = new HttpRequestMessage(method, path);
         if (token is not null) request.Headers.TryAddWithoutValidation("Authorization", $"Bearer {token}");
+        if (body is not null) request.Content = Json(body as string ?? JsonSerializer.Serialize(body));
         return client.SendAsync(request);
     }
 

@@ -70,7 +70,7 @@ public class UserStateTests
         Assert.False(profile.IsActive);
         Assert.Equal(new[] { "user", "tester" }, profile.Scope);
         Assert.Equal("pro", profile.Plan);
-        Assert.Equal("acme", profile.Vendor);
+        Assert.Equal("acme", profile.Vendor?.GetString());
         Assert.NotNull(profile.Metadata);
         Assert.Equal(Metadata.GetRawText(), profile.Metadata.Value.GetRawText());
         Assert.Equal(T0, profile.Created);
@@ -95,7 +95,8 @@ public class UserStateTests
 
         Assert.Equal(UserState.Lifecycle.Registered, state.Status);
         Assert.Equal(Hash, state.PasswordHash);
-        Assert.Equal(Assert.IsType<UserFound>(decision.Reply).User, state.Profile);
+        // Records compare JSON values by reference: compare the profiles' JSON.
+        Assert.Equal(JsonSerializer.Serialize(Assert.IsType<UserFound>(decision.Reply).User), JsonSerializer.Serialize(state.Profile));
         Assert.Null(state.LastSignInAt);
         Assert.Equal(0, state.SignInCount);
     }
@@ -181,7 +182,7 @@ public class UserStateTests
 
         var signedIn = Assert.IsType<UserSignedIn>(Assert.Single(decision.Events));
         Assert.Equal(new UserSignedIn(T1, "203.0.113.7", "curl/8.0"), signedIn);
-        Assert.Equal(new UserFound(state.Profile!), decision.Reply);
+        Assert.Equal(new SignedIn(state.Profile!, null), decision.Reply);
     }
 
     [Fact]
@@ -206,7 +207,7 @@ public class UserStateTests
         Assert.Collection(decision.Events,
             e => Assert.Equal(new UserSignedIn(T1, null, null), e),
             e => Assert.Equal(new PasswordRehashed(NewHash, T1), e));
-        Assert.IsType<UserFound>(decision.Reply);
+        Assert.IsType<SignedIn>(decision.Reply);
     }
 
     [Fact]
@@ -347,6 +348,213 @@ public class UserStateTests
         Assert.Contains("not registered", error.Message);
     }
 
+    // ChangePassword and CheckToken
+
+    [Fact]
+    public void ChangePassword_with_the_current_hash_yields_PasswordChanged_valid_from_the_next_whole_second()
+    {
+        var at = T1.AddMilliseconds(250);
+        var registered = Registered();
+        var decision = registered.Decide(new ChangePassword(Id, Hash, NewHash, Id), at);
+
+        var changed = Assert.IsType<PasswordChanged>(Assert.Single(decision.Events));
+        Assert.Equal(new PasswordChanged(NewHash, Id, at, T1.AddSeconds(1)), changed);
+        Assert.Equal(new SignedIn(registered.Profile!, T1.AddSeconds(1)), decision.Reply);
+    }
+
+    [Fact]
+    public void After_a_change_the_new_hash_is_current_and_tokens_of_that_second_or_earlier_are_revoked()
+    {
+        var at = T1.AddMilliseconds(999);
+        var (state, _) = Run(Registered(), new ChangePassword(Id, Hash, NewHash, Id), at);
+
+        Assert.Equal(NewHash, Assert.IsType<SignInSecret>(state.Decide(new GetSignInSecret(Id), T2).Reply).PasswordHash);
+        Assert.Equal(new TokenChecked(Id, false), state.Decide(new CheckToken(Id, T0), T2).Reply);
+        Assert.Equal(new TokenChecked(Id, false), state.Decide(new CheckToken(Id, T1), T2).Reply);
+        Assert.Equal(new TokenChecked(Id, true), state.Decide(new CheckToken(Id, T1.AddSeconds(1)), T2).Reply);
+        Assert.Empty(state.Decide(new CheckToken(Id, T1), T2).Events);
+        // A later sign-in tells the caller not to mint a token older than that.
+        Assert.Equal(T1.AddSeconds(1), Assert.IsType<SignedIn>(state.Decide(new RecordSignIn(Id, NewHash, null, null, null), at).Reply).TokensValidFrom);
+    }
+
+    [Fact]
+    public void Every_token_is_good_while_the_password_never_changed()
+    {
+        Assert.Equal(new TokenChecked(Id, true), Registered().Decide(new CheckToken(Id, DateTimeOffset.MinValue), T1).Reply);
+        Assert.Equal(new TokenChecked(Id, true), UserState.Empty.Decide(new CheckToken(Id, T0), T1).Reply);
+    }
+
+    [Fact]
+    public void ChangePassword_with_a_stale_hash_is_refused_and_without_one_is_a_reset()
+    {
+        var (rehashed, _) = Run(Registered(), new RecordSignIn(Id, Hash, null, null, NewHash), T1);
+
+        var stale = rehashed.Decide(new ChangePassword(Id, Hash, "$argon2id$other", Id), T2);
+        Assert.Empty(stale.Events);
+        Assert.Equal(new SignInRefused(Id), stale.Reply);
+
+        var reset = rehashed.Decide(new ChangePassword(Id, null, "$argon2id$other", "admin-id"), T2);
+        Assert.Equal("admin-id", Assert.IsType<PasswordChanged>(Assert.Single(reset.Events)).ChangedBy);
+    }
+
+    [Fact]
+    public void ChangePassword_of_nobody_replies_UserNotFound()
+    {
+        var decision = UserState.Empty.Decide(new ChangePassword(Id, null, NewHash, "admin-id"), T0);
+
+        Assert.Empty(decision.Events);
+        Assert.Equal(new UserNotFound(Id), decision.Reply);
+    }
+
+    // Failed sign-ins and the lockout schedule
+
+    private static readonly SignInPolicy Lockout = new(3, TimeSpan.FromMinutes(15), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
+
+    private static UserState Fail(UserState state, DateTimeOffset at) =>
+        Run(state, new RecordSignInFailed(Id, "203.0.113.9", "ua"), at, Lockout).State;
+
+    private static (UserState State, UserDecision Decision) Run(UserState state, IUserCommand command, DateTimeOffset now, SignInPolicy policy)
+    {
+        var decision = state.Decide(command, now, policy);
+        return (Fold(state, decision.Events), decision);
+    }
+
+    private static bool Locked(UserState state, DateTimeOffset now) =>
+        state.Decide(new GetSignInSecret(Id), now, Lockout).Reply is SignInLocked;
+
+    [Fact]
+    public void A_failed_sign_in_is_recorded_with_its_time_and_client()
+    {
+        var decision = Registered().Decide(new RecordSignInFailed(Id, "203.0.113.9", "ua"), T1, Lockout);
+
+        Assert.Equal(new SignInFailed(T1, "203.0.113.9", "ua"), Assert.Single(decision.Events));
+        Assert.Equal(new SignInFailureRecorded(Id), decision.Reply);
+    }
+
+    [Fact]
+    public void The_last_of_MaxFailures_within_the_window_locks_for_the_first_delay_without_handing_out_the_hash()
+    {
+        var twice = Fail(Fail(Registered(), T1), T1.AddMinutes(1));
+        Assert.False(Locked(twice, T1.AddMinutes(2)));
+
+        var third = T1.AddMinutes(2);
+        var decision = twice.Decide(new RecordSignInFailed(Id, null, null), third, Lockout);
+        Assert.Equal([new SignInFailed(third, null, null), new SignInLockedOut(third, third.AddMinutes(1), 3)], decision.Events);
+
+        var locked = Fold(twice, decision.Events);
+        Assert.Equal(new SignInLocked(Id), locked.Decide(new GetSignInSecret(Id), third.AddSeconds(59), Lockout).Reply);
+        Assert.IsType<SignInSecret>(locked.Decide(new GetSignInSecret(Id), third.AddMinutes(1), Lockout).Reply);
+    }
+
+    [Fact]
+    public void Failures_older_than_the_window_do_not_count()
+    {
+        var state = Fail(Fail(Registered(), T1), T1.AddMinutes(1));
+
+        var later = Fail(state, T1.AddMinutes(15)); // the first failure is exactly one window old: out
+        Assert.False(Locked(later, T1.AddMinutes(15)));
+        var halfAMinuteLater = T1.AddMinutes(15.5); // the second, the third and this one are within the window
+        Assert.True(Locked(Fail(later, halfAMinuteLater), halfAMinuteLater));
+    }
+
+    [Fact]
+    public void Each_further_lockout_before_a_success_doubles_up_to_the_maximum()
+    {
+        var state = Registered();
+        var now = T1;
+        for (var i = 0; i < 3; i++) state = Fail(state, now);
+        var delays = new List<TimeSpan>();
+        for (var lockout = 0; lockout < 5; lockout++)
+        {
+            delays.Add(state.LockedUntil!.Value - now);
+            now = state.LockedUntil!.Value;
+            Assert.False(Locked(state, now));
+            state = Fail(state, now); // the earlier failures are still within the window: one more locks again
+        }
+
+        Assert.Equal([1, 2, 4, 5, 5], delays.Select(d => d.TotalMinutes));
+    }
+
+    [Fact]
+    public void A_failure_while_locked_is_recorded_but_does_not_lengthen_the_lockout()
+    {
+        var state = Fail(Fail(Fail(Registered(), T1), T1), T1);
+        var until = state.LockedUntil;
+
+        var decision = state.Decide(new RecordSignInFailed(Id, null, null), T1.AddSeconds(10), Lockout);
+
+        Assert.IsType<SignInFailed>(Assert.Single(decision.Events));
+        Assert.Equal(until, Fold(state, decision.Events).LockedUntil);
+    }
+
+    [Fact]
+    public void A_successful_sign_in_resets_the_failures_and_the_lockout_schedule()
+    {
+        var state = Fail(Fail(Fail(Registered(), T1), T1), T1);
+        state = Fail(state, state.LockedUntil!.Value); // second lockout: two minutes
+        var afterSuccess = Run(state, new RecordSignIn(Id, Hash, null, null, null), T2, Lockout).State;
+
+        Assert.Empty(afterSuccess.RecentFailures);
+        Assert.Null(afterSuccess.LockedUntil);
+        var relocked = Fail(Fail(Fail(afterSuccess, T2), T2), T2);
+        Assert.Equal(T2.AddMinutes(1), relocked.LockedUntil);
+    }
+
+    [Fact]
+    public void An_account_remembers_a_bounded_number_of_failures()
+    {
+        var state = Registered();
+        for (var i = 0; i < SignInPolicy.MaxRememberedFailures + 20; i++) state = state.Apply(new SignInFailed(T1.AddSeconds(i), null, null));
+
+        Assert.Equal(SignInPolicy.MaxRememberedFailures, state.RecentFailures.Count);
+        Assert.Equal(T1.AddSeconds(SignInPolicy.MaxRememberedFailures + 19), state.RecentFailures[^1]);
+    }
+
+    [Fact]
+    public void RecordSignInFailed_of_nobody_replies_UserNotFound()
+    {
+        var decision = UserState.Empty.Decide(new RecordSignInFailed(Id, null, null), T0, Lockout);
+
+        Assert.Empty(decision.Events);
+        Assert.Equal(new UserNotFound(Id), decision.Reply);
+    }
+
+    [Fact]
+    public void The_lockout_delay_is_capped_even_after_very_many_lockouts()
+    {
+        Assert.Equal(TimeSpan.FromMinutes(1), Lockout.LockoutAfter(0));
+        Assert.Equal(TimeSpan.FromMinutes(5), Lockout.LockoutAfter(1000));
+        Assert.Equal(TimeSpan.FromDays(1), SignInPolicy.Default.LockoutAfter(int.MaxValue));
+    }
+
+    // UpdateUser
+
+    [Fact]
+    public void UpdateUser_changes_only_the_given_fields_and_replies_before_and_after()
+    {
+        var changes = new UserChanges(Email: "new@example.com", IsActive: true, Vendor: JsonSerializer.SerializeToElement(new[] { "a", "b" }));
+
+        var (state, decision) = Run(Registered(), new UpdateUser(Id, changes, "admin-id"), T1);
+
+        Assert.Equal(new UserUpdated(changes, "admin-id", T1), Assert.Single(decision.Events));
+        var done = Assert.IsType<UserUpdateDone>(decision.Reply);
+        Assert.Equal("john@example.com", done.Before.Email);
+        Assert.Equal(("new@example.com", true, "pro"), (state.Profile!.Email, state.Profile.IsActive, state.Profile.Plan));
+        Assert.Equal("""["a","b"]""", state.Profile.Vendor!.Value.GetRawText());
+        Assert.Equal(Scope, state.Profile.Scope);
+        Assert.Equal(done.After, state.Profile);
+    }
+
+    [Fact]
+    public void UpdateUser_of_nobody_replies_UserNotFound_and_applying_it_before_registration_throws()
+    {
+        var decision = UserState.Empty.Decide(new UpdateUser(Id, new UserChanges(Plan: "x"), "admin-id"), T0);
+
+        Assert.Empty(decision.Events);
+        Assert.Equal(new UserNotFound(Id), decision.Reply);
+        Assert.Throws<InvalidOperationException>(() => UserState.Empty.Apply(new UserUpdated(new UserChanges(Plan: "x"), "admin-id", T0)));
+    }
+
     // Rebuilding
 
     [Fact]
@@ -364,6 +572,7 @@ public class UserStateTests
             new RecordSignIn(Id, NewHash, null, null, null),
             new GrantScope(Id, "admin", "cli"),
             new GrantScope(Id, "admin", "cli"), // already held
+            new ChangePassword(Id, NewHash, Hash, Id),
         ];
 
         var incremental = UserState.Empty;
@@ -379,12 +588,13 @@ public class UserStateTests
 
         var rebuilt = Fold(UserState.Empty, journal);
 
-        Assert.Equal(6, journal.Count);
+        Assert.Equal(7, journal.Count);
         Assert.Equal(incremental.Profile!.Scope, rebuilt.Profile!.Scope);
         Assert.Equal(incremental with { Profile = null }, rebuilt with { Profile = null });
         Assert.Equal(["user", "tester", "admin"], rebuilt.Profile.Scope);
         Assert.Equal(UserState.Lifecycle.Registered, rebuilt.Status);
-        Assert.Equal(NewHash, rebuilt.PasswordHash);
+        Assert.Equal(Hash, rebuilt.PasswordHash);
+        Assert.Equal(T0.AddMinutes(11).AddSeconds(1), rebuilt.TokensValidFrom);
         Assert.Equal(3, rebuilt.SignInCount);
         Assert.Equal(T0.AddMinutes(8), rebuilt.LastSignInAt);
     }

@@ -17,13 +17,16 @@ public sealed class UserActor : EntityActor
     public const string EntityName = "user";
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly int _snapshotEvery;
+    private readonly Settings _settings;
     private UserState _state = UserState.Empty;
 
-    public UserActor(string userId, int snapshotEvery, AkkaUsersMetrics metrics) : base(EntityName, metrics)
+    /// <summary>What every user entity of a node shares: when to snapshot, when failed sign-ins lock, and its clock.</summary>
+    public sealed record Settings(int SnapshotEvery, SignInPolicy SignIn, TimeProvider Clock);
+
+    public UserActor(string userId, Settings settings, AkkaUsersMetrics metrics) : base(EntityName, metrics)
     {
         PersistenceId = PersistenceIdFor(userId);
-        _snapshotEvery = snapshotEvery;
+        _settings = settings;
 
         Recover<SnapshotOffer>(offer => _state = (UserState)offer.Snapshot);
         Recover<IUserEvent>(e => _state = _state.Apply(e));
@@ -47,15 +50,15 @@ public sealed class UserActor : EntityActor
             ? persistenceId[PersistenceIdPrefix.Length..]
             : throw new ArgumentException($"'{persistenceId}' is not a user's persistence id", nameof(persistenceId));
 
-    public static Props Props(string userId, int snapshotEvery, AkkaUsersMetrics metrics) =>
-        Akka.Actor.Props.Create(() => new UserActor(userId, snapshotEvery, metrics));
+    public static Props Props(string userId, Settings settings, AkkaUsersMetrics metrics) =>
+        Akka.Actor.Props.Create(() => new UserActor(userId, settings, metrics));
 
     private void Handle(IUserCommand command)
     {
-        var decision = _state.Decide(command, DateTimeOffset.UtcNow);
+        var decision = _state.Decide(command, _settings.Clock.GetUtcNow(), _settings.SignIn);
         PersistThenReply(decision.Events, e => _state = _state.Apply(e), Sender, decision.Reply, afterStored: () =>
         {
-            if (LastSequenceNr % _snapshotEvery < decision.Events.Count) SaveSnapshot(_state);
+            if (LastSequenceNr % _settings.SnapshotEvery < decision.Events.Count) SaveSnapshot(_state);
         });
     }
 }

@@ -15,6 +15,7 @@ using AkkaUsers.Actors.Telemetry;
 using AkkaUsers.Domain;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace AkkaUsers.Actors.Hosting;
@@ -41,6 +42,7 @@ public static class AkkaUsersHosting
         services.AddAkka(ActorSystemName, (builder, sp) => builder.AddAkkaUsersActors(
             sp.GetRequiredService<JournalDatabase>(),
             sp.GetRequiredService<IOptions<PersistenceOptions>>().Value,
+            sp.GetRequiredService<UserActor.Settings>(),
             sp.GetRequiredService<IOptions<EntityOptions>>().Value,
             sp.GetRequiredService<IOptions<ClusterNodeOptions>>().Value,
             sp.GetRequiredService<AkkaUsersMetrics>(),
@@ -59,6 +61,7 @@ public static class AkkaUsersHosting
         services.AddAkka(ActorSystemName, (builder, sp) => builder.AddAkkaUsersLocalEntities(
             sp.GetRequiredService<JournalDatabase>(),
             sp.GetRequiredService<IOptions<PersistenceOptions>>().Value,
+            sp.GetRequiredService<UserActor.Settings>(),
             sp.GetRequiredService<IOptions<EntityOptions>>().Value,
             sp.GetRequiredService<AkkaUsersMetrics>()));
         return services;
@@ -71,10 +74,18 @@ public static class AkkaUsersHosting
         services.AddOptions<EntityOptions>().Bind(configuration.GetSection(EntityOptions.Section)).ValidateOnStart();
         services.AddOptions<ClusterNodeOptions>().Bind(configuration.GetSection(ClusterNodeOptions.Section)).ValidateOnStart();
         services.AddOptions<PasswordOptions>().Bind(configuration.GetSection(PasswordOptions.Section)).ValidateOnStart();
+        services.AddOptions<SignInOptions>().Bind(configuration.GetSection(SignInOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<PersistenceOptions>, AkkaUsersOptionsValidation>();
         services.AddSingleton<IValidateOptions<EntityOptions>, AkkaUsersOptionsValidation>();
         services.AddSingleton<IValidateOptions<ClusterNodeOptions>, AkkaUsersOptionsValidation>();
         services.AddSingleton<IValidateOptions<PasswordOptions>, AkkaUsersOptionsValidation>();
+        services.AddSingleton<IValidateOptions<SignInOptions>, AkkaUsersOptionsValidation>();
+        // Every rule that needs "now" reads this clock, so tests can move time instead of waiting for it.
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => new UserActor.Settings(
+            sp.GetRequiredService<IOptions<PersistenceOptions>>().Value.SnapshotEvery,
+            sp.GetRequiredService<IOptions<SignInOptions>>().Value.Policy,
+            sp.GetRequiredService<TimeProvider>()));
 
         services.AddSingleton(sp =>
         {
@@ -106,7 +117,7 @@ public static class AkkaUsersHosting
 
     public static AkkaConfigurationBuilder AddAkkaUsersActors(
         this AkkaConfigurationBuilder builder, JournalDatabase journal,
-        PersistenceOptions persistence, EntityOptions entities, ClusterNodeOptions node,
+        PersistenceOptions persistence, UserActor.Settings userSettings, EntityOptions entities, ClusterNodeOptions node,
         AkkaUsersMetrics metrics, UsersReadModel readModel)
     {
         journal.Prepare();
@@ -144,7 +155,7 @@ public static class AkkaUsersHosting
             .AddHocon("akka.coordinated-shutdown.run-by-clr-shutdown-hook = off", HoconAddMode.Prepend)
             .WithAkkaUsersPersistence(journal, persistence)
             .WithShardRegion<UserActor>(
-                UserActor.EntityName, userId => UserActor.Props(userId, persistence.SnapshotEvery, metrics),
+                UserActor.EntityName, userId => UserActor.Props(userId, userSettings, metrics),
                 new UserMessageExtractor(), shardOptions)
             .WithShardRegion<UsernameIndex>(
                 ClaimIndexActor.EntityName(ClaimKind.Username),
@@ -167,8 +178,8 @@ public static class AkkaUsersHosting
 
     /// <summary>The entities of <see cref="AddAkkaUsersTools"/>: the service's own, behind local stand-ins for the shard regions.</summary>
     public static AkkaConfigurationBuilder AddAkkaUsersLocalEntities(
-        this AkkaConfigurationBuilder builder, JournalDatabase journal, PersistenceOptions persistence, EntityOptions entities,
-        AkkaUsersMetrics metrics)
+        this AkkaConfigurationBuilder builder, JournalDatabase journal, PersistenceOptions persistence,
+        UserActor.Settings userSettings, EntityOptions entities, AkkaUsersMetrics metrics)
     {
         journal.Prepare();
         return builder
@@ -177,7 +188,7 @@ public static class AkkaUsersHosting
             .WithActors((system, registry) =>
             {
                 var users = system.ActorOf(LocalEntities.Props(new UserMessageExtractor(),
-                    userId => UserActor.Props(userId, persistence.SnapshotEvery, metrics)), "user");
+                    userId => UserActor.Props(userId, userSettings, metrics)), "user");
                 registry.Register<UserActor>(users);
                 registry.Register<UsernameIndex>(system.ActorOf(LocalEntities.Props(new ClaimMessageExtractor(),
                     entityId => Props.Create(() => new UsernameIndex(entityId, users, entities.ClaimGracePeriod, entities.AskTimeout, metrics))), "username"));

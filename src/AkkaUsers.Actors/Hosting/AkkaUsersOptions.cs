@@ -1,4 +1,5 @@
 using AkkaUsers.Actors.Passwords;
+using AkkaUsers.Domain;
 using Microsoft.Extensions.Options;
 
 namespace AkkaUsers.Actors.Hosting;
@@ -55,6 +56,19 @@ public sealed class EntityOptions
 
     /// <summary>How long a request waits for an entity before it answers 503.</summary>
     public TimeSpan AskTimeout { get; init; } = TimeSpan.FromSeconds(5);
+}
+
+/// <summary>"SignIn": when failed sign-ins lock an account (see <see cref="SignInPolicy"/>).</summary>
+public sealed class SignInOptions
+{
+    public const string Section = "SignIn";
+
+    public int MaxFailures { get; init; } = SignInPolicy.Default.MaxFailures;
+    public TimeSpan FailureWindow { get; init; } = SignInPolicy.Default.Window;
+    public TimeSpan LockoutDelay { get; init; } = SignInPolicy.Default.FirstLockout;
+    public TimeSpan MaxLockoutDelay { get; init; } = SignInPolicy.Default.MaxLockout;
+
+    public SignInPolicy Policy => new(MaxFailures, FailureWindow, LockoutDelay, MaxLockoutDelay);
 }
 
 /// <summary>
@@ -117,7 +131,7 @@ public sealed class PasswordOptions
 /// <summary>Each failure names the configuration key that is wrong, so a bad start says what to fix.</summary>
 public sealed class AkkaUsersOptionsValidation :
     IValidateOptions<PersistenceOptions>, IValidateOptions<EntityOptions>,
-    IValidateOptions<PasswordOptions>, IValidateOptions<ClusterNodeOptions>
+    IValidateOptions<PasswordOptions>, IValidateOptions<ClusterNodeOptions>, IValidateOptions<SignInOptions>
 {
     public ValidateOptionsResult Validate(string? name, PersistenceOptions o) => Check(
         (!Enum.IsDefined(o.Provider), $"{PersistenceOptions.Section}:Provider must be Sqlite or PostgreSql"),
@@ -149,6 +163,13 @@ public sealed class AkkaUsersOptionsValidation :
         (o.Engine == PasswordEngine.Libsodium && o.Parallelism != 1,
             $"{PasswordOptions.Section}:Parallelism must be 1 with {PasswordOptions.Section}:Engine Libsodium (libsodium computes one lane)"),
         (o.MaxConcurrency < 1, $"{PasswordOptions.Section}:MaxConcurrency must be at least 1 (is {o.MaxConcurrency})"));
+
+    public ValidateOptionsResult Validate(string? name, SignInOptions o) => Check(
+        (o.MaxFailures is < 1 or > SignInPolicy.MaxRememberedFailures,
+            $"{SignInOptions.Section}:MaxFailures must be between 1 and {SignInPolicy.MaxRememberedFailures} (is {o.MaxFailures})"),
+        (o.FailureWindow <= TimeSpan.Zero, $"{SignInOptions.Section}:FailureWindow must be positive"),
+        (o.LockoutDelay <= TimeSpan.Zero, $"{SignInOptions.Section}:LockoutDelay must be positive"),
+        (o.MaxLockoutDelay < o.LockoutDelay, $"{SignInOptions.Section}:MaxLockoutDelay must be at least {SignInOptions.Section}:LockoutDelay"));
 
     public static ValidateOptionsResult Check(params (bool Failed, string Message)[] rules)
     {

@@ -31,6 +31,10 @@ public sealed class AkkaUsersSerializer(ExtendedActorSystem system) : Serializer
         [typeof(PasswordRehashed)] = "password-rehashed",
         [typeof(RegistrationAbandoned)] = "registration-abandoned",
         [typeof(ScopeGranted)] = "scope-granted",
+        [typeof(PasswordChanged)] = "password-changed",
+        [typeof(UserUpdated)] = "user-updated",
+        [typeof(SignInFailed)] = "sign-in-failed",
+        [typeof(SignInLockedOut)] = "sign-in-locked-out",
         // user commands
         [typeof(RegisterUser)] = "register-user",
         [typeof(GetUser)] = "get-user",
@@ -38,6 +42,10 @@ public sealed class AkkaUsersSerializer(ExtendedActorSystem system) : Serializer
         [typeof(RecordSignIn)] = "record-sign-in",
         [typeof(AbandonIfUnregistered)] = "abandon-if-unregistered",
         [typeof(GrantScope)] = "grant-scope",
+        [typeof(ChangePassword)] = "change-password",
+        [typeof(CheckToken)] = "check-token",
+        [typeof(RecordSignInFailed)] = "record-sign-in-failed",
+        [typeof(UpdateUser)] = "update-user",
         // user replies
         [typeof(UserFound)] = "user-found",
         [typeof(UserNotFound)] = "user-not-found",
@@ -45,6 +53,11 @@ public sealed class AkkaUsersSerializer(ExtendedActorSystem system) : Serializer
         [typeof(RegistrationRefused)] = "registration-refused",
         [typeof(SignInRefused)] = "sign-in-refused",
         [typeof(RegistrationStatus)] = "registration-status",
+        [typeof(SignedIn)] = "signed-in",
+        [typeof(TokenChecked)] = "token-checked",
+        [typeof(SignInLocked)] = "sign-in-locked",
+        [typeof(UserUpdateDone)] = "user-update-done",
+        [typeof(SignInFailureRecorded)] = "sign-in-failure-recorded",
         // claim events, commands, replies
         [typeof(KeyClaimed)] = "key-claimed",
         [typeof(KeyReleased)] = "key-released",

@@ -1,8 +1,10 @@
 using System.Security.Cryptography;
 using System.Text;
+using AkkaUsers.Actors;
 using AkkaUsers.Actors.Hosting;
 using AkkaUsers.Api.Configuration;
 using AkkaUsers.Domain;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -22,19 +24,26 @@ public sealed class TokenService
     private readonly JsonWebTokenHandler _handler = new() { SetDefaultTimesOnTokenCreation = false };
     private readonly SigningCredentials _credentials;
     private readonly TimeSpan _lifetime;
+    private readonly TimeProvider _clock;
 
-    public TokenService(IOptions<JwtOptions> jwt, IOptions<StorageOptions> storage)
+    public TokenService(IOptions<JwtOptions> jwt, IOptions<StorageOptions> storage, TimeProvider clock)
     {
         _lifetime = jwt.Value.Lifetime;
+        _clock = clock;
         SigningKey = new SymmetricSecurityKey(Encoding.UTF8.GetBytes(jwt.Value.Secret ?? StoredSecret(storage.Value)));
         _credentials = new SigningCredentials(SigningKey, SecurityAlgorithms.HmacSha256);
     }
 
     public SymmetricSecurityKey SigningKey { get; }
 
-    public string Mint(UserProfile user)
+    /// <param name="notBefore">
+    /// The user's "tokens valid from" time: after a password change it can be up to a second ahead of the clock,
+    /// and a token issued earlier would be refused at once.
+    /// </param>
+    public string Mint(UserProfile user, DateTimeOffset? notBefore = null)
     {
-        var now = DateTimeOffset.UtcNow;
+        var now = _clock.GetUtcNow();
+        if (notBefore > now) now = notBefore.Value;
         return _handler.CreateToken(new SecurityTokenDescriptor
         {
             Claims = new Dictionary<string, object> { [IdClaim] = user.Id, [ScopeClaim] = user.Scope.ToArray() },
@@ -44,7 +53,10 @@ public sealed class TokenService
         });
     }
 
-    /// <summary>Only HS256 with this key, not expired (one second of clock skew); issuer and audience are not used.</summary>
+    /// <summary>
+    /// Only HS256 with this key, not expired (one second of clock skew); issuer and audience are not used. Whether the
+    /// user revoked it (a password change) is checked after this, by <see cref="RejectRevokedAsync"/>.
+    /// </summary>
     public TokenValidationParameters ValidationParameters => new()
     {
         IssuerSigningKey = SigningKey,
@@ -58,6 +70,24 @@ public sealed class TokenService
         NameClaimType = IdClaim,
         RoleClaimType = ScopeClaim,
     };
+
+    /// <summary>
+    /// Fails a well-signed token whose user revoked it since (its iat is before the user's "tokens valid from"), or
+    /// that names no user id. Runs on every authenticated request: the user's entity is the one that knows.
+    /// </summary>
+    public static async Task RejectRevokedAsync(TokenValidatedContext context)
+    {
+        var token = (JsonWebToken)context.SecurityToken;
+        if (!token.TryGetPayloadValue<string>(IdClaim, out var id) || !UserId.TryParse(id, out var userId))
+        {
+            context.Fail("Invalid token");
+            return;
+        }
+        var accounts = context.HttpContext.RequestServices.GetRequiredService<UserAccounts>();
+        var issuedAt = token.IssuedAt == DateTime.MinValue ? DateTimeOffset.MinValue : new DateTimeOffset(token.IssuedAt, TimeSpan.Zero);
+        if (!await accounts.IsTokenValidAsync(userId.Value, issuedAt, context.HttpContext.RequestAborted))
+            context.Fail("Token revoked");
+    }
 
     /// <summary>A random 256-bit secret kept in the data directory, readable by its owner only; made on first start.</summary>
     private static string StoredSecret(StorageOptions storage)

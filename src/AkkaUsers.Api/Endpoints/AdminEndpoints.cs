@@ -4,6 +4,7 @@ using AkkaUsers.Actors;
 using AkkaUsers.Actors.Audit;
 using AkkaUsers.Actors.ReadModel;
 using AkkaUsers.Api.Auth;
+using AkkaUsers.Api.Configuration;
 using AkkaUsers.Api.Http;
 using AkkaUsers.Domain;
 using Microsoft.Extensions.Options;
@@ -11,8 +12,9 @@ using Microsoft.Extensions.Options;
 namespace AkkaUsers.Api.Endpoints;
 
 /// <summary>
-/// The admin's read side: the user list and count (from the users read model), one user now (from its entity)
-/// or as it was at a time, and its audit trail (both from the journal). Every route needs a token whose scope
+/// The admin's routes: the user list and count (from the users read model), one user now (from its entity)
+/// or as it was at a time, and its audit trail (both from the journal); editing a user (through its entity and
+/// the email index). Every route needs a token whose scope
 /// includes "admin": 401 without a valid token, 403 with one that lacks it.
 /// </summary>
 public static class AdminEndpoints
@@ -50,6 +52,8 @@ public static class AdminEndpoints
         // An array of {sequenceNr, type, timestamp, data} in journal order, secrets redacted.
         users.MapGet("/{userId}/events", GetEvents).Produces(StatusCodes.Status200OK, contentType: "application/json")
             .ProducesBoom(400, 401, 403, 404, 503);
+        users.MapPut("/{userId}", UpdateUser).Produces<UserJson>()
+            .ProducesBoom(400, 401, 403, 404, 409, 413, 415, 503);
         return routes;
     }
 
@@ -68,6 +72,28 @@ public static class AdminEndpoints
             ? (await history.StateAsOfAsync(id, TimeOf("asOf", asOf), ct)).Profile
             : await accounts.GetAsync(id, ct);
         return user is null ? BoomError.Result(StatusCodes.Status404NotFound, "User not found") : Results.Json(UserJson.From(user));
+    }
+
+    /// <summary>Any of scope, vendor, metadata, email, isActive, plan; a field absent or null stays as it is.</summary>
+    private static async Task<IResult> UpdateUser(string userId, HttpContext http, UserAccounts accounts, IOptions<HttpOptions> limits)
+    {
+        var id = UserIdOf(userId);
+        var body = await JsonBody.ReadAsync(http.Request, limits.Value.MaxBodyBytes, http.RequestAborted);
+        var changes = new UserChanges(
+            body.OptionalStrings("scope"), body.OptionalStringOrStrings("vendor"), body.OptionalObject("metadata"),
+            body.OptionalString("email"), body.OptionalBoolean("isActive"), body.OptionalString("plan")?.Trim());
+        if (changes.Scope is { } scope) UserEndpoints.Check(Validation.Scope(scope));
+        if (changes.Vendor is { } vendor) UserEndpoints.Check(Validation.Vendor(vendor));
+        if (changes.Metadata is { } metadata) UserEndpoints.Check(Validation.Metadata(metadata));
+        if (changes.Email is { } email) UserEndpoints.Check(Validation.Email(email));
+        if (changes.Plan is { } plan) UserEndpoints.Check(Validation.Plan(plan));
+
+        return await accounts.UpdateAsync(id, changes, UserEndpoints.CurrentUserId(http), http.RequestAborted) switch
+        {
+            UpdateOutcome.Updated updated => Results.Json(UserJson.From(updated.User)),
+            UpdateOutcome.EmailTaken => BoomError.Result(StatusCodes.Status409Conflict, "The email is already taken"),
+            _ => BoomError.Result(StatusCodes.Status404NotFound, "User not found"),
+        };
     }
 
     /// <summary>

@@ -14,7 +14,7 @@ namespace AkkaUsers.Api.Endpoints;
 /// <summary>The user object exactly as Appmixer's API returns it.</summary>
 public sealed record UserJson(
     string Id, string Username, bool IsActive, string Email,
-    IReadOnlyList<string> Scope, string Plan, string? Vendor, JsonElement Metadata)
+    IReadOnlyList<string> Scope, string Plan, JsonElement? Vendor, JsonElement Metadata)
 {
     private static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement.Clone();
 
@@ -38,7 +38,10 @@ public sealed record SignInRequest(
     [property: Description("Looked up among usernames; wins when email is given too")] string? Username = null,
     [property: Description("Looked up among emails, when no username is given")] string? Email = null);
 
-/// <summary>The seed's endpoints: POST /user, POST /user/auth, GET /user. Input checks here; rules in the domain.</summary>
+/// <summary>
+/// The user's own endpoints: POST /user, POST /user/auth, GET /user, POST /user/change-password, and the admin's
+/// POST /user/reset-password. Input checks here; rules in the domain.
+/// </summary>
 public static class UserEndpoints
 {
     public const string CreateUserPolicy = "create-user";
@@ -96,10 +99,7 @@ public static class UserEndpoints
         var body = await JsonBody.ReadAsync(http.Request, limits.Value.MaxBodyBytes, http.RequestAborted);
         var username = body.OptionalString("username");
         var email = body.OptionalString("email");
-        var secret = body.OptionalString("password");
-        if (string.IsNullOrEmpty(secret)) throw ApiError.BadRequest("\"password\" is required");
-        if (secret.Length > password.Value.MaxLength)
-            throw ApiError.BadRequest($"\"password\" length must be less than or equal to {password.Value.MaxLength} characters long");
+        var secret = PasswordToVerify(body, "password", password.Value);
         var (kind, login) = (username, email) switch
         {
             ({ } u, _) => (ClaimKind.Username, u),
@@ -107,30 +107,81 @@ public static class UserEndpoints
             _ => throw ApiError.BadRequest("\"username\" or \"email\" is required"),
         };
 
-        var client = new ClientInfo(http.Connection.RemoteIpAddress?.ToString(), Truncate(http.Request.Headers.UserAgent.ToString(), 512));
-        var user = await users.SignInAsync(kind, login, secret, client, http.RequestAborted);
-        return user is null
+        var signedIn = await users.SignInAsync(kind, login, secret, ClientOf(http), http.RequestAborted);
+        return signedIn is null
             ? BoomError.Result(StatusCodes.Status401Unauthorized, "Invalid credentials")
-            : Results.Json(new TokenAndUser(tokens.Mint(user), UserJson.From(user)));
+            : Results.Json(new TokenAndUser(tokens.Mint(signedIn.User, signedIn.TokensValidFrom), UserJson.From(signedIn.User)));
     }
 
     private static async Task<IResult> CurrentUser(HttpContext http, UserAccounts users)
     {
-        var id = http.User.FindFirstValue(TokenService.IdClaim);
-        if (!UserId.TryParse(id, out var userId))
-            return BoomError.Result(StatusCodes.Status401Unauthorized, "Invalid token");
-        var user = await users.GetAsync(userId.Value, http.RequestAborted);
-        return user is null
-            ? BoomError.Result(StatusCodes.Status404NotFound, "User not found")
-            : Results.Json(UserJson.From(user));
+        var user = await users.GetAsync(CurrentUserId(http), http.RequestAborted);
+        return user is null ? UserNotFound() : Results.Json(UserJson.From(user));
     }
+
+    /// <summary>Every token issued before the change stops working; the answer carries a fresh one, so the caller stays signed in.</summary>
+    private static async Task<IResult> ChangePassword(
+        HttpContext http, UserAccounts users, TokenService tokens, IOptions<PasswordOptions> password, IOptions<HttpOptions> limits)
+    {
+        var body = await JsonBody.ReadAsync(http.Request, limits.Value.MaxBodyBytes, http.RequestAborted);
+        var oldPassword = PasswordToVerify(body, "oldPassword", password.Value);
+        var newPassword = body.RequiredString("newPassword");
+        Check(Validation.Password(newPassword, PolicyOf(password.Value), "newPassword"));
+
+        return await users.ChangePasswordAsync(CurrentUserId(http), oldPassword, newPassword, ClientOf(http), http.RequestAborted) switch
+        {
+            PasswordChange.Changed { SignedIn: var s } => Results.Json(new { token = tokens.Mint(s.User, s.TokensValidFrom) }),
+            _ => BoomError.Result(StatusCodes.Status400BadRequest, "\"oldPassword\" is incorrect"),
+        };
+    }
+
+    /// <summary>An admin sets the password of the account with that email; its tokens stop working.</summary>
+    private static async Task<IResult> ResetPassword(
+        HttpContext http, UserAccounts users, IOptions<PasswordOptions> password, IOptions<HttpOptions> limits)
+    {
+        var body = await JsonBody.ReadAsync(http.Request, limits.Value.MaxBodyBytes, http.RequestAborted);
+        var email = body.RequiredString("email");
+        var newPassword = body.RequiredString("password");
+        Check(Validation.Email(email));
+        Check(Validation.Password(newPassword, PolicyOf(password.Value)));
+
+        return await users.ResetPasswordAsync(email, newPassword, changedBy: CurrentUserId(http), http.RequestAborted) switch
+        {
+            PasswordChange.Changed => Results.Json(new { }),
+            _ => UserNotFound(),
+        };
+    }
+
+    /// <summary>The id of the token's user; the token was checked on the way in, so it is a valid id.</summary>
+    public static string CurrentUserId(HttpContext http) =>
+        UserId.TryParse(http.User.FindFirstValue(TokenService.IdClaim), out var id)
+            ? id.Value
+            : throw new ApiError(StatusCodes.Status401Unauthorized, "Invalid token");
+
+    /// <summary>
+    /// A password to check against the stored hash: required, and no longer than any password could be, so that
+    /// nobody makes the service hash megabytes. The policy's minimum does not apply: an old password may predate it.
+    /// </summary>
+    private static string PasswordToVerify(JsonBody body, string field, PasswordOptions o)
+    {
+        var secret = body.OptionalString(field);
+        if (string.IsNullOrEmpty(secret)) throw ApiError.BadRequest($"\"{field}\" is required");
+        if (secret.Length > o.MaxLength)
+            throw ApiError.BadRequest($"\"{field}\" length must be less than or equal to {o.MaxLength} characters long");
+        return secret;
+    }
+
+    private static IResult UserNotFound() => BoomError.Result(StatusCodes.Status404NotFound, "User not found");
 
     private static PasswordPolicy PolicyOf(PasswordOptions o) => new(o.MinLength, o.MaxLength);
 
-    private static void Check(string? error)
+    public static void Check(string? error)
     {
         if (error is not null) throw ApiError.BadRequest(error);
     }
+
+    private static ClientInfo ClientOf(HttpContext http) =>
+        new(http.Connection.RemoteIpAddress?.ToString(), Truncate(http.Request.Headers.UserAgent.ToString(), 512));
 
     private static string? Truncate(string value, int max) =>
         value.Length == 0 ? null : value.Length <= max ? value : value[..max];

@@ -67,6 +67,34 @@ public sealed class JsonBody
         _ => throw ApiError.BadRequest($"\"{field}\" must be of type object"),
     };
 
+    /// <summary>The boolean at <paramref name="field"/>, or null when absent or null; 400 for any other type.</summary>
+    public bool? OptionalBoolean(string field) => Field(field) switch
+    {
+        null => null,
+        { ValueKind: JsonValueKind.True or JsonValueKind.False } value => value.GetBoolean(),
+        _ => throw ApiError.BadRequest($"\"{field}\" must be a boolean"),
+    };
+
+    /// <summary>The array of strings at <paramref name="field"/>, or null when absent or null; 400 for anything else.</summary>
+    public IReadOnlyList<string>? OptionalStrings(string field) => Field(field) switch
+    {
+        null => null,
+        { ValueKind: JsonValueKind.Array } value when value.EnumerateArray().All(IsString) =>
+            value.EnumerateArray().Select(item => item.GetString()!).ToList(),
+        _ => throw ApiError.BadRequest($"\"{field}\" must be an array of strings"),
+    };
+
+    /// <summary>A string or an array of strings at <paramref name="field"/>, kept as sent; null when absent or null.</summary>
+    public JsonElement? OptionalStringOrStrings(string field) => Field(field) switch
+    {
+        null => null,
+        { ValueKind: JsonValueKind.String } value => value,
+        { ValueKind: JsonValueKind.Array } value when value.EnumerateArray().All(IsString) => value,
+        _ => throw ApiError.BadRequest($"\"{field}\" must be a string or an array of strings"),
+    };
+
+    private static bool IsString(JsonElement element) => element.ValueKind == JsonValueKind.String;
+
     private JsonElement? Field(string field) =>
         _root.TryGetProperty(field, out var value) && value.ValueKind != JsonValueKind.Null ? value : null;
 

@@ -1,0 +1,50 @@
+using System.Net;
+
+namespace AkkaUsers.Api.Tests;
+
+/// <summary>Per client address limits on sign-in and registration; security headers on every answer.</summary>
+public sealed class RateLimitTests
+{
+    [Fact]
+    public async Task Past_the_limit_sign_in_and_registration_are_429_with_retry_after_each_counted_on_its_own()
+    {
+        await using var factory = new ApiFactory(new() { ["RateLimit:PermitLimit"] = "3", ["RateLimit:Window"] = "01:00:00" });
+        using var client = factory.CreateClient();
+
+        for (var i = 0; i < 3; i++)
+            Assert.Equal(HttpStatusCode.Unauthorized, (await client.PostJson("/user/auth", new { username = "nobody", password = "abc321" })).StatusCode);
+        var limited = await client.PostJson("/user/auth", new { username = "nobody", password = "abc321" });
+
+        Assert.Equal("Too many requests; try again later", await limited.AssertBoom(429));
+        var retryAfter = int.Parse(limited.Headers.GetValues("Retry-After").Single());
+        Assert.InRange(retryAfter, 1, 3600);
+
+        // Registration has its own count; GET /user is not limited.
+        var token = await client.RegisterForToken("limited", "limited@example.com");
+        for (var i = 0; i < 5; i++) Assert.Equal(HttpStatusCode.OK, (await client.GetUser(token)).StatusCode);
+        factory.DeleteData();
+    }
+
+    [Fact]
+    public async Task Every_answer_is_not_to_be_stored_or_sniffed_errors_included()
+    {
+        await using var factory = new ApiFactory();
+        using var client = factory.CreateClient();
+
+        var answers = new[]
+        {
+            await client.Register("headers", "headers@example.com"),
+            await client.PostJson("/user/auth", new { username = "headers", password = "wrong-password" }),
+            await client.PostAsync("/user", Api.Json("{")),
+            await client.GetUser(null),
+            await client.Get("/no/such/path", null),
+        };
+
+        Assert.All(answers, answer =>
+        {
+            Assert.Equal("no-store", answer.Headers.CacheControl?.ToString());
+            Assert.Equal("nosniff", answer.Headers.GetValues("X-Content-Type-Options").Single());
+        });
+        factory.DeleteData();
+    }
+}
