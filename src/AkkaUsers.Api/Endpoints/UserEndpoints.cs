@@ -49,23 +49,33 @@ public static class UserEndpoints
     public static IEndpointRouteBuilder MapUserEndpoints(this IEndpointRouteBuilder routes, AccountOptions accounts)
     {
         var users = routes.MapGroup("").WithTags("Users");
-        var create = users.MapPost("/user", CreateUser)
+        var create = users.MapPost("/user", CreateUser).RequireRateLimiting(ClientRateLimits.PolicyName)
             .WithSummary("Create a user")
             .Accepts<CreateUserRequest>("application/json")
             .Produces<TokenAndUser>(StatusCodes.Status201Created)
-            .ProducesBoom(400, 409, 413, 415, 503);
+            .ProducesBoom(400, 409, 413, 415, 429, 503);
         if (accounts.CreateScopes.Count > 0) create.RequireAuthorization(CreateUserPolicy).ProducesBoom(401, 403);
 
-        users.MapPost("/user/auth", SignIn)
+        users.MapPost("/user/auth", SignIn).RequireRateLimiting(ClientRateLimits.PolicyName)
             .WithSummary("Sign in with a username or an email and the password")
             .Accepts<SignInRequest>("application/json")
             .Produces<TokenAndUser>(StatusCodes.Status200OK)
-            .ProducesBoom(400, 401, 413, 415, 503);
+            .ProducesBoom(400, 401, 413, 415, 429, 503);
 
         users.MapGet("/user", CurrentUser).RequireAuthorization()
             .WithSummary("The user of the bearer token, from the user's current state")
             .Produces<UserJson>(StatusCodes.Status200OK)
             .ProducesBoom(401, 404, 503);
+
+        users.MapPost("/user/change-password", ChangePassword).RequireAuthorization()
+            .WithSummary("Change the caller's password; tokens issued before stop working")
+            .Produces(StatusCodes.Status200OK, contentType: "application/json")
+            .ProducesBoom(400, 401, 404, 413, 415, 503);
+
+        users.MapPost("/user/reset-password", ResetPassword).RequireAuthorization(AdminEndpoints.AdminPolicy)
+            .WithSummary("An admin sets a new password for the account with that email")
+            .Produces(StatusCodes.Status200OK, contentType: "application/json")
+            .ProducesBoom(400, 401, 403, 404, 413, 415, 503);
         return routes;
     }
 
