@@ -9,6 +9,10 @@ public sealed class TimeoutTests
         // One millisecond is less than any first ask needs (shard allocation, recovery from SQLite).
         await using var factory = new ApiFactory(new() { ["Entities:AskTimeout"] = "00:00:00.001" });
         using var client = factory.CreateClient();
+        // Ready first (an Up member with its journal), so that it is the entity ask, not the start, that runs out.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while ((await client.GetAsync("/health/ready")).StatusCode != System.Net.HttpStatusCode.OK && DateTime.UtcNow < deadline)
+            await Task.Delay(50); // poll interval
         using var meters = new MeterCollector(factory.Services);
 
         var signIn = await client.PostJson("/user/auth", new { username = "slow", password = "abc321" });
