@@ -78,6 +78,8 @@ public sealed class ActorHost : IAsyncDisposable
             ["Storage:DataDirectory"] = dataDirectory,
             ["Password:MemoryKiB"] = "8192",
             ["Password:Iterations"] = "1",
+            // Generous for a machine busy with other work: a first persist (tables created) can take seconds there.
+            ["Entities:AskTimeout"] = "00:00:30",
         };
         foreach (var (key, value) in settings) configuration[key] = value;
 

@@ -25,6 +25,8 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
         {
             ["Storage:DataDirectory"] = DataDirectory,
             ["Jwt:Secret"] = Secret,
+            // Generous for a machine busy with other work: a first persist (tables created) can take seconds there.
+            ["Entities:AskTimeout"] = "00:00:30",
         };
         foreach (var (key, value) in settings ?? []) _settings[key] = value;
     }
