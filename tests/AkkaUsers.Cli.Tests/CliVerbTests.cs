@@ -11,31 +11,55 @@ using static AkkaUsers.Domain.UserProtocol;
 namespace AkkaUsers.Cli.Tests;
 
 /// <summary>
-/// Each verb of the tool, in process, on a journal written by the service's own entities (two users, Alice and
-/// Bob, registered through the tools' wiring) and then, where a test needs damage, by hand.
+/// A journal written by the service's own entities (through the tools' wiring): Alice and Bob registered, Alice
+/// signed in once. Made once per test class; each test works on its own copy.
 /// </summary>
-public sealed class CliVerbTests : IAsyncLifetime
+public sealed class TwoUserJournal : IAsyncLifetime
 {
-    private readonly string _dataDirectory = ActorHost.NewDataDirectory();
-    private UserProfile _alice = null!;
-    private UserProfile _bob = null!;
-
-    private string DatabaseFile => Path.Combine(_dataDirectory, "akka-users.db");
+    public string Directory { get; } = ActorHost.NewDataDirectory();
+    public UserProfile Alice { get; private set; } = null!;
+    public UserProfile Bob { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
-        var host = await ActorHost.StartAsync(dataDirectory: _dataDirectory, tools: true);
-        _alice = await Register(host, "Alice", "alice@example.com");
-        _bob = await Register(host, "Bob", "bob@example.com");
+        var host = await ActorHost.StartAsync(dataDirectory: Directory, tools: true);
+        Alice = await Register(host, "Alice", "alice@example.com");
+        Bob = await Register(host, "Bob", "bob@example.com");
         Assert.NotNull(await host.Accounts.SignInAsync(ClaimKind.Username, "alice", "password-1", new ClientInfo(null, null), CancellationToken.None));
         await host.StopAsync();
     }
 
+    /// <summary>The journal's files (nothing writes them any more) copied into a fresh directory.</summary>
+    public string Copy()
+    {
+        var copy = ActorHost.NewDataDirectory();
+        System.IO.Directory.CreateDirectory(copy);
+        foreach (var file in System.IO.Directory.GetFiles(Directory))
+            File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+        return copy;
+    }
+
     public Task DisposeAsync()
     {
-        if (Directory.Exists(_dataDirectory)) Directory.Delete(_dataDirectory, recursive: true);
+        System.IO.Directory.Delete(Directory, recursive: true);
         return Task.CompletedTask;
     }
+
+    private static async Task<UserProfile> Register(ActorHost host, string username, string email) =>
+        Assert.IsType<RegistrationOutcome.Registered>(await host.Accounts.RegisterAsync(
+            new NewAccount(username, email, "password-1", ["user"], "free", null, null), CancellationToken.None)).User;
+}
+
+/// <summary>Each verb of the tool, in process, on a copy of <see cref="TwoUserJournal"/>, damaged by hand where a test needs it.</summary>
+public sealed class CliVerbTests(TwoUserJournal journal) : IClassFixture<TwoUserJournal>, IDisposable
+{
+    private readonly string _dataDirectory = journal.Copy();
+    private readonly UserProfile _alice = journal.Alice;
+    private readonly UserProfile _bob = journal.Bob;
+
+    private string DatabaseFile => Path.Combine(_dataDirectory, "akka-users.db");
+
+    public void Dispose() => Directory.Delete(_dataDirectory, recursive: true);
 
     [Fact]
     public async Task Export_writes_every_row_in_journal_order_as_json_lines_with_secrets_redacted()
@@ -234,10 +258,6 @@ public sealed class CliVerbTests : IAsyncLifetime
 
     private static List<JsonObject> Lines(string jsonLines) =>
         jsonLines.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
-
-    private static async Task<UserProfile> Register(ActorHost host, string username, string email) =>
-        Assert.IsType<RegistrationOutcome.Registered>(await host.Accounts.RegisterAsync(
-            new NewAccount(username, email, "password-1", ["user"], "free", null, null), CancellationToken.None)).User;
 
     private sealed record CliRun(int ExitCode, string Output, string Errors);
 }
