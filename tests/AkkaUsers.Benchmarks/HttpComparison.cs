@@ -62,7 +62,13 @@ public static class HttpComparison
                 async (i, _) => users[i] = await service.SeedAsync($"seed{run}{i}"));
             Console.WriteLine($"{service.Name}: {SeededUsers} users seeded");
 
-            using var client = new HttpClient { BaseAddress = service.Process.Client.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+            // At most as many connections as the busiest closed loop: the open loop then queues in the client (and its
+            // latency counts the wait) instead of flooding the server's accept queue with new connections.
+            using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = ReadConcurrency.Max() })
+            {
+                BaseAddress = service.Process.Client.BaseAddress,
+                Timeout = TimeSpan.FromSeconds(60),
+            };
             var signIn = await Levels(service, HashingConcurrency, c => LoadDriver.ClosedLoopAsync(
                 client, n => service.SignIn(users[n % users.Length]), 200, c, WarmUp, measure), "sign-in");
             var read = await Levels(service, ReadConcurrency, c => LoadDriver.ClosedLoopAsync(
