@@ -5,6 +5,7 @@ using AkkaUsers.Actors.Hosting;
 using AkkaUsers.Actors.Passwords;
 using AkkaUsers.Actors.Telemetry;
 using AkkaUsers.Domain;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 using static AkkaUsers.Actors.Tests.TestData;
@@ -154,6 +155,22 @@ public class UserAccountsSpec(ITestOutputHelper output) : HostedSpec(output)
             services.GetRequiredService<AkkaUsersMetrics>(), askTimeout: Timeout, resendAfter: TimeSpan.FromMilliseconds(200));
 
         AssertDeepEqual(user, await accounts.GetAsync(user.Id, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_user_recovers_from_SQLite_while_another_connection_holds_the_write_lock()
+    {
+        var user = Assert.IsType<RegistrationOutcome.Registered>(await Accounts.RegisterAsync(NewAccount(), CancellationToken.None)).User;
+        await using var restarted = await Host.RestartAsync();
+
+        // In WAL mode readers go on while someone writes, and so must an entity's recovery (its reads must not
+        // ask for the write lock, as a writer's busy wait would then hold every recovery up).
+        await using var writer = new SqliteConnection($"Data Source={restarted.DatabaseFile};Pooling=False");
+        await writer.OpenAsync();
+        await using var transaction = (SqliteTransaction)await writer.BeginTransactionAsync(); // BEGIN IMMEDIATE
+
+        AssertDeepEqual(user, await restarted.Accounts.GetAsync(user.Id, CancellationToken.None));
+        await transaction.RollbackAsync();
     }
 
     private sealed class DropsTheFirstMessage : ReceiveActor

@@ -20,6 +20,20 @@ public static class Accounts
         return await node.Client.SendAsync(request);
     }
 
+    /// <summary>
+    /// Waits until the service answers a sign-in with a real verdict (401 for nobody) instead of a 503:
+    /// its shard regions found their shard coordinators and the journal answered through them.
+    /// </summary>
+    public static async Task WaitUntilServingAsync(this ServiceProcess node, TimeSpan? within = null)
+    {
+        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(60));
+        while (await Accounts.StatusOf(() => node.SignIn("nobody-" + Guid.NewGuid().ToString("N"))) != 401)
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{node.Name} does not serve:\n{node.LogTail()}");
+            await Task.Delay(200); // poll interval
+        }
+    }
+
     public static async Task<JsonObject> Body(this HttpResponseMessage response) =>
         JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();
 

@@ -7,20 +7,6 @@ public sealed class ClusterNode(int index, int akkaPort, string seedNodes, strin
 {
     public int Index { get; } = index;
 
-    /// <summary>
-    /// Waits until this node answers a sign-in with a real verdict (401 for nobody) instead of a 503:
-    /// its regions found their shard coordinators and the journal answered through them.
-    /// </summary>
-    public async Task WaitUntilServingAsync(TimeSpan? within = null)
-    {
-        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(60));
-        while (await Accounts.StatusOf(() => this.SignIn("nobody-" + Guid.NewGuid().ToString("N"))) != 401)
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"node {Index} does not serve:\n{LogTail()}");
-            await Task.Delay(200); // poll interval
-        }
-    }
-
     private static Dictionary<string, string> Environment(int index, int akkaPort, string seedNodes, string connectionString, string workDirectory) =>
         new(ClusterProfile.Load())
         {

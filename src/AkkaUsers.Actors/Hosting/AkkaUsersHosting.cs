@@ -239,9 +239,18 @@ public static class AkkaUsersHosting
                 $"akka.persistence.query.journal.sql.journal-sequence-retrieval.query-delay = {QueryRefreshInterval.TotalMilliseconds}ms",
                 HoconAddMode.Prepend);
 
-        // SQLite takes one writer at a time.
+        // SQLite takes one writer at a time. Reads run in deferred transactions: at any other isolation level
+        // Microsoft.Data.Sqlite begins them IMMEDIATE, which takes the write lock, so every entity recovery queued
+        // behind the journal's writes and both sides slept out SQLITE_BUSY. In WAL mode a deferred read still sees
+        // one committed snapshot ("uncommitted" only matters with a shared cache, which is not used).
         if (journal.Provider == PersistenceProvider.Sqlite)
-            builder.AddHocon("akka.persistence.journal.sql.parallelism = 1", HoconAddMode.Prepend);
+            builder.AddHocon(
+                """
+                akka.persistence.journal.sql.parallelism = 1
+                akka.persistence.journal.sql.read-isolation-level = read-uncommitted
+                akka.persistence.snapshot-store.sql.read-isolation-level = read-uncommitted
+                akka.persistence.query.journal.sql.read-isolation-level = read-uncommitted
+                """, HoconAddMode.Prepend);
         return builder;
     }
 }

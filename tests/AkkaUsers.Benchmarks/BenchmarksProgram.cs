@@ -1,0 +1,36 @@
+using BenchmarkDotNet.Running;
+
+namespace AkkaUsers.Benchmarks;
+
+/// <summary>
+/// dotnet run -c Release --project tests/AkkaUsers.Benchmarks -- COMMAND
+///   hashing                         BenchmarkDotNet: libsodium and Isopoh Argon2id, hash and verify
+///   http [--seconds 8]              the HTTP load driver: this service and the Identity baseline, same load, same run
+///   million [--users 1000000] [--sign-ins 10000] [--passivate-after 00:00:20]
+/// </summary>
+public static class BenchmarksProgram
+{
+    public static async Task<int> Main(string[] args)
+    {
+        var options = args.Skip(1).Chunk(2).Where(pair => pair.Length == 2).ToDictionary(pair => pair[0], pair => pair[1]);
+        string Option(string name, string fallback) => options.GetValueOrDefault(name, fallback);
+
+        switch (args.FirstOrDefault())
+        {
+            case "hashing":
+                BenchmarkRunner.Run<PasswordHashingBenchmarks>();
+                return 0;
+            case "http":
+                await HttpComparison.RunAsync(TimeSpan.FromSeconds(int.Parse(Option("--seconds", "8"))));
+                return 0;
+            case "million":
+                await MillionUsers.RunAsync(
+                    int.Parse(Option("--users", "1000000")), int.Parse(Option("--sign-ins", "10000")),
+                    TimeSpan.Parse(Option("--passivate-after", "00:00:20")));
+                return 0;
+            default:
+                Console.Error.WriteLine("usage: AkkaUsers.Benchmarks hashing | http [--seconds 8] | million [--users N] [--sign-ins N] [--passivate-after T]");
+                return 2;
+        }
+    }
+}

@@ -1,0 +1,103 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using AkkaUsers.Harness;
+
+namespace AkkaUsers.Benchmarks;
+
+/// <summary>A user the load driver made for itself: how to sign in, and a token for reads.</summary>
+public sealed record SeededUser(string Login, string Password, string Token);
+
+/// <summary>One of the two services under load, as a process, and its three requests: sign-in, read the current user, register.</summary>
+public abstract class ServiceUnderTest(ServiceProcess process) : IAsyncDisposable
+{
+    /// <summary>Both services' password policies accept it (Identity's default wants upper, lower, digit and symbol).</summary>
+    protected const string Password = "Passw0rd!";
+
+    public ServiceProcess Process { get; } = process;
+    public abstract string Name { get; }
+    public abstract string SignInRoute { get; }
+    public abstract string ReadRoute { get; }
+    public abstract string RegisterRoute { get; }
+    public abstract int RegisteredStatus { get; }
+
+    public abstract Task<SeededUser> SeedAsync(string name);
+
+    public HttpRequestMessage SignIn(SeededUser user) => Json(HttpMethod.Post, SignInRoute, SignInBody(user));
+
+    public HttpRequestMessage Read(SeededUser user)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, ReadRoute);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", user.Token);
+        return request;
+    }
+
+    public HttpRequestMessage Register(string name) => Json(HttpMethod.Post, RegisterRoute, RegisterBody(name));
+
+    protected abstract object SignInBody(SeededUser user);
+
+    protected abstract object RegisterBody(string name);
+
+    protected async Task<JsonObject> PostAsync(string route, object body, int expectedStatus)
+    {
+        using var response = await Process.Client.PostAsJsonAsync(route, body);
+        var text = await response.Content.ReadAsStringAsync();
+        if ((int)response.StatusCode != expectedStatus)
+            throw new InvalidOperationException($"{Name} {route} answered {(int)response.StatusCode}: {text}");
+        return text.Length > 0 ? JsonNode.Parse(text)!.AsObject() : [];
+    }
+
+    private static HttpRequestMessage Json(HttpMethod method, string route, object body) =>
+        new(method, route) { Content = new StringContent(System.Text.Json.JsonSerializer.Serialize(body), Encoding.UTF8, "application/json") };
+
+    public ValueTask DisposeAsync()
+    {
+        GC.SuppressFinalize(this);
+        return Process.DisposeAsync();
+    }
+}
+
+/// <summary>This service, single node, its default SQLite journal: POST /user/auth, GET /user, POST /user.</summary>
+public sealed class AkkaUsersService(IReadOnlyDictionary<string, string> environment, string logFile)
+    : ServiceUnderTest(new ServiceProcess("AkkaUsers", "AkkaUsers.Api.dll", environment, logFile, "/health/ready"))
+{
+    public override string Name => "AkkaUsers";
+    public override string SignInRoute => "/user/auth";
+    public override string ReadRoute => "/user";
+    public override string RegisterRoute => "/user";
+    public override int RegisteredStatus => 201;
+
+    public override async Task<SeededUser> SeedAsync(string name)
+    {
+        var created = await PostAsync("/user", RegisterBody(name), 201);
+        return new SeededUser(name, Password, created["token"]!.GetValue<string>());
+    }
+
+    protected override object SignInBody(SeededUser user) => new { username = user.Login, password = user.Password };
+
+    protected override object RegisterBody(string name) => new { username = name, email = $"{name}@example.com", password = Password };
+}
+
+/// <summary>The ASP.NET Core Identity baseline: POST /login, GET /manage/info, POST /register.</summary>
+public sealed class IdentityService(IReadOnlyDictionary<string, string> environment, string logFile)
+    : ServiceUnderTest(new ServiceProcess("Identity", "IdentityBaseline.dll", environment, logFile, "/health"))
+{
+    public override string Name => "Identity";
+    public override string SignInRoute => "/login";
+    public override string ReadRoute => "/manage/info";
+    public override string RegisterRoute => "/register";
+    public override int RegisteredStatus => 200;
+
+    public override async Task<SeededUser> SeedAsync(string name)
+    {
+        await PostAsync("/register", RegisterBody(name), 200);
+        var user = new SeededUser($"{name}@example.com", Password, "");
+        var tokens = await PostAsync("/login", SignInBody(user), 200);
+        return user with { Token = tokens["accessToken"]!.GetValue<string>() };
+    }
+
+    protected override object SignInBody(SeededUser user) => new { email = user.Login, password = user.Password };
+
+    protected override object RegisterBody(string name) => new { email = $"{name}@example.com", password = Password };
+}
