@@ -37,7 +37,11 @@ public static class HttpComparison
                 ["Logging__LogLevel__Microsoft.AspNetCore.HttpLogging.HttpLoggingMiddleware"] = "Warning",
             };
             var ours = await MeasureAsync(new AkkaUsersService(
-                new Dictionary<string, string>(quiet) { ["Storage__DataDirectory"] = Path.Combine(work.FullName, "akka-users") },
+                new Dictionary<string, string>(quiet)
+                {
+                    ["Storage__DataDirectory"] = Path.Combine(work.FullName, "akka-users"),
+                    ["RateLimit__PermitLimit"] = "1000000", // the load driver is one client address
+                },
                 Path.Combine(work.FullName, "akka-users.log")), measure);
             var identity = await MeasureAsync(new IdentityService(
                 new Dictionary<string, string>(quiet) { ["Database"] = Path.Combine(work.FullName, "identity.db") },
