@@ -17,6 +17,7 @@ public sealed class ConfigurationTests
     [InlineData("Persistence__Provider=PostgreSql", "Persistence:ConnectionString")]
     [InlineData("Admin__Email=root@example.com", "Admin:Password is required")]
     [InlineData("Admin__Password=root-password", "Admin:Email is required")]
+    [InlineData("Admin__Email=root@example.com;Admin__Password=password123;Password__RejectCommon=true", "Admin:Password\" is too common")]
     public async Task A_bad_value_fails_the_start_with_one_line_naming_the_key(string variables, string key)
     {
         var environment = variables.Split(';').Select(v => v.Split('=', 2)).ToDictionary(pair => pair[0], pair => pair[1]);
