@@ -7,6 +7,7 @@ public sealed class ConfigurationTests
     [InlineData("Password__MinLength=0", "Password:MinLength")]
     [InlineData("Password__MinLength=six", "Password:MinLength")]
     [InlineData("Jwt__Secret=too-short", "Jwt:Secret")]
+    [InlineData("Jwt__PreviousSecrets=too-short;Jwt__PreviousSecretsUntil=2030-01-01T00:00:00Z", "Jwt:PreviousSecrets entry 1")]
     [InlineData("Persistence__Provider=Oracle", "Persistence:Provider")]
     [InlineData("Entities__AskTimeout=-00:00:01", "Entities:AskTimeout")]
     [InlineData("OpenApi__Enabled=sometimes", "OpenApi:Enabled")]
