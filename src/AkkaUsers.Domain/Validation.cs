@@ -36,6 +36,7 @@ public static class Validation
             return $"\"{field}\" length must be at least {policy.MinLength} characters long";
         if (password.Length > policy.MaxLength)
             return $"\"{field}\" length must be less than or equal to {policy.MaxLength} characters long";
+        if (policy.RejectCommon && CommonPasswords.Contains(password)) return $"\"{field}\" is too common";
         return null;
     }
 
@@ -110,8 +111,11 @@ public static class Validation
     }
 }
 
-/// <summary>Password length limits (configurable; Appmixer's documented example "abc321" is six characters).</summary>
-public sealed record PasswordPolicy(int MinLength = 6, int MaxLength = 1024);
+/// <summary>
+/// What a new password must meet: length limits (configurable; Appmixer's documented example "abc321" is six
+/// characters), and, when <paramref name="RejectCommon"/>, not being one of the <see cref="CommonPasswords"/>.
+/// </summary>
+public sealed record PasswordPolicy(int MinLength = 6, int MaxLength = 1024, bool RejectCommon = false);
 
 /// <summary>
 /// When failed sign-ins lock an account: <paramref name="MaxFailures"/> failures within <paramref name="Window"/> lock it

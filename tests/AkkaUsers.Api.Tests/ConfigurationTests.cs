@@ -7,6 +7,7 @@ public sealed class ConfigurationTests
     [InlineData("Password__MinLength=0", "Password:MinLength")]
     [InlineData("Password__MinLength=six", "Password:MinLength")]
     [InlineData("Jwt__Secret=too-short", "Jwt:Secret")]
+    [InlineData("Jwt__PreviousSecrets=too-short;Jwt__PreviousSecretsUntil=2030-01-01T00:00:00Z", "Jwt:PreviousSecrets entry 1")]
     [InlineData("Persistence__Provider=Oracle", "Persistence:Provider")]
     [InlineData("Entities__AskTimeout=-00:00:01", "Entities:AskTimeout")]
     [InlineData("OpenApi__Enabled=sometimes", "OpenApi:Enabled")]
@@ -17,6 +18,7 @@ public sealed class ConfigurationTests
     [InlineData("Persistence__Provider=PostgreSql", "Persistence:ConnectionString")]
     [InlineData("Admin__Email=root@example.com", "Admin:Password is required")]
     [InlineData("Admin__Password=root-password", "Admin:Email is required")]
+    [InlineData("Admin__Email=root@example.com;Admin__Password=password123;Password__RejectCommon=true", "Admin:Password\" is too common")]
     public async Task A_bad_value_fails_the_start_with_one_line_naming_the_key(string variables, string key)
     {
         var environment = variables.Split(';').Select(v => v.Split('=', 2)).ToDictionary(pair => pair[0], pair => pair[1]);

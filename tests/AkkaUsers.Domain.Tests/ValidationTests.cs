@@ -240,6 +240,71 @@ public class ValidationTests
         AssertErrorNames("password", Validation.Password("abc", Default));
     }
 
+    // Common passwords
+
+    private static readonly PasswordPolicy RejectCommon = new(RejectCommon: true);
+
+    [Fact]
+    public void The_default_policy_does_not_reject_common_passwords()
+    {
+        Assert.False(Default.RejectCommon);
+        Assert.Null(Validation.Password("password123", Default));
+    }
+
+    [Fact]
+    public void The_shipped_list_holds_the_10000_most_common_passwords()
+    {
+        Assert.Equal(10_000, CommonPasswords.Count);
+        Assert.True(CommonPasswords.Contains("123456")); // the most common
+        Assert.True(CommonPasswords.Contains("qqqqqq1")); // the 10,000th
+        Assert.True(CommonPasswords.Contains("pic's")); // an entry the source escapes
+    }
+
+    [Theory]
+    [InlineData("password123")]
+    [InlineData("qwerty123")]
+    [InlineData("trustno1")]
+    [InlineData("monkey123")]
+    public void A_common_password_is_rejected_when_the_policy_says_so(string password)
+    {
+        Assert.Equal("\"password\" is too common", Validation.Password(password, RejectCommon));
+    }
+
+    [Fact]
+    public void The_common_password_error_names_the_field_it_was_sent_under()
+    {
+        Assert.Equal("\"newPassword\" is too common", Validation.Password("letmein1", RejectCommon, "newPassword"));
+    }
+
+    [Theory]
+    [InlineData("Password123")]
+    [InlineData("PASSWORD123")]
+    [InlineData("TrustNo1")]
+    public void A_common_password_in_other_letter_case_is_rejected(string password)
+    {
+        AssertErrorNames("password", Validation.Password(password, RejectCommon));
+    }
+
+    [Theory]
+    [InlineData("password1234")] // longer than a common one: not truncated to it
+    [InlineData(" password123")] // not trimmed
+    [InlineData("password123 ")]
+    [InlineData("pass word123")]
+    [InlineData("abc321")]
+    [InlineData("correct horse battery staple")]
+    [InlineData("Tr0ub4dor&3-x")]
+    public void A_password_that_is_not_on_the_list_is_accepted(string password)
+    {
+        Assert.Null(Validation.Password(password, RejectCommon));
+    }
+
+    [Fact]
+    public void Length_limits_are_checked_before_the_list()
+    {
+        // "1234" is on the list, and too short.
+        Assert.Equal("\"password\" length must be at least 6 characters long", Validation.Password("1234", RejectCommon));
+    }
+
     // Metadata
 
     private static JsonElement Json(string json) => JsonSerializer.Deserialize<JsonElement>(json);

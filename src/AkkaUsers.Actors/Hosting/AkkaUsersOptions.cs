@@ -111,6 +111,10 @@ public sealed class PasswordOptions
 
     public int MinLength { get; init; } = 6;
     public int MaxLength { get; init; } = 1024;
+
+    /// <summary>New passwords that are among the 10,000 most common are refused. Off by default: "abc321" is Appmixer's example.</summary>
+    public bool RejectCommon { get; init; }
+
     public PasswordEngine Engine { get; init; } = PasswordEngine.Libsodium;
     public int MemoryKiB { get; init; } = 19456;
     public int Iterations { get; init; } = 2;
@@ -120,6 +124,9 @@ public sealed class PasswordOptions
     public int MaxConcurrency { get; init; } = Environment.ProcessorCount;
 
     public Argon2Parameters Argon2 => new(MemoryKiB, Iterations, Parallelism);
+
+    /// <summary>What every new password must meet.</summary>
+    public PasswordPolicy Policy => new(MinLength, MaxLength, RejectCommon);
 
     public IPasswordHasher CreateHasher() => Engine switch
     {

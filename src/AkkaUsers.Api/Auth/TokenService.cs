@@ -25,15 +25,20 @@ public sealed class TokenService
     private readonly SigningCredentials _credentials;
     private readonly TimeSpan _lifetime;
     private readonly TimeProvider _clock;
+    private readonly SymmetricSecurityKey[] _previousKeys;
+    private readonly DateTimeOffset _previousKeysUntil;
 
     public TokenService(IOptions<JwtOptions> jwt, IOptions<StorageOptions> storage, TimeProvider clock)
     {
         _lifetime = jwt.Value.Lifetime;
         _clock = clock;
-        SigningKey = new SymmetricSecurityKey(Encoding.UTF8.GetBytes(jwt.Value.Secret ?? StoredSecret(storage.Value)));
+        SigningKey = KeyOf(jwt.Value.Secret ?? StoredSecret(storage.Value));
         _credentials = new SigningCredentials(SigningKey, SecurityAlgorithms.HmacSha256);
+        _previousKeys = jwt.Value.PreviousSecretList.Select(KeyOf).ToArray();
+        _previousKeysUntil = jwt.Value.PreviousSecretsUntil ?? DateTimeOffset.MinValue;
     }
 
+    /// <summary>The current secret's key: every new token is signed with it.</summary>
     public SymmetricSecurityKey SigningKey { get; }
 
     /// <param name="notBefore">
@@ -54,12 +59,13 @@ public sealed class TokenService
     }
 
     /// <summary>
-    /// Only HS256 with this key, not expired (one second of clock skew); issuer and audience are not used. Whether the
-    /// user revoked it (a password change) is checked after this, by <see cref="RejectRevokedAsync"/>.
+    /// Only HS256 with one of <see cref="VerificationKeys"/>, not expired (one second of clock skew); issuer and
+    /// audience are not used. Whether the user revoked it (a password change) is checked after this, by
+    /// <see cref="RejectRevokedAsync"/>.
     /// </summary>
     public TokenValidationParameters ValidationParameters => new()
     {
-        IssuerSigningKey = SigningKey,
+        IssuerSigningKeyResolver = (_, _, _, _) => VerificationKeys(),
         ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
         ValidateIssuer = false,
         ValidateAudience = false,
@@ -70,6 +76,13 @@ public sealed class TokenService
         NameClaimType = IdClaim,
         RoleClaimType = ScopeClaim,
     };
+
+    /// <summary>
+    /// The keys a token's signature may be made with: the current secret's, and the previous secrets' until
+    /// <c>Jwt:PreviousSecretsUntil</c> (by the service's clock, asked on every token).
+    /// </summary>
+    public IReadOnlyList<SymmetricSecurityKey> VerificationKeys() =>
+        _clock.GetUtcNow() < _previousKeysUntil ? [SigningKey, .. _previousKeys] : [SigningKey];
 
     /// <summary>
     /// Fails a well-signed token whose user revoked it since (its iat is before the user's "tokens valid from"), or
@@ -88,6 +101,8 @@ public sealed class TokenService
         if (!await accounts.IsTokenValidAsync(userId.Value, issuedAt, context.HttpContext.RequestAborted))
             context.Fail("Token revoked");
     }
+
+    private static SymmetricSecurityKey KeyOf(string secret) => new(Encoding.UTF8.GetBytes(secret));
 
     /// <summary>A random 256-bit secret kept in the data directory, readable by its owner only; made on first start.</summary>
     private static string StoredSecret(StorageOptions storage)

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 
 namespace AkkaUsers.Api.Configuration;
 
-/// <summary>"Jwt": the HS256 signing secret and the token lifetime.</summary>
+/// <summary>"Jwt": the HS256 signing secret, the secrets it replaced, and the token lifetime.</summary>
 public sealed class JwtOptions
 {
     public const string Section = "Jwt";
@@ -11,7 +11,19 @@ public sealed class JwtOptions
     /// <summary>Shared with other services that mint or check tokens; generated into the data directory when unset.</summary>
     public string? Secret { get; init; }
 
+    /// <summary>
+    /// Comma-separated secrets that signed tokens before <see cref="Secret"/>. Tokens signed with one of them are
+    /// accepted before <see cref="PreviousSecretsUntil"/>; new tokens are always signed with <see cref="Secret"/>.
+    /// </summary>
+    public string PreviousSecrets { get; init; } = "";
+
+    /// <summary>From this time on, tokens signed with a previous secret are refused. Required with <see cref="PreviousSecrets"/>.</summary>
+    public DateTimeOffset? PreviousSecretsUntil { get; init; }
+
     public TimeSpan Lifetime { get; init; } = TimeSpan.FromDays(30);
+
+    public string[] PreviousSecretList =>
+        PreviousSecrets.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 }
 
 /// <summary>What a new account gets, and who may create one (Appmixer's names where Appmixer has one).</summary>
@@ -49,13 +61,22 @@ public sealed class HttpOptions
 public sealed class ApiOptionsValidation(IOptions<ClusterNodeOptions> cluster) :
     IValidateOptions<JwtOptions>, IValidateOptions<HttpOptions>, IValidateOptions<AccountOptions>
 {
+    /// <summary>A secret's value never appears in a message; a previous secret is named by its position in the list.</summary>
     public ValidateOptionsResult Validate(string? name, JwtOptions o) => AkkaUsersOptionsValidation.Check(
+    [
         // A generated secret is per node: tokens minted on one node would fail on the others.
         (o.Secret is null && cluster.Value.SeedNodeList.Length > 0,
             $"{JwtOptions.Section}:Secret is required when {ClusterNodeOptions.Section}:SeedNodes is set (every node must sign with the same secret)"),
-        (o.Secret is { } secret && System.Text.Encoding.UTF8.GetByteCount(secret) < 32,
+        (o.Secret is { } secret && TooShort(secret),
             $"{JwtOptions.Section}:Secret must be at least 32 bytes (HS256 needs a 256-bit key)"),
-        (o.Lifetime <= TimeSpan.Zero, $"{JwtOptions.Section}:Lifetime must be positive"));
+        .. o.PreviousSecretList.Select((previous, i) => (TooShort(previous),
+            $"{JwtOptions.Section}:PreviousSecrets entry {i + 1} must be at least 32 bytes (HS256 needs a 256-bit key)")),
+        (o.PreviousSecretList.Length > 0 && o.PreviousSecretsUntil is null,
+            $"{JwtOptions.Section}:PreviousSecretsUntil is required with {JwtOptions.Section}:PreviousSecrets (the time from which they are refused)"),
+        (o.Lifetime <= TimeSpan.Zero, $"{JwtOptions.Section}:Lifetime must be positive"),
+    ]);
+
+    private static bool TooShort(string secret) => System.Text.Encoding.UTF8.GetByteCount(secret) < 32;
 
     public ValidateOptionsResult Validate(string? name, HttpOptions o) => AkkaUsersOptionsValidation.Check(
         (o.MaxBodyBytes < 1024, $"{HttpOptions.Section}:MaxBodyBytes must be at least 1024 (is {o.MaxBodyBytes})"));

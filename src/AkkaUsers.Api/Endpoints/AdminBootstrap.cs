@@ -27,14 +27,13 @@ public sealed class AdminOptionsValidation(IOptions<PasswordOptions> password) :
     public ValidateOptionsResult Validate(string? name, AdminOptions o)
     {
         if (o.Email is null && o.Password is null && o.Username is null) return ValidateOptionsResult.Success;
-        var policy = new PasswordPolicy(password.Value.MinLength, password.Value.MaxLength);
+        var passwordError = o.Password is { Length: > 0 } secret ? Validation.Password(secret, password.Value.Policy, $"{AdminOptions.Section}:Password") : null;
         return AkkaUsersOptionsValidation.Check(
             (string.IsNullOrWhiteSpace(o.Email), $"{AdminOptions.Section}:Email is required with {AdminOptions.Section}:Password"),
             (o.Email is { } email && !string.IsNullOrWhiteSpace(email) && Validation.Email(email) is not null,
                 $"{AdminOptions.Section}:Email must be a valid email"),
             (string.IsNullOrEmpty(o.Password), $"{AdminOptions.Section}:Password is required with {AdminOptions.Section}:Email"),
-            (o.Password is { Length: > 0 } secret && Validation.Password(secret, policy) is not null,
-                $"{AdminOptions.Section}:Password must be {policy.MinLength} to {policy.MaxLength} characters long"),
+            (passwordError is not null, passwordError ?? ""),
             (o.Username is { } username && Validation.Username(username) is not null,
                 $"{AdminOptions.Section}:Username must be 1 to {Validation.UsernameMaxLength} characters of text"));
     }

@@ -90,7 +90,7 @@ public static class UserEndpoints
         var metadata = body.OptionalObject("metadata");
         Check(Validation.Username(username));
         Check(Validation.Email(email));
-        Check(Validation.Password(secret, PolicyOf(password.Value)));
+        Check(Validation.Password(secret, password.Value.Policy));
         if (metadata is { } m) Check(Validation.Metadata(m));
 
         var account = new NewAccount(username, email, secret, ["user"], accounts.Value.DefaultPlan, accounts.Value.DefaultVendor, metadata);
@@ -136,7 +136,7 @@ public static class UserEndpoints
         var body = await JsonBody.ReadAsync(http.Request, limits.Value.MaxBodyBytes, http.RequestAborted);
         var oldPassword = PasswordToVerify(body, "oldPassword", password.Value);
         var newPassword = body.RequiredString("newPassword");
-        Check(Validation.Password(newPassword, PolicyOf(password.Value), "newPassword"));
+        Check(Validation.Password(newPassword, password.Value.Policy, "newPassword"));
 
         return await users.ChangePasswordAsync(CurrentUserId(http), oldPassword, newPassword, ClientOf(http), http.RequestAborted) switch
         {
@@ -153,7 +153,7 @@ public static class UserEndpoints
         var email = body.RequiredString("email");
         var newPassword = body.RequiredString("password");
         Check(Validation.Email(email));
-        Check(Validation.Password(newPassword, PolicyOf(password.Value)));
+        Check(Validation.Password(newPassword, password.Value.Policy));
 
         return await users.ResetPasswordAsync(email, newPassword, changedBy: CurrentUserId(http), http.RequestAborted) switch
         {
@@ -182,8 +182,6 @@ public static class UserEndpoints
     }
 
     private static IResult UserNotFound() => BoomError.Result(StatusCodes.Status404NotFound, "User not found");
-
-    private static PasswordPolicy PolicyOf(PasswordOptions o) => new(o.MinLength, o.MaxLength);
 
     public static void Check(string? error)
     {
