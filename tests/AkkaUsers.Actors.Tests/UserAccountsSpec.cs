@@ -7,6 +7,7 @@ using AkkaUsers.Actors.Telemetry;
 using AkkaUsers.Domain;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Xunit.Abstractions;
 using static AkkaUsers.Actors.Tests.TestData;
 using static AkkaUsers.Domain.ClaimProtocol;
@@ -152,7 +153,7 @@ public class UserAccountsSpec(ITestOutputHelper output) : HostedSpec(output)
         var accounts = new UserAccounts(
             new Region<UserActor>(lossy), new Region<UsernameIndex>(Host.Usernames), new Region<EmailIndex>(Host.Emails),
             services.GetRequiredService<PasswordHashing>(), services.GetRequiredService<ServingGate>(),
-            services.GetRequiredService<AkkaUsersMetrics>(), askTimeout: Timeout, resendAfter: TimeSpan.FromMilliseconds(200));
+            services.GetRequiredService<AkkaUsersMetrics>(), services.GetRequiredService<ILogger<UserAccounts>>(), askTimeout: Timeout, resendAfter: TimeSpan.FromMilliseconds(200));
 
         AssertDeepEqual(user, await accounts.GetAsync(user.Id, CancellationToken.None));
     }
