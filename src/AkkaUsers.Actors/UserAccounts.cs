@@ -7,6 +7,7 @@ using AkkaUsers.Actors.Passwords;
 using AkkaUsers.Actors.Hosting;
 using AkkaUsers.Actors.Telemetry;
 using AkkaUsers.Domain;
+using Microsoft.Extensions.Logging;
 using static AkkaUsers.Domain.ClaimProtocol;
 using static AkkaUsers.Domain.UserProtocol;
 
@@ -65,6 +66,7 @@ public sealed class UserAccounts(
     PasswordHashing hashing,
     ServingGate gate,
     AkkaUsersMetrics metrics,
+    ILogger<UserAccounts> logger,
     TimeSpan askTimeout,
     TimeSpan? resendAfter = null)
 {
@@ -219,6 +221,56 @@ public sealed class UserAccounts(
             ? await GrantScopeAsync(userId, scope, grantedBy, ct)
             : null;
 
+    /// <summary>
+    /// Starts deleting the user (see <see cref="DeletionSteps"/>) and returns its ticket once the tombstone is persisted:
+    /// from then on the user is 404 and its tokens 401. The other steps run in the background; an unfinished deletion
+    /// (failed, or cut short by a crash) is resumed, under its first ticket, by asking again. Null when there is no such user.
+    /// </summary>
+    public async Task<string?> DeleteAsync(string userId, string deletedBy, CancellationToken ct)
+    {
+        if (await Ask<IUserReply>(_users, new DeleteUser(userId, Guid.NewGuid().ToString(), deletedBy), ct) is not DeletionStarted started)
+            return null;
+        _ = Task.Run(() => RunDeletionAsync(started), CancellationToken.None);
+        return started.Ticket;
+    }
+
+    public async Task<DeletionStatus?> GetDeletionStatusAsync(string userId, string ticket, CancellationToken ct) =>
+        await Ask<IUserReply>(_users, new GetDeletionStatus(userId, ticket), ct) as DeletionStatus;
+
+    /// <summary>Each step left, in order, recorded by the user's entity as it is done; every one is safe to repeat.</summary>
+    private async Task RunDeletionAsync(DeletionStarted deletion)
+    {
+        var (userId, ticket, user) = (deletion.UserId, deletion.Ticket, deletion.User);
+        foreach (var step in DeletionSteps.AfterTombstone.Except(deletion.StepsDone))
+        {
+            try
+            {
+                // Without the profile (its history is erased already), a claim left behind is released by its index
+                // once the grace period has passed: the owner it names is no longer a user.
+                if (step == DeletionSteps.UsernameReleased && user is not null)
+                    await Ask<IClaimReply>(_usernames, new ReleaseKey(Keys.Of(ClaimKind.Username, user), userId), CancellationToken.None);
+                if (step == DeletionSteps.EmailReleased && user is not null)
+                    await Ask<IClaimReply>(_emails, new ReleaseKey(Keys.Of(ClaimKind.Email, user), userId), CancellationToken.None);
+                IUserCommand done = step == DeletionSteps.HistoryErased
+                    ? new EraseHistory(userId, ticket) // the entity records this step itself
+                    : new RecordDeletionStep(userId, ticket, step);
+                await Ask<IUserReply>(_users, done, CancellationToken.None);
+            }
+            catch (Exception failure)
+            {
+                logger.LogWarning(failure, "Deleting user {UserId}: step {Step} failed", userId, step);
+                try
+                {
+                    await Ask<IUserReply>(_users, new RecordDeletionFailed(userId, ticket, step, failure.Message), CancellationToken.None);
+                }
+                catch (Exception unrecorded)
+                {
+                    logger.LogWarning(unrecorded, "Deleting user {UserId}: the failure of step {Step} could not be recorded", userId, step);
+                }
+                return;
+            }
+        }
+    }
 
     private RegistrationOutcome Taken(string field)
     {

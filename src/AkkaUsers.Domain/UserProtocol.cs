@@ -67,6 +67,25 @@ public static class UserProtocol
     /// <summary>Is a token of this user issued at <paramref name="IssuedAt"/> still good? Asked on every authenticated request.</summary>
     public sealed record CheckToken(string UserId, DateTimeOffset IssuedAt) : IUserCommand;
 
+    /// <summary>
+    /// An admin's deletion, tracked under <paramref name="Ticket"/>: persists the tombstone. Asked again while the
+    /// deletion is unfinished, it answers the same ticket, so that the steps left are run again.
+    /// </summary>
+    public sealed record DeleteUser(string UserId, string Ticket, string DeletedBy) : IUserCommand;
+
+    /// <summary>A step of the deletion <paramref name="Ticket"/> is done (see <see cref="DeletionSteps"/>); recorded once.</summary>
+    public sealed record RecordDeletionStep(string UserId, string Ticket, string Step) : IUserCommand;
+
+    /// <summary>
+    /// The last step of a deletion: the entity deletes every event before its tombstone, and its snapshots, from the
+    /// journal, then records <see cref="DeletionSteps.HistoryErased"/>.
+    /// </summary>
+    public sealed record EraseHistory(string UserId, string Ticket) : IUserCommand;
+
+    public sealed record RecordDeletionFailed(string UserId, string Ticket, string Step, string Reason) : IUserCommand;
+
+    public sealed record GetDeletionStatus(string UserId, string Ticket) : IUserCommand;
+
     // Events (the journal: never rename a manifest, only add)
 
     public sealed record UserRegistered(
@@ -94,6 +113,24 @@ public static class UserProtocol
 
     /// <summary>Tokens issued before <paramref name="TokensValidFrom"/> (a whole second after <paramref name="At"/>) stop working.</summary>
     public sealed record PasswordChanged(string PasswordHash, string ChangedBy, DateTimeOffset At, DateTimeOffset TokensValidFrom) : IUserEvent;
+
+    /// <summary>
+    /// The tombstone: the user is gone (404, every token 401, the username and email free again). It holds no personal
+    /// data, and every event before it is deleted from the journal as the deletion's last step.
+    /// </summary>
+    public sealed record UserDeleted(string Ticket, string DeletedBy, DateTimeOffset At) : IUserEvent;
+
+    /// <summary>
+    /// Written with the tombstone, just before it, and erased with the history: the journal keeps the newest erased
+    /// row (marked deleted, never replayed) to remember the highest sequence number, so that row must be this one,
+    /// which holds nothing about the user.
+    /// </summary>
+    public sealed record ErasureBoundary(DateTimeOffset At) : IUserEvent;
+
+    public sealed record DeletionStepDone(string Ticket, string Step, DateTimeOffset At) : IUserEvent;
+
+    /// <summary>A step failed; the deletion reports "failed" until it is asked for again (DELETE resumes it).</summary>
+    public sealed record DeletionFailed(string Ticket, string Step, string Reason, DateTimeOffset At) : IUserEvent;
 
     // Replies
 
@@ -125,8 +162,30 @@ public static class UserProtocol
     /// <summary>The password changed between verification and recording: the sign-in (or the change) does not count.</summary>
     public sealed record SignInRefused(string UserId) : IUserReply;
 
+    /// <summary>
+    /// The deletion <paramref name="Ticket"/> runs: <paramref name="User"/> is the deleted profile (null once the history
+    /// is erased), so that its username and email can be released; <paramref name="StepsDone"/> are the steps already done.
+    /// </summary>
+    public sealed record DeletionStarted(string UserId, string Ticket, UserProfile? User, IReadOnlyList<string> StepsDone) : IUserReply;
+
+    public sealed record DeletionStatus(string UserId, string Ticket, DeletionProgress Progress, int StepsDone, int StepsTotal) : IUserReply;
+
     /// <summary>Answer to <see cref="AbandonIfUnregistered"/>: the live user, or null if the id is (now) abandoned.</summary>
     public sealed record RegistrationStatus(string UserId, UserProfile? User) : IUserReply;
+}
+
+public enum DeletionProgress { InProgress, Completed, Failed }
+
+/// <summary>The steps of a deletion after its tombstone, in the order they run; the tombstone is the first step of the count.</summary>
+public static class DeletionSteps
+{
+    public const string UsernameReleased = "username-released";
+    public const string EmailReleased = "email-released";
+    public const string HistoryErased = "history-erased";
+
+    public static readonly IReadOnlyList<string> AfterTombstone = [UsernameReleased, EmailReleased, HistoryErased];
+
+    public static int Total => AfterTombstone.Count + 1;
 }
 
 /// <summary>The user object of the HTTP contract. <paramref name="Vendor"/> is a string or an array of strings, as the client gave it.</summary>

@@ -9,7 +9,7 @@ public sealed record UserDecision(IReadOnlyList<IUserEvent> Events, IUserReply R
 /// <summary>The state of one user entity, rebuilt only from its events. Every rule of the entity lives here.</summary>
 public sealed record UserState
 {
-    public enum Lifecycle { New, Registered, Abandoned }
+    public enum Lifecycle { New, Registered, Abandoned, Deleted }
 
     public static readonly UserState Empty = new();
 
@@ -30,6 +30,9 @@ public sealed record UserState
 
     public DateTimeOffset? LockedUntil { get; init; }
 
+    /// <summary>Set once the user is deleted: the tombstone and the steps done since.</summary>
+    public UserDeletion? Deletion { get; init; }
+
     public UserState Apply(IUserEvent @event) => @event switch
     {
         UserRegistered e => this with
@@ -47,6 +50,11 @@ public sealed record UserState
         ScopeGranted e => Granted(e),
         UserUpdated e => this with { Profile = RegisteredProfile(e).With(e.Changes) },
         PasswordChanged e => this with { PasswordHash = e.PasswordHash, TokensValidFrom = e.TokensValidFrom },
+        // Nothing of the user survives the tombstone but the profile the deletion still has to release and erase.
+        UserDeleted e => new UserState { Status = Lifecycle.Deleted, Deletion = new(e.Ticket, e.DeletedBy, e.At, [], Profile, null) },
+        ErasureBoundary => this,
+        DeletionStepDone e => this with { Deletion = DeletionOf(e).Done(e.Step) },
+        DeletionFailed e => this with { Deletion = DeletionOf(e) with { FailedStep = e.Step } },
         _ => throw new ArgumentOutOfRangeException(nameof(@event), @event.GetType().Name, "unknown user event"),
     };
 
@@ -55,6 +63,9 @@ public sealed record UserState
         var profile = RegisteredProfile(e);
         return this with { Profile = profile with { Scope = [.. profile.Scope, e.Scope] } };
     }
+
+    private UserDeletion DeletionOf(IUserEvent e) =>
+        Deletion ?? throw new InvalidOperationException($"{e.GetType().Name} of a user that is not deleted");
 
     /// <summary>A journal holds such an event only after the registration; replaying any other journal is an error.</summary>
     private UserProfile RegisteredProfile(IUserEvent e) =>
@@ -81,7 +92,15 @@ public sealed record UserState
         UpdateUser c when Profile is { } before => Persist(
             new UserUpdateDone(before, before.With(c.Changes)), new UserUpdated(c.Changes, c.ChangedBy, now)),
         UpdateUser c => Reply(new UserNotFound(c.UserId)),
-        CheckToken c => Reply(new TokenChecked(c.UserId, TokensValidFrom is not { } from || c.IssuedAt >= from)),
+        CheckToken c => Reply(new TokenChecked(c.UserId, Status != Lifecycle.Deleted && (TokensValidFrom is not { } from || c.IssuedAt >= from))),
+        DeleteUser c => DecideDelete(c, now),
+        RecordDeletionStep c when Deletion is { } d && d.Ticket == c.Ticket => d.StepsDone.Contains(c.Step)
+            ? Reply(d.StatusOf(c.UserId))
+            : Persist(d.Done(c.Step).StatusOf(c.UserId), new DeletionStepDone(c.Ticket, c.Step, now)),
+        RecordDeletionFailed c when Deletion is { } d && d.Ticket == c.Ticket =>
+            Persist((d with { FailedStep = c.Step }).StatusOf(c.UserId), new DeletionFailed(c.Ticket, c.Step, c.Reason, now)),
+        GetDeletionStatus c when Deletion is { } d && d.Ticket == c.Ticket => Reply(d.StatusOf(c.UserId)),
+        RecordDeletionStep or RecordDeletionFailed or GetDeletionStatus => Reply(new UserNotFound(command.UserId)),
         _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "unknown user command"),
     };
 
@@ -98,6 +117,8 @@ public sealed record UserState
                 return Reply(new UserFound(Profile));
             case Lifecycle.Registered:
                 return Reply(new RegistrationRefused(c.UserId, "the user id is already registered"));
+            case Lifecycle.Deleted:
+                return Reply(new RegistrationRefused(c.UserId, "the user was deleted"));
             default:
                 return Reply(new RegistrationRefused(c.UserId, "the registration was abandoned"));
         }
@@ -148,6 +169,19 @@ public sealed record UserState
         return Persist(new SignInFailureRecorded(c.UserId), failed, lockedOut);
     }
 
+    /// <summary>
+    /// A registered user gets its tombstone. An unfinished deletion asked for again answers its own ticket and the steps
+    /// done, so that the caller runs the rest (every step is safe to repeat); a finished one is a user not found.
+    /// </summary>
+    private UserDecision DecideDelete(DeleteUser c, DateTimeOffset now)
+    {
+        if (Profile is { } profile)
+            return Persist(new DeletionStarted(c.UserId, c.Ticket, profile, []), new ErasureBoundary(now), new UserDeleted(c.Ticket, c.DeletedBy, now));
+        return Deletion is { Completed: false } d
+            ? Reply(new DeletionStarted(c.UserId, d.Ticket, d.Erasing, d.StepsDone))
+            : Reply(new UserNotFound(c.UserId));
+    }
+
     /// <summary>Granting a scope the user already has changes nothing, so a repeated grant records nothing.</summary>
     private UserDecision DecideGrant(GrantScope c, DateTimeOffset now)
     {
@@ -161,4 +195,26 @@ public sealed record UserState
     private static UserDecision Reply(IUserReply reply) => new([], reply);
 
     private static UserDecision Persist(IUserReply reply, params IUserEvent[] events) => new(events, reply);
+}
+
+/// <summary>
+/// A deleted user's deletion: its ticket, the steps done after the tombstone, and the profile it still has to release and
+/// erase (<paramref name="Erasing"/>, null once the history is erased, or when the journal starts at the tombstone).
+/// </summary>
+public sealed record UserDeletion(
+    string Ticket, string DeletedBy, DateTimeOffset At, IReadOnlyList<string> StepsDone, UserProfile? Erasing, string? FailedStep)
+{
+    public bool Completed => StepsDone.Contains(DeletionSteps.HistoryErased);
+
+    public UserDeletion Done(string step) => this with
+    {
+        StepsDone = [.. StepsDone, step],
+        Erasing = step == DeletionSteps.HistoryErased ? null : Erasing,
+        FailedStep = null,
+    };
+
+    public UserProtocol.DeletionStatus StatusOf(string userId) => new(
+        userId, Ticket,
+        Completed ? DeletionProgress.Completed : FailedStep is null ? DeletionProgress.InProgress : DeletionProgress.Failed,
+        StepsDone.Count + 1, DeletionSteps.Total);
 }

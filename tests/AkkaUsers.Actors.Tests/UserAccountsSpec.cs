@@ -7,6 +7,7 @@ using AkkaUsers.Actors.Telemetry;
 using AkkaUsers.Domain;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Xunit.Abstractions;
 using static AkkaUsers.Actors.Tests.TestData;
 using static AkkaUsers.Domain.ClaimProtocol;
@@ -152,7 +153,7 @@ public class UserAccountsSpec(ITestOutputHelper output) : HostedSpec(output)
         var accounts = new UserAccounts(
             new Region<UserActor>(lossy), new Region<UsernameIndex>(Host.Usernames), new Region<EmailIndex>(Host.Emails),
             services.GetRequiredService<PasswordHashing>(), services.GetRequiredService<ServingGate>(),
-            services.GetRequiredService<AkkaUsersMetrics>(), askTimeout: Timeout, resendAfter: TimeSpan.FromMilliseconds(200));
+            services.GetRequiredService<AkkaUsersMetrics>(), services.GetRequiredService<ILogger<UserAccounts>>(), askTimeout: Timeout, resendAfter: TimeSpan.FromMilliseconds(200));
 
         AssertDeepEqual(user, await accounts.GetAsync(user.Id, CancellationToken.None));
     }
@@ -171,6 +172,30 @@ public class UserAccountsSpec(ITestOutputHelper output) : HostedSpec(output)
 
         AssertDeepEqual(user, await restarted.Accounts.GetAsync(user.Id, CancellationToken.None));
         await transaction.RollbackAsync();
+    }
+
+    [Fact]
+    public async Task A_completed_deletion_frees_both_keys_and_survives_a_restart_on_the_tombstone_alone()
+    {
+        var account = NewAccount();
+        var user = Assert.IsType<RegistrationOutcome.Registered>(await Accounts.RegisterAsync(account, CancellationToken.None)).User;
+        Assert.NotNull(await Accounts.SignInAsync(ClaimKind.Username, account.Username, account.Password, Client, CancellationToken.None));
+
+        var ticket = await Accounts.DeleteAsync(user.Id, "admin-id", CancellationToken.None);
+        Assert.NotNull(ticket);
+        Assert.Null(await Accounts.GetAsync(user.Id, CancellationToken.None));
+        await Poll.UntilAsync(() => Accounts.GetDeletionStatusAsync(user.Id, ticket, CancellationToken.None),
+            s => s?.Progress == DeletionProgress.Completed, "the deletion");
+        Assert.Null((await AskAsync<KeyOwner>(Host.Usernames, new LookupKey(Keys.Username(account.Username)))).UserId);
+        Assert.Null((await AskAsync<KeyOwner>(Host.Emails, new LookupKey(Keys.Email(account.Email)))).UserId);
+        Assert.Null(await Accounts.DeleteAsync(user.Id, "admin-id", CancellationToken.None));
+
+        await using var restarted = await Host.RestartAsync();
+        Assert.Null(await restarted.Accounts.GetAsync(user.Id, CancellationToken.None));
+        Assert.Equal(new DeletionStatus(user.Id, ticket, DeletionProgress.Completed, 4, 4),
+            await restarted.Accounts.GetDeletionStatusAsync(user.Id, ticket, CancellationToken.None));
+        Assert.Null(await restarted.Accounts.SignInAsync(ClaimKind.Email, account.Email, account.Password, Client, CancellationToken.None));
+        Assert.IsType<RegistrationOutcome.Registered>(await restarted.Accounts.RegisterAsync(account, CancellationToken.None));
     }
 
     private sealed class DropsTheFirstMessage : ReceiveActor

@@ -151,6 +151,27 @@ public sealed class CliVerbTests(TwoUserJournal journal) : IClassFixture<TwoUser
     }
 
     [Fact]
+    public async Task Verify_accepts_a_deleted_user_whose_journal_starts_at_its_tombstone_and_export_shows_nothing_of_it()
+    {
+        var host = await ActorHost.StartAsync(dataDirectory: _dataDirectory, tools: true);
+        var carol = Assert.IsType<RegistrationOutcome.Registered>(await host.Accounts.RegisterAsync(
+            new NewAccount("Carol", "carol@example.com", "password-1", ["user"], "free", null, null), CancellationToken.None)).User;
+        var ticket = await host.Accounts.DeleteAsync(carol.Id, "admin-id", CancellationToken.None);
+        await Poll.UntilAsync(() => host.Accounts.GetDeletionStatusAsync(carol.Id, ticket!, CancellationToken.None),
+            s => s?.Progress == DeletionProgress.Completed, "the deletion");
+        await host.StopAsync();
+
+        var verify = await Cli("audit", "verify");
+        Assert.True(verify.ExitCode == 0, verify.Output);
+        Assert.Contains("OK: every invariant holds", verify.Output);
+
+        var export = await Cli("audit", "export", "--user", carol.Id);
+        Assert.Equal(["user-deleted", "deletion-step-done", "deletion-step-done", "deletion-step-done"],
+            Lines(export.Output).Select(l => l["type"]!.GetValue<string>()));
+        Assert.DoesNotContain("carol", export.Output, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
     public async Task Verify_catches_a_duplicate_claim_written_straight_into_the_journal()
     {
         // Bob claims Alice's username behind the index's back, and a third user registers "ALICE" as well.

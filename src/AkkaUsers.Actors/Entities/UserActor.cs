@@ -20,6 +20,9 @@ public sealed class UserActor : EntityActor
     private readonly Settings _settings;
     private UserState _state = UserState.Empty;
 
+    /// <summary>The sequence number of the tombstone, once the user is deleted: every event before it is erased.</summary>
+    private long _tombstoneSequenceNr;
+
     /// <summary>What every user entity of a node shares: when to snapshot, when failed sign-ins lock, and its clock.</summary>
     public sealed record Settings(int SnapshotEvery, SignInPolicy SignIn, TimeProvider Clock);
 
@@ -29,12 +32,14 @@ public sealed class UserActor : EntityActor
         _settings = settings;
 
         Recover<SnapshotOffer>(offer => _state = (UserState)offer.Snapshot);
-        Recover<IUserEvent>(e => _state = _state.Apply(e));
+        Recover<IUserEvent>(ApplyEvent);
 
-        Command<IUserCommand>(Handle);
+        Command<EraseHistory>(Erase);
+        Command<IUserCommand>(command => Handle(command, Sender));
         Command<SaveSnapshotSuccess>(ok => DeleteSnapshots(new SnapshotSelectionCriteria(ok.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(failed => _log.Warning(failed.Cause, "Snapshot of {PersistenceId} failed", PersistenceId));
         Command<DeleteSnapshotsSuccess>(_ => { });
+        Command<DeleteMessagesSuccess>(_ => { }); // the other half of an erasure that failed
         Command<DeleteSnapshotsFailure>(failed => _log.Warning(failed.Cause, "Deleting old snapshots of {PersistenceId} failed", PersistenceId));
     }
 
@@ -53,12 +58,62 @@ public sealed class UserActor : EntityActor
     public static Props Props(string userId, Settings settings, AkkaUsersMetrics metrics) =>
         Akka.Actor.Props.Create(() => new UserActor(userId, settings, metrics));
 
-    private void Handle(IUserCommand command)
+    private void Handle(IUserCommand command, IActorRef replyTo)
     {
         var decision = _state.Decide(command, _settings.Clock.GetUtcNow(), _settings.SignIn);
-        PersistThenReply(decision.Events, e => _state = _state.Apply(e), Sender, decision.Reply, afterStored: () =>
+        PersistThenReply(decision.Events, ApplyEvent, replyTo, decision.Reply, afterStored: () =>
         {
-            if (LastSequenceNr % _settings.SnapshotEvery < decision.Events.Count) SaveSnapshot(_state);
+            // A deleted user's state still holds the profile until it is erased: it never goes into a snapshot.
+            if (_state.Status != UserState.Lifecycle.Deleted && LastSequenceNr % _settings.SnapshotEvery < decision.Events.Count)
+                SaveSnapshot(_state);
         });
+    }
+
+    private void ApplyEvent(IUserEvent e)
+    {
+        _state = _state.Apply(e);
+        if (e is UserDeleted) _tombstoneSequenceNr = LastSequenceNr;
+    }
+
+    /// <summary>
+    /// Deletes every event before the tombstone and every snapshot, then records the step. Everything else waits
+    /// meanwhile; a failed delete is answered as a failure, and the step can be asked for again (deleting is idempotent).
+    /// </summary>
+    private void Erase(EraseHistory command)
+    {
+        if (_state.Deletion is not { } deletion || deletion.Ticket != command.Ticket)
+        {
+            Sender.Tell(new UserNotFound(command.UserId));
+            return;
+        }
+
+        var replyTo = Sender;
+        var pending = 2;
+        DeleteMessages(_tombstoneSequenceNr - 1);
+        DeleteSnapshots(new SnapshotSelectionCriteria(long.MaxValue));
+        BecomeStacked(() =>
+        {
+            Command<DeleteMessagesSuccess>(_ => Erased());
+            Command<DeleteSnapshotsSuccess>(_ => Erased());
+            Command<DeleteMessagesFailure>(failed => Failed(failed.Cause));
+            Command<DeleteSnapshotsFailure>(failed => Failed(failed.Cause));
+            CommandAny(_ => Stash.Stash());
+        });
+
+        void Erased()
+        {
+            if (--pending > 0) return;
+            UnbecomeStacked();
+            Stash.UnstashAll();
+            Handle(new RecordDeletionStep(command.UserId, command.Ticket, DeletionSteps.HistoryErased), replyTo);
+        }
+
+        void Failed(Exception cause)
+        {
+            _log.Warning(cause, "Erasing the history of {PersistenceId} failed", PersistenceId);
+            UnbecomeStacked();
+            Stash.UnstashAll();
+            replyTo.Tell(new Status.Failure(cause));
+        }
     }
 }

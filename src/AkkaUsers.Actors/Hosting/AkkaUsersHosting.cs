@@ -16,6 +16,7 @@ using AkkaUsers.Domain;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace AkkaUsers.Actors.Hosting;
@@ -106,6 +107,7 @@ public static class AkkaUsersHosting
             sp.GetRequiredService<PasswordHashing>(),
             sp.GetRequiredService<ServingGate>(),
             sp.GetRequiredService<AkkaUsersMetrics>(),
+            sp.GetRequiredService<ILogger<UserAccounts>>(),
             sp.GetRequiredService<IOptions<EntityOptions>>().Value.AskTimeout));
         services.AddSingleton<ServingGate>();
         services.AddSingleton<JournalAvailability>();

@@ -35,6 +35,10 @@ public sealed class AkkaUsersSerializer(ExtendedActorSystem system) : Serializer
         [typeof(UserUpdated)] = "user-updated",
         [typeof(SignInFailed)] = "sign-in-failed",
         [typeof(SignInLockedOut)] = "sign-in-locked-out",
+        [typeof(UserDeleted)] = "user-deleted",
+        [typeof(ErasureBoundary)] = "erasure-boundary",
+        [typeof(DeletionStepDone)] = "deletion-step-done",
+        [typeof(DeletionFailed)] = "deletion-failed",
         // user commands
         [typeof(RegisterUser)] = "register-user",
         [typeof(GetUser)] = "get-user",
@@ -46,6 +50,11 @@ public sealed class AkkaUsersSerializer(ExtendedActorSystem system) : Serializer
         [typeof(CheckToken)] = "check-token",
         [typeof(RecordSignInFailed)] = "record-sign-in-failed",
         [typeof(UpdateUser)] = "update-user",
+        [typeof(DeleteUser)] = "delete-user",
+        [typeof(RecordDeletionStep)] = "record-deletion-step",
+        [typeof(EraseHistory)] = "erase-history",
+        [typeof(RecordDeletionFailed)] = "record-deletion-failed",
+        [typeof(GetDeletionStatus)] = "get-deletion-status",
         // user replies
         [typeof(UserFound)] = "user-found",
         [typeof(UserNotFound)] = "user-not-found",
@@ -58,6 +67,8 @@ public sealed class AkkaUsersSerializer(ExtendedActorSystem system) : Serializer
         [typeof(SignInLocked)] = "sign-in-locked",
         [typeof(UserUpdateDone)] = "user-update-done",
         [typeof(SignInFailureRecorded)] = "sign-in-failure-recorded",
+        [typeof(DeletionStarted)] = "deletion-started",
+        [typeof(DeletionStatus)] = "deletion-status",
         // claim events, commands, replies
         [typeof(KeyClaimed)] = "key-claimed",
         [typeof(KeyReleased)] = "key-released",

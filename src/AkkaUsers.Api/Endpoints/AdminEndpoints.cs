@@ -14,7 +14,7 @@ namespace AkkaUsers.Api.Endpoints;
 /// <summary>
 /// The admin's routes: the user list and count (from the users read model), one user now (from its entity)
 /// or as it was at a time, and its audit trail (both from the journal); editing a user (through its entity and
-/// the email index). Every route needs a token whose scope
+/// the email index); deleting a user, tracked by a ticket. Every route needs a token whose scope
 /// includes "admin": 401 without a valid token, 403 with one that lacks it.
 /// </summary>
 public static class AdminEndpoints
@@ -54,6 +54,9 @@ public static class AdminEndpoints
             .ProducesBoom(400, 401, 403, 404, 503);
         users.MapPut("/{userId}", UpdateUser).Produces<UserJson>()
             .ProducesBoom(400, 401, 403, 404, 409, 413, 415, 503);
+        users.MapDelete("/{userId}", DeleteUser).Produces<DeletionTicket>().ProducesBoom(400, 401, 403, 404, 503);
+        users.MapGet("/{userId}/delete-status/{ticket}", DeletionStatus).Produces<DeletionStatusJson>()
+            .ProducesBoom(400, 401, 403, 404, 503);
         return routes;
     }
 
@@ -94,6 +97,22 @@ public static class AdminEndpoints
             UpdateOutcome.EmailTaken => BoomError.Result(StatusCodes.Status409Conflict, "The email is already taken"),
             _ => BoomError.Result(StatusCodes.Status404NotFound, "User not found"),
         };
+    }
+
+    /// <summary>The ticket comes once the tombstone is persisted; the rest of the deletion runs on (see its status).</summary>
+    private static async Task<IResult> DeleteUser(string userId, HttpContext http, UserAccounts accounts) =>
+        await accounts.DeleteAsync(UserIdOf(userId), UserEndpoints.CurrentUserId(http), http.RequestAborted) is { } ticket
+            ? Results.Json(new DeletionTicket(ticket))
+            : BoomError.Result(StatusCodes.Status404NotFound, "User not found");
+
+    private static async Task<IResult> DeletionStatus(string userId, string ticket, HttpContext http, UserAccounts accounts)
+    {
+        var id = UserIdOf(userId);
+        if (!Guid.TryParseExact(ticket, "D", out var parsed) || parsed.ToString() != ticket)
+            throw ApiError.BadRequest("\"ticket\" must be a lowercase UUID");
+        return await accounts.GetDeletionStatusAsync(id, ticket, http.RequestAborted) is { } status
+            ? Results.Json(DeletionStatusJson.From(status))
+            : BoomError.Result(StatusCodes.Status404NotFound, "Deletion not found");
     }
 
     /// <summary>
@@ -179,6 +198,22 @@ public static class AdminEndpoints
             _ => throw ApiError.BadRequest($"\"{name}\" must be given at most once"),
         };
     }
+}
+
+/// <summary>The answer of DELETE /users/:userId.</summary>
+public sealed record DeletionTicket(string Ticket);
+
+/// <summary>The answer of GET /users/:userId/delete-status/:ticket; status is "in-progress", "completed" or "failed".</summary>
+public sealed record DeletionStatusJson(string Status, int StepsDone, int StepsTotal)
+{
+    public static DeletionStatusJson From(UserProtocol.DeletionStatus status) => new(
+        status.Progress switch
+        {
+            DeletionProgress.Completed => "completed",
+            DeletionProgress.Failed => "failed",
+            _ => "in-progress",
+        },
+        status.StepsDone, status.StepsTotal);
 }
 
 /// <summary>The answer of GET /users/count.</summary>
