@@ -22,6 +22,7 @@ public class AkkaUsersSerializerSpec(ITestOutputHelper output)
     private static readonly DateTimeOffset At = new(2025, 3, 14, 15, 9, 26, 535, TimeSpan.FromHours(2));
     private static readonly string Id = "65f2c0de0123456789abcdef";
     private static readonly string Hash = "$argon2id$v=19$m=8192,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo";
+    private static readonly string Ticket = "0b9f7c55-7d1c-4f39-9a8e-5a7a0b7c2d11";
 
     private static readonly UserProfile Profile = new(
         Id, "Ada Lovelace", IsActive: true, "ada@example.com", ["user", "admin"], "pro", Metadata("""["acme","globex"]"""),
@@ -42,6 +43,10 @@ public class AkkaUsersSerializerSpec(ITestOutputHelper output)
         new UserUpdated(Changes, Id, At),
         new SignInFailed(At, "2001:db8::2", "curl/8.0"),
         new SignInLockedOut(At, At.AddMinutes(1), 10),
+        new ErasureBoundary(At),
+        new UserDeleted(Ticket, Id, At),
+        new DeletionStepDone(Ticket, DeletionSteps.EmailReleased, At),
+        new DeletionFailed(Ticket, DeletionSteps.HistoryErased, "journal unavailable", At),
         new RegisterUser(Id, "Ada Lovelace", "ada@example.com", Hash, ["user"], "free", "acme", Metadata()),
         new GetUser(Id),
         new GetSignInSecret(Id),
@@ -52,6 +57,11 @@ public class AkkaUsersSerializerSpec(ITestOutputHelper output)
         new CheckToken(Id, At),
         new RecordSignInFailed(Id, "192.0.2.1", "curl/8.0"),
         new UpdateUser(Id, Changes, Id),
+        new DeleteUser(Id, Ticket, Id),
+        new RecordDeletionStep(Id, Ticket, DeletionSteps.UsernameReleased),
+        new EraseHistory(Id, Ticket),
+        new RecordDeletionFailed(Id, Ticket, DeletionSteps.EmailReleased, "ask timed out"),
+        new GetDeletionStatus(Id, Ticket),
         new UserFound(Profile),
         new UserNotFound(Id),
         new SignInSecret(Profile, Hash),
@@ -63,6 +73,8 @@ public class AkkaUsersSerializerSpec(ITestOutputHelper output)
         new SignInLocked(Id),
         new UserUpdateDone(Profile, Profile.With(Changes)),
         new SignInFailureRecorded(Id),
+        new DeletionStarted(Id, Ticket, Profile, [DeletionSteps.UsernameReleased]),
+        new DeletionStatus(Id, Ticket, DeletionProgress.Failed, 2, 4),
         new KeyClaimed("ada lovelace", Id, At),
         new KeyReleased("ada lovelace", Id, At),
         new ClaimKey("ada lovelace", Id),
@@ -83,6 +95,8 @@ public class AkkaUsersSerializerSpec(ITestOutputHelper output)
             RecentFailures = [At.AddMinutes(1), At.AddMinutes(2)],
             Lockouts = 2,
             LockedUntil = At.AddMinutes(3),
+            // Never together with a live profile in a real snapshot: here every field is set, to prove each round trips.
+            Deletion = new UserDeletion(Ticket, Id, At, [DeletionSteps.UsernameReleased], Profile, DeletionSteps.EmailReleased),
         },
         new ClaimState(Id, At),
     }.ToDictionary(sample => sample.GetType());
