@@ -31,6 +31,7 @@ public static class MillionUsers
                 ["Password__Iterations"] = Cheap.Iterations.ToString(CultureInfo.InvariantCulture),
                 ["Entities__PassivateIdleAfter"] = passivateAfter.ToString(),
                 ["Metrics__Prometheus"] = "true",
+                ["RateLimit__PermitLimit"] = "1000000", // the driver is one client address
                 ["Logging__LogLevel__Default"] = "Warning",
                 ["Logging__LogLevel__Microsoft.AspNetCore.HttpLogging.HttpLoggingMiddleware"] = "Warning",
             };
