@@ -67,6 +67,16 @@ public static class UserProtocol
     /// <summary>Is a token of this user issued at <paramref name="IssuedAt"/> still good? Asked on every authenticated request.</summary>
     public sealed record CheckToken(string UserId, DateTimeOffset IssuedAt) : IUserCommand;
 
+    /// <summary>
+    /// A forgotten password: remember <paramref name="CodeHash"/> (see <see cref="ResetCode.Hash"/>) as the one code
+    /// that resets the password, for <see cref="ResetCode.Lifetime"/>; it replaces any earlier code. The code itself
+    /// never reaches the entity.
+    /// </summary>
+    public sealed record RequestPasswordReset(string UserId, string CodeHash) : IUserCommand;
+
+    /// <summary>Set the password to <paramref name="NewPasswordHash"/> if <paramref name="CodeHash"/> is the hash of the pending, unexpired code.</summary>
+    public sealed record ResetPasswordWithCode(string UserId, string CodeHash, string NewPasswordHash) : IUserCommand;
+
     // Events (the journal: never rename a manifest, only add)
 
     public sealed record UserRegistered(
@@ -94,6 +104,9 @@ public static class UserProtocol
 
     /// <summary>Tokens issued before <paramref name="TokensValidFrom"/> (a whole second after <paramref name="At"/>) stop working.</summary>
     public sealed record PasswordChanged(string PasswordHash, string ChangedBy, DateTimeOffset At, DateTimeOffset TokensValidFrom) : IUserEvent;
+
+    /// <summary>A one-time code was issued: the SHA-256 of it resets the password until <paramref name="ExpiresAt"/>, once.</summary>
+    public sealed record PasswordResetRequested(string CodeHash, DateTimeOffset At, DateTimeOffset ExpiresAt) : IUserEvent;
 
     // Replies
 
@@ -124,6 +137,15 @@ public static class UserProtocol
 
     /// <summary>The password changed between verification and recording: the sign-in (or the change) does not count.</summary>
     public sealed record SignInRefused(string UserId) : IUserReply;
+
+    /// <summary>The code of <see cref="RequestPasswordReset"/> is the user's pending one from <paramref name="At"/> until <paramref name="ExpiresAt"/>.</summary>
+    public sealed record PasswordResetIssued(UserProfile User, DateTimeOffset At, DateTimeOffset ExpiresAt) : IUserReply;
+
+    /// <summary>
+    /// <see cref="ResetPasswordWithCode"/> changed nothing: the code is unknown, used, replaced or expired, or the user does
+    /// not exist. One answer for all, so that it tells nothing.
+    /// </summary>
+    public sealed record PasswordResetRefused(string UserId) : IUserReply;
 
     /// <summary>Answer to <see cref="AbandonIfUnregistered"/>: the live user, or null if the id is (now) abandoned.</summary>
     public sealed record RegistrationStatus(string UserId, UserProfile? User) : IUserReply;

@@ -30,6 +30,12 @@ public sealed record UserState
 
     public DateTimeOffset? LockedUntil { get; init; }
 
+    /// <summary>The SHA-256 (hex) of the one-time code that resets the password; null when there is none.</summary>
+    public string? ResetCodeHash { get; init; }
+
+    /// <summary>When <see cref="ResetCodeHash"/> stops working.</summary>
+    public DateTimeOffset? ResetCodeExpiresAt { get; init; }
+
     public UserState Apply(IUserEvent @event) => @event switch
     {
         UserRegistered e => this with
@@ -46,7 +52,12 @@ public sealed record UserState
         RegistrationAbandoned => this with { Status = Lifecycle.Abandoned },
         ScopeGranted e => Granted(e),
         UserUpdated e => this with { Profile = RegisteredProfile(e).With(e.Changes) },
-        PasswordChanged e => this with { PasswordHash = e.PasswordHash, TokensValidFrom = e.TokensValidFrom },
+        // Any new password voids a pending code: it works once, and a change or an admin's reset ends it too.
+        PasswordChanged e => this with
+        {
+            PasswordHash = e.PasswordHash, TokensValidFrom = e.TokensValidFrom, ResetCodeHash = null, ResetCodeExpiresAt = null,
+        },
+        PasswordResetRequested e => this with { ResetCodeHash = e.CodeHash, ResetCodeExpiresAt = e.ExpiresAt },
         _ => throw new ArgumentOutOfRangeException(nameof(@event), @event.GetType().Name, "unknown user event"),
     };
 
@@ -82,6 +93,8 @@ public sealed record UserState
             new UserUpdateDone(before, before.With(c.Changes)), new UserUpdated(c.Changes, c.ChangedBy, now)),
         UpdateUser c => Reply(new UserNotFound(c.UserId)),
         CheckToken c => Reply(new TokenChecked(c.UserId, TokensValidFrom is not { } from || c.IssuedAt >= from)),
+        RequestPasswordReset c => DecideRequestPasswordReset(c, now),
+        ResetPasswordWithCode c => DecideResetPasswordWithCode(c, now),
         _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "unknown user command"),
     };
 
@@ -127,6 +140,28 @@ public sealed record UserState
 
         var validFrom = WholeSecondAfter(now);
         return Persist(new SignedIn(Profile, validFrom), new PasswordChanged(c.NewPasswordHash, c.ChangedBy, now, validFrom));
+    }
+
+    /// <summary>Each request issues a new code that replaces the pending one, valid for <see cref="ResetCode.Lifetime"/>.</summary>
+    private UserDecision DecideRequestPasswordReset(RequestPasswordReset c, DateTimeOffset now)
+    {
+        if (Profile is null) return Reply(new UserNotFound(c.UserId));
+
+        var requested = new PasswordResetRequested(c.CodeHash, now, now + ResetCode.Lifetime);
+        return Persist(new PasswordResetIssued(Profile, requested.At, requested.ExpiresAt), requested);
+    }
+
+    /// <summary>
+    /// The pending code, before it expires, sets the password exactly as a change does (tokens issued until now are
+    /// revoked); applying the <see cref="PasswordChanged"/> voids the code, so it works once.
+    /// </summary>
+    private UserDecision DecideResetPasswordWithCode(ResetPasswordWithCode c, DateTimeOffset now)
+    {
+        if (Profile is null || ResetCodeHash is not { } pending || !(now < ResetCodeExpiresAt) || !ResetCode.HashesEqual(pending, c.CodeHash))
+            return Reply(new PasswordResetRefused(c.UserId));
+
+        var validFrom = WholeSecondAfter(now);
+        return Persist(new SignedIn(Profile, validFrom), new PasswordChanged(c.NewPasswordHash, ResetCode.ChangedBy, now, validFrom));
     }
 
     private static DateTimeOffset WholeSecondAfter(DateTimeOffset time) =>
