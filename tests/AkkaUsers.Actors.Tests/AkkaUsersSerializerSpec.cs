@@ -22,6 +22,7 @@ public class AkkaUsersSerializerSpec(ITestOutputHelper output)
     private static readonly DateTimeOffset At = new(2025, 3, 14, 15, 9, 26, 535, TimeSpan.FromHours(2));
     private static readonly string Id = "65f2c0de0123456789abcdef";
     private static readonly string Hash = "$argon2id$v=19$m=8192,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo";
+    private static readonly string CodeHash = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
 
     private static readonly UserProfile Profile = new(
         Id, "Ada Lovelace", IsActive: true, "ada@example.com", ["user", "admin"], "pro", Metadata("""["acme","globex"]"""),
@@ -42,6 +43,7 @@ public class AkkaUsersSerializerSpec(ITestOutputHelper output)
         new UserUpdated(Changes, Id, At),
         new SignInFailed(At, "2001:db8::2", "curl/8.0"),
         new SignInLockedOut(At, At.AddMinutes(1), 10),
+        new PasswordResetRequested(CodeHash, At, At.AddHours(1)),
         new RegisterUser(Id, "Ada Lovelace", "ada@example.com", Hash, ["user"], "free", "acme", Metadata()),
         new GetUser(Id),
         new GetSignInSecret(Id),
@@ -52,6 +54,8 @@ public class AkkaUsersSerializerSpec(ITestOutputHelper output)
         new CheckToken(Id, At),
         new RecordSignInFailed(Id, "192.0.2.1", "curl/8.0"),
         new UpdateUser(Id, Changes, Id),
+        new RequestPasswordReset(Id, CodeHash),
+        new ResetPasswordWithCode(Id, CodeHash, Hash),
         new UserFound(Profile),
         new UserNotFound(Id),
         new SignInSecret(Profile, Hash),
@@ -63,6 +67,8 @@ public class AkkaUsersSerializerSpec(ITestOutputHelper output)
         new SignInLocked(Id),
         new UserUpdateDone(Profile, Profile.With(Changes)),
         new SignInFailureRecorded(Id),
+        new PasswordResetIssued(Profile, At, At.AddHours(1)),
+        new PasswordResetRefused(Id),
         new KeyClaimed("ada lovelace", Id, At),
         new KeyReleased("ada lovelace", Id, At),
         new ClaimKey("ada lovelace", Id),
@@ -83,6 +89,8 @@ public class AkkaUsersSerializerSpec(ITestOutputHelper output)
             RecentFailures = [At.AddMinutes(1), At.AddMinutes(2)],
             Lockouts = 2,
             LockedUntil = At.AddMinutes(3),
+            ResetCodeHash = CodeHash,
+            ResetCodeExpiresAt = At.AddHours(1),
         },
         new ClaimState(Id, At),
     }.ToDictionary(sample => sample.GetType());

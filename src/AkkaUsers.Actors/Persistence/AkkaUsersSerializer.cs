@@ -35,6 +35,7 @@ public sealed class AkkaUsersSerializer(ExtendedActorSystem system) : Serializer
         [typeof(UserUpdated)] = "user-updated",
         [typeof(SignInFailed)] = "sign-in-failed",
         [typeof(SignInLockedOut)] = "sign-in-locked-out",
+        [typeof(PasswordResetRequested)] = "password-reset-requested",
         // user commands
         [typeof(RegisterUser)] = "register-user",
         [typeof(GetUser)] = "get-user",
@@ -46,6 +47,8 @@ public sealed class AkkaUsersSerializer(ExtendedActorSystem system) : Serializer
         [typeof(CheckToken)] = "check-token",
         [typeof(RecordSignInFailed)] = "record-sign-in-failed",
         [typeof(UpdateUser)] = "update-user",
+        [typeof(RequestPasswordReset)] = "request-password-reset",
+        [typeof(ResetPasswordWithCode)] = "reset-password-with-code",
         // user replies
         [typeof(UserFound)] = "user-found",
         [typeof(UserNotFound)] = "user-not-found",
@@ -58,6 +61,8 @@ public sealed class AkkaUsersSerializer(ExtendedActorSystem system) : Serializer
         [typeof(SignInLocked)] = "sign-in-locked",
         [typeof(UserUpdateDone)] = "user-update-done",
         [typeof(SignInFailureRecorded)] = "sign-in-failure-recorded",
+        [typeof(PasswordResetIssued)] = "password-reset-issued",
+        [typeof(PasswordResetRefused)] = "password-reset-refused",
         // claim events, commands, replies
         [typeof(KeyClaimed)] = "key-claimed",
         [typeof(KeyReleased)] = "key-released",
