@@ -24,6 +24,8 @@ public sealed class OpenApiTests
         ["POST /user/change-password"] = [200, 400, 401, 404, 413, 415, 503],
         ["POST /user/reset-password"] = [200, 400, 401, 403, 404, 413, 415, 503],
         ["PUT /users/{userId}"] = [200, 400, 401, 403, 404, 409, 413, 415, 503],
+        ["POST /user/forgot-password"] = [200, 400, 413, 415, 429],
+        ["POST /forgot-password/reset"] = [200, 400, 413, 415, 429, 503],
     };
 
     [Fact]

@@ -184,8 +184,9 @@ public static class UserEndpoints
     }
 
     /// <summary>
-    /// Only checks the email and queues it: looking it up, issuing the code and calling the webhook happen after the
-    /// answer (see <see cref="ForgotPasswordWorker"/>), so the answer cannot tell whether the email has an account.
+    /// Only checks the email and queues it once the answer is sent: looking it up, issuing the code and calling the webhook
+    /// happen after the answer (see <see cref="ForgotPasswordWorker"/>), so the answer cannot tell whether the email has
+    /// an account.
     /// </summary>
     private static async Task<IResult> ForgotPassword(HttpContext http, ForgotPasswordQueue queue, IOptions<HttpOptions> limits)
     {
@@ -193,7 +194,12 @@ public static class UserEndpoints
         var email = body.RequiredString("email");
         Check(Validation.Email(email));
 
-        queue.Enqueue(email);
+        // Queued once the answer is sent, so that the work it sets off cannot slow the answer down either.
+        http.Response.OnCompleted(() =>
+        {
+            queue.Enqueue(email);
+            return Task.CompletedTask;
+        });
         return Results.Json(new { });
     }
 
