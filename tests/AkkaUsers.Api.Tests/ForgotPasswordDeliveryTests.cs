@@ -66,4 +66,39 @@ public sealed class ForgotPasswordDeliveryTests
         withoutWebhook.DeleteData();
         failing.DeleteData();
     }
+
+    [Fact]
+    public async Task A_request_that_finds_the_queue_full_is_dropped_with_a_warning()
+    {
+        using var webhook = new WebhookListener();
+        await using var factory = new ApiFactory(new()
+        {
+            ["WEBHOOK_USER_FORGOT_PASSWORD"] = webhook.Url,
+            ["ForgotPassword:QueueCapacity"] = "1",
+            ["ForgotPassword:MaxConcurrentDeliveries"] = "1",
+            ["ForgotPassword:WebhookTimeout"] = "00:01:00",
+        });
+        using var client = factory.CreateClient();
+        var users = new[] { await Register(client), await Register(client), await Register(client) };
+        webhook.HoldAnswers();
+
+        // The first request's delivery hangs at the webhook, so the worker takes nothing more: the second waits in the
+        // queue, and the third finds it full.
+        Assert.Equal(HttpStatusCode.OK, (await client.PostJson("/user/forgot-password", new { email = users[0].Email })).StatusCode);
+        await webhook.WaitFor(users[0].Email);
+        Assert.Equal(HttpStatusCode.OK, (await client.PostJson("/user/forgot-password", new { email = users[1].Email })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.PostJson("/user/forgot-password", new { email = users[2].Email })).StatusCode);
+
+        var warning = await WaitForLine(factory, l => l.StartsWith(
+            "Warning AkkaUsers.Api.ForgotPassword.ForgotPasswordQueue: The forgot-password queue is full (capacity 1); a request was dropped", StringComparison.Ordinal));
+        Assert.DoesNotContain("@", warning);
+        webhook.ReleaseAnswers();
+
+        // One of the two later requests was queued and is delivered; the other was dropped.
+        var delivered = await Actors.Tests.Poll.UntilAsync(
+            () => Task.FromResult(webhook.For(users[1].Email).Count + webhook.For(users[2].Email).Count), n => n >= 1, "the queued delivery");
+        Assert.Equal(1, delivered);
+        Assert.Single(factory.Logs.Lines, l => l.Contains("The forgot-password queue is full", StringComparison.Ordinal));
+        factory.DeleteData();
+    }
 }

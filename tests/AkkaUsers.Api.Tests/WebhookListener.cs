@@ -31,6 +31,26 @@ public sealed class WebhookListener : IDisposable
 
     public string Url { get; }
 
+    private TaskCompletionSource _answers = Released();
+
+    private static TaskCompletionSource Released()
+    {
+        var released = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        released.SetResult();
+        return released;
+    }
+
+    /// <summary>Requests are still received and kept, but not answered until <see cref="ReleaseAnswers"/>.</summary>
+    public void HoldAnswers()
+    {
+        lock (_received) _answers = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    public void ReleaseAnswers()
+    {
+        lock (_received) _answers.TrySetResult();
+    }
+
     /// <summary>The first <paramref name="times"/> deliveries for <paramref name="email"/> get a 500.</summary>
     public void FailFirst(string email, int times)
     {
@@ -56,6 +76,7 @@ public sealed class WebhookListener : IDisposable
 
     public void Dispose()
     {
+        ReleaseAnswers();
         _listener.Close();
         _serving.Wait(TimeSpan.FromSeconds(5));
     }
@@ -77,8 +98,10 @@ public sealed class WebhookListener : IDisposable
             var body = JsonNode.Parse(await reader.ReadToEndAsync())!.AsObject();
             var email = body["email"]?.GetValue<string>() ?? "";
             var status = 200;
+            Task answer;
             lock (_received)
             {
+                answer = _answers.Task;
                 _received.Add(body);
                 if (_failuresLeft.TryGetValue(email, out var left) && left > 0)
                 {
@@ -86,9 +109,10 @@ public sealed class WebhookListener : IDisposable
                     status = 500;
                 }
             }
+            _signal.Pulse();
+            await answer;
             context.Response.StatusCode = status;
             context.Response.Close();
-            _signal.Pulse();
         }
     }
 }

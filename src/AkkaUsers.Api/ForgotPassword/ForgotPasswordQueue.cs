@@ -32,6 +32,6 @@ public sealed class ForgotPasswordQueue
     public void Enqueue(string email)
     {
         if (!_channel.Writer.TryWrite(email))
-            _log.LogWarning("The forgot-password queue is full ({Capacity} requests waiting); a request was dropped", _capacity);
+            _log.LogWarning("The forgot-password queue is full (capacity {Capacity}); a request was dropped", _capacity);
     }
 }
