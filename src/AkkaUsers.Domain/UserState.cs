@@ -57,7 +57,7 @@ public sealed record UserState
         {
             PasswordHash = e.PasswordHash, TokensValidFrom = e.TokensValidFrom, ResetCodeHash = null, ResetCodeExpiresAt = null,
         },
-        PasswordResetRequested e => this with { ResetCodeHash = e.CodeHash, ResetCodeExpiresAt = e.ExpiresAt },
+        PasswordResetRequested e => this with { Profile = RegisteredProfile(e), ResetCodeHash = e.CodeHash, ResetCodeExpiresAt = e.ExpiresAt },
         _ => throw new ArgumentOutOfRangeException(nameof(@event), @event.GetType().Name, "unknown user event"),
     };
 

@@ -710,6 +710,13 @@ public class UserStateTests
     }
 
     [Fact]
+    public void Applying_PasswordResetRequested_before_the_registration_throws()
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => UserState.Empty.Apply(new PasswordResetRequested(CodeHash, T0, T0.AddHours(1))));
+        Assert.Contains("not registered", error.Message);
+    }
+
+    [Fact]
     public void An_unknown_code_without_a_pending_one_or_of_no_user_is_refused_alike()
     {
         var other = ResetCode.Hash(ResetCode.New(Id));
