@@ -1,4 +1,5 @@
 using AkkaUsers.Actors;
+using Microsoft.Extensions.Options;
 
 namespace AkkaUsers.Api.ForgotPassword;
 
@@ -12,7 +13,7 @@ public sealed class ForgotPasswordWorker(
     ForgotPasswordQueue queue,
     UserAccounts accounts,
     ResetCodeDelivery delivery,
-    Microsoft.Extensions.Options.IOptions<ForgotPasswordOptions> options,
+    IOptions<ForgotPasswordOptions> options,
     ILogger<ForgotPasswordWorker> log) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
