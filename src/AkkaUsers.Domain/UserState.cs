@@ -157,6 +157,9 @@ public sealed record UserState
     /// </summary>
     private UserDecision DecideResetPasswordWithCode(ResetPasswordWithCode c, DateTimeOffset now)
     {
+        // A repeat of the reset that set this very hash (its answer was lost) is answered again; salted hashes never repeat.
+        if (Profile is not null && ResetCodeHash is null && PasswordHash == c.NewPasswordHash)
+            return Reply(new SignedIn(Profile, TokensValidFrom));
         if (Profile is null || ResetCodeHash is not { } pending || !(now < ResetCodeExpiresAt) || !ResetCode.HashesEqual(pending, c.CodeHash))
             return Reply(new PasswordResetRefused(c.UserId));
 

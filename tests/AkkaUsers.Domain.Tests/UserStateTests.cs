@@ -685,6 +685,17 @@ public class UserStateTests
     }
 
     [Fact]
+    public void A_repeated_reset_whose_answer_was_lost_is_answered_again_and_records_nothing()
+    {
+        var (used, first) = Run(WithCode(CodeHash, T1), new ResetPasswordWithCode(Id, CodeHash, NewHash), T1.AddMinutes(1));
+
+        var repeated = used.Decide(new ResetPasswordWithCode(Id, CodeHash, NewHash), T1.AddMinutes(1).AddSeconds(3));
+
+        Assert.Empty(repeated.Events);
+        Assert.Equal(first.Reply, repeated.Reply);
+    }
+
+    [Fact]
     public void A_code_stops_working_one_hour_after_it_was_issued()
     {
         var state = WithCode(CodeHash, T1);
