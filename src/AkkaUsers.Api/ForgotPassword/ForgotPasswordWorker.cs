@@ -25,7 +25,7 @@ public sealed class ForgotPasswordWorker(
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            // The service stops: requests still queued are dropped, as the README says.
+            // The service stops: requests still queued are dropped.
         }
     }
 
@@ -36,7 +36,11 @@ public sealed class ForgotPasswordWorker(
             if (await accounts.RequestPasswordResetAsync(email, ct) is { } issued)
                 await delivery.DeliverAsync(issued, ct);
         }
-        catch (Exception e) when (!ct.IsCancellationRequested)
+        catch (Exception) when (ct.IsCancellationRequested)
+        {
+            // The service stops: whatever this request was waiting for ends with it.
+        }
+        catch (Exception e)
         {
             // An entity that did not answer in time, a node not ready: the request is lost, the client was answered long ago.
             log.LogWarning("A forgot-password request could not be processed: {Reason}", e.GetType().Name);
