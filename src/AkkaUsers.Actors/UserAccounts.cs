@@ -46,6 +46,12 @@ public abstract record UpdateOutcome
     public sealed record EmailTaken : UpdateOutcome;
 }
 
+/// <summary>
+/// A one-time code just issued to <paramref name="User"/>: the code itself, for the user only (it exists nowhere
+/// else), and when it was issued and stops working.
+/// </summary>
+public sealed record IssuedResetCode(string Code, UserProfile User, DateTimeOffset Created, DateTimeOffset ExpiresAt);
+
 /// <summary>Where the client's request came from, recorded with a sign-in.</summary>
 public sealed record ClientInfo(string? Address, string? UserAgent);
 
@@ -149,6 +155,33 @@ public sealed class UserAccounts(
         (await Ask<KeyOwner>(_emails, new LookupKey(Keys.Email(email)), ct)).UserId is { } userId
             ? await SetPasswordAsync(userId, verifiedHash: null, newPassword, changedBy, ct)
             : new PasswordChange.NoSuchUser();
+
+    /// <summary>
+    /// A forgotten password: a new one-time code for the user who holds <paramref name="email"/>, whose entity keeps
+    /// only its hash (replacing any earlier code); null when nobody holds the email.
+    /// </summary>
+    public async Task<IssuedResetCode?> RequestPasswordResetAsync(string email, CancellationToken ct)
+    {
+        if ((await Ask<KeyOwner>(_emails, new LookupKey(Keys.Email(email)), ct)).UserId is not { } userId) return null;
+
+        var code = ResetCode.New(userId);
+        return await Ask<IUserReply>(_users, new RequestPasswordReset(userId, ResetCode.Hash(code)), ct) is PasswordResetIssued issued
+            ? new IssuedResetCode(code, issued.User, issued.At, issued.ExpiresAt)
+            : null;
+    }
+
+    /// <summary>
+    /// Sets the password of the code's user when <paramref name="code"/> is that user's pending, unexpired code; tokens
+    /// issued before stop working. False for a malformed, unknown, used, replaced or expired code alike. The new password
+    /// is hashed in every case, so that a malformed code is refused in the time a wrong one is.
+    /// </summary>
+    public async Task<bool> ResetPasswordWithCodeAsync(string code, string newPassword, CancellationToken ct)
+    {
+        var newHash = await hashing.HashAsync(newPassword, ct);
+        if (!ResetCode.TryGetUserId(code, out var userId)) return false;
+
+        return await Ask<IUserReply>(_users, new ResetPasswordWithCode(userId, ResetCode.Hash(code), newHash), ct) is SignedIn;
+    }
 
     /// <summary>Is a token of <paramref name="userId"/> issued at <paramref name="issuedAt"/> still good (not revoked)?</summary>
     public async Task<bool> IsTokenValidAsync(string userId, DateTimeOffset issuedAt, CancellationToken ct) =>

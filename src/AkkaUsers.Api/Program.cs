@@ -3,6 +3,7 @@ using AkkaUsers.Actors.Passwords;
 using AkkaUsers.Api.Auth;
 using AkkaUsers.Api.Configuration;
 using AkkaUsers.Api.Endpoints;
+using AkkaUsers.Api.ForgotPassword;
 using AkkaUsers.Api.Health;
 using AkkaUsers.Api.Http;
 using AkkaUsers.Api.Operations;
@@ -29,6 +30,7 @@ services.AddSingleton<IValidateOptions<AccountOptions>, ApiOptionsValidation>();
 services.AddSingleton<TokenService>();
 services.AddAdminApi(builder.Configuration);
 services.AddClientRateLimits(builder.Configuration);
+services.AddForgotPassword();
 
 services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(jwt =>
 {

@@ -12,6 +12,9 @@ public readonly record struct UserId
     private static readonly byte[] ProcessRandom = RandomNumberGenerator.GetBytes(5);
     private static int _counter = RandomNumberGenerator.GetInt32(0, 0x1000000);
 
+    /// <summary>Characters in an id.</summary>
+    public const int Length = 24;
+
     public string Value { get; }
 
     private UserId(string value) => Value = value;
@@ -31,7 +34,7 @@ public readonly record struct UserId
     public static bool TryParse(string? text, out UserId id)
     {
         id = default;
-        if (text is not { Length: 24 } || !text.All(char.IsAsciiHexDigitLower))
+        if (text is not { Length: Length } || !text.All(char.IsAsciiHexDigitLower))
             return false;
         id = new UserId(text);
         return true;

@@ -86,6 +86,16 @@ public static class UserProtocol
 
     public sealed record GetDeletionStatus(string UserId, string Ticket) : IUserCommand;
 
+    /// <summary>
+    /// A forgotten password: remember <paramref name="CodeHash"/> (see <see cref="ResetCode.Hash"/>) as the one code
+    /// that resets the password, for <see cref="ResetCode.Lifetime"/>; it replaces any earlier code. The code itself
+    /// never reaches the entity.
+    /// </summary>
+    public sealed record RequestPasswordReset(string UserId, string CodeHash) : IUserCommand;
+
+    /// <summary>Set the password to <paramref name="NewPasswordHash"/> if <paramref name="CodeHash"/> is the hash of the pending, unexpired code.</summary>
+    public sealed record ResetPasswordWithCode(string UserId, string CodeHash, string NewPasswordHash) : IUserCommand;
+
     // Events (the journal: never rename a manifest, only add)
 
     public sealed record UserRegistered(
@@ -132,6 +142,9 @@ public static class UserProtocol
     /// <summary>A step failed; the deletion reports "failed" until it is asked for again (DELETE resumes it).</summary>
     public sealed record DeletionFailed(string Ticket, string Step, string Reason, DateTimeOffset At) : IUserEvent;
 
+    /// <summary>A one-time code was issued: the SHA-256 of it resets the password until <paramref name="ExpiresAt"/>, once.</summary>
+    public sealed record PasswordResetRequested(string CodeHash, DateTimeOffset At, DateTimeOffset ExpiresAt) : IUserEvent;
+
     // Replies
 
     public sealed record UserFound(UserProfile User) : IUserReply;
@@ -169,6 +182,15 @@ public static class UserProtocol
     public sealed record DeletionStarted(string UserId, string Ticket, UserProfile? User, IReadOnlyList<string> StepsDone) : IUserReply;
 
     public sealed record DeletionStatus(string UserId, string Ticket, DeletionProgress Progress, int StepsDone, int StepsTotal) : IUserReply;
+
+    /// <summary>The code of <see cref="RequestPasswordReset"/> is the user's pending one from <paramref name="At"/> until <paramref name="ExpiresAt"/>.</summary>
+    public sealed record PasswordResetIssued(UserProfile User, DateTimeOffset At, DateTimeOffset ExpiresAt) : IUserReply;
+
+    /// <summary>
+    /// <see cref="ResetPasswordWithCode"/> changed nothing: the code is unknown, used, replaced or expired, or the user does
+    /// not exist. One answer for all, so that it tells nothing.
+    /// </summary>
+    public sealed record PasswordResetRefused(string UserId) : IUserReply;
 
     /// <summary>Answer to <see cref="AbandonIfUnregistered"/>: the live user, or null if the id is (now) abandoned.</summary>
     public sealed record RegistrationStatus(string UserId, UserProfile? User) : IUserReply;

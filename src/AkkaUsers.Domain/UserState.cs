@@ -33,6 +33,12 @@ public sealed record UserState
     /// <summary>Set once the user is deleted: the tombstone and the steps done since.</summary>
     public UserDeletion? Deletion { get; init; }
 
+    /// <summary>The SHA-256 (hex) of the one-time code that resets the password; null when there is none.</summary>
+    public string? ResetCodeHash { get; init; }
+
+    /// <summary>When <see cref="ResetCodeHash"/> stops working.</summary>
+    public DateTimeOffset? ResetCodeExpiresAt { get; init; }
+
     public UserState Apply(IUserEvent @event) => @event switch
     {
         UserRegistered e => this with
@@ -49,7 +55,12 @@ public sealed record UserState
         RegistrationAbandoned => this with { Status = Lifecycle.Abandoned },
         ScopeGranted e => Granted(e),
         UserUpdated e => this with { Profile = RegisteredProfile(e).With(e.Changes) },
-        PasswordChanged e => this with { PasswordHash = e.PasswordHash, TokensValidFrom = e.TokensValidFrom },
+        // Any new password voids a pending code: it works once, and a change or an admin's reset ends it too.
+        PasswordChanged e => this with
+        {
+            PasswordHash = e.PasswordHash, TokensValidFrom = e.TokensValidFrom, ResetCodeHash = null, ResetCodeExpiresAt = null,
+        },
+        PasswordResetRequested e => this with { Profile = RegisteredProfile(e), ResetCodeHash = e.CodeHash, ResetCodeExpiresAt = e.ExpiresAt },
         // Nothing of the user survives the tombstone but the profile the deletion still has to release and erase.
         UserDeleted e => new UserState { Status = Lifecycle.Deleted, Deletion = new(e.Ticket, e.DeletedBy, e.At, [], Profile, null) },
         ErasureBoundary => this,
@@ -101,6 +112,8 @@ public sealed record UserState
             Persist((d with { FailedStep = c.Step }).StatusOf(c.UserId), new DeletionFailed(c.Ticket, c.Step, c.Reason, now)),
         GetDeletionStatus c when Deletion is { } d && d.Ticket == c.Ticket => Reply(d.StatusOf(c.UserId)),
         RecordDeletionStep or RecordDeletionFailed or GetDeletionStatus => Reply(new UserNotFound(command.UserId)),
+        RequestPasswordReset c => DecideRequestPasswordReset(c, now),
+        ResetPasswordWithCode c => DecideResetPasswordWithCode(c, now),
         _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "unknown user command"),
     };
 
@@ -148,6 +161,31 @@ public sealed record UserState
 
         var validFrom = WholeSecondAfter(now);
         return Persist(new SignedIn(Profile, validFrom), new PasswordChanged(c.NewPasswordHash, c.ChangedBy, now, validFrom));
+    }
+
+    /// <summary>Each request issues a new code that replaces the pending one, valid for <see cref="ResetCode.Lifetime"/>.</summary>
+    private UserDecision DecideRequestPasswordReset(RequestPasswordReset c, DateTimeOffset now)
+    {
+        if (Profile is null) return Reply(new UserNotFound(c.UserId));
+
+        var requested = new PasswordResetRequested(c.CodeHash, now, now + ResetCode.Lifetime);
+        return Persist(new PasswordResetIssued(Profile, requested.At, requested.ExpiresAt), requested);
+    }
+
+    /// <summary>
+    /// The pending code, before it expires, sets the password exactly as a change does (tokens issued until now are
+    /// revoked); applying the <see cref="PasswordChanged"/> voids the code, so it works once.
+    /// </summary>
+    private UserDecision DecideResetPasswordWithCode(ResetPasswordWithCode c, DateTimeOffset now)
+    {
+        // A repeat of the reset that set this very hash (its answer was lost) is answered again; salted hashes never repeat.
+        if (Profile is not null && ResetCodeHash is null && PasswordHash == c.NewPasswordHash)
+            return Reply(new SignedIn(Profile, TokensValidFrom));
+        if (Profile is null || ResetCodeHash is not { } pending || !(now < ResetCodeExpiresAt) || !ResetCode.HashesEqual(pending, c.CodeHash))
+            return Reply(new PasswordResetRefused(c.UserId));
+
+        var validFrom = WholeSecondAfter(now);
+        return Persist(new SignedIn(Profile, validFrom), new PasswordChanged(c.NewPasswordHash, ResetCode.ChangedBy, now, validFrom));
     }
 
     private static DateTimeOffset WholeSecondAfter(DateTimeOffset time) =>

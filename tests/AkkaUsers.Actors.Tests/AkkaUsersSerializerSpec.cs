@@ -23,6 +23,7 @@ public class AkkaUsersSerializerSpec(ITestOutputHelper output)
     private static readonly string Id = "65f2c0de0123456789abcdef";
     private static readonly string Hash = "$argon2id$v=19$m=8192,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo";
     private static readonly string Ticket = "0b9f7c55-7d1c-4f39-9a8e-5a7a0b7c2d11";
+    private static readonly string CodeHash = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
 
     private static readonly UserProfile Profile = new(
         Id, "Ada Lovelace", IsActive: true, "ada@example.com", ["user", "admin"], "pro", Metadata("""["acme","globex"]"""),
@@ -47,6 +48,7 @@ public class AkkaUsersSerializerSpec(ITestOutputHelper output)
         new UserDeleted(Ticket, Id, At),
         new DeletionStepDone(Ticket, DeletionSteps.EmailReleased, At),
         new DeletionFailed(Ticket, DeletionSteps.HistoryErased, "journal unavailable", At),
+        new PasswordResetRequested(CodeHash, At, At.AddHours(1)),
         new RegisterUser(Id, "Ada Lovelace", "ada@example.com", Hash, ["user"], "free", "acme", Metadata()),
         new GetUser(Id),
         new GetSignInSecret(Id),
@@ -62,6 +64,8 @@ public class AkkaUsersSerializerSpec(ITestOutputHelper output)
         new EraseHistory(Id, Ticket),
         new RecordDeletionFailed(Id, Ticket, DeletionSteps.EmailReleased, "ask timed out"),
         new GetDeletionStatus(Id, Ticket),
+        new RequestPasswordReset(Id, CodeHash),
+        new ResetPasswordWithCode(Id, CodeHash, Hash),
         new UserFound(Profile),
         new UserNotFound(Id),
         new SignInSecret(Profile, Hash),
@@ -75,6 +79,8 @@ public class AkkaUsersSerializerSpec(ITestOutputHelper output)
         new SignInFailureRecorded(Id),
         new DeletionStarted(Id, Ticket, Profile, [DeletionSteps.UsernameReleased]),
         new DeletionStatus(Id, Ticket, DeletionProgress.Failed, 2, 4),
+        new PasswordResetIssued(Profile, At, At.AddHours(1)),
+        new PasswordResetRefused(Id),
         new KeyClaimed("ada lovelace", Id, At),
         new KeyReleased("ada lovelace", Id, At),
         new ClaimKey("ada lovelace", Id),
@@ -97,6 +103,8 @@ public class AkkaUsersSerializerSpec(ITestOutputHelper output)
             LockedUntil = At.AddMinutes(3),
             // Never together with a live profile in a real snapshot: here every field is set, to prove each round trips.
             Deletion = new UserDeletion(Ticket, Id, At, [DeletionSteps.UsernameReleased], Profile, DeletionSteps.EmailReleased),
+            ResetCodeHash = CodeHash,
+            ResetCodeExpiresAt = At.AddHours(1),
         },
         new ClaimState(Id, At),
     }.ToDictionary(sample => sample.GetType());

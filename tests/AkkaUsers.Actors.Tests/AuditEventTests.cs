@@ -20,6 +20,7 @@ public class AuditEventTests
     [InlineData("rehashed", true)]
     [InlineData("code", true)]
     [InlineData("resetCode", true)]
+    [InlineData("codeHash", true)]
     [InlineData("jwtSecret", true)]
     [InlineData("refreshToken", true)]
     [InlineData("username", false)]
@@ -59,6 +60,21 @@ public class AuditEventTests
         original["passwordHash"] = Redaction.Redacted;
         original["metadata"]!["nested"]!["code"] = Redaction.Redacted;
         Assert.True(JsonNode.DeepEquals(original, data), data.ToJsonString());
+    }
+
+    [Fact]
+    public void A_password_reset_request_shows_its_times_and_not_the_hash_of_its_code()
+    {
+        const string codeHash = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        var requested = new PasswordResetRequested(codeHash, At, At.AddHours(1));
+        var entry = new AuditEvent("user-65f2c0de0123456789abcdef", 5, 43, At, "password-reset-requested", AkkaUsersSerializer.Encode(requested));
+
+        var data = JsonNode.Parse(Write(entry))!["data"]!.AsObject();
+
+        Assert.Equal(["codeHash", "at", "expiresAt"], data.Select(p => p.Key));
+        Assert.Equal(Redaction.Redacted, data["codeHash"]!.GetValue<string>());
+        Assert.Equal(At.AddHours(1), data["expiresAt"]!.GetValue<DateTimeOffset>());
+        Assert.DoesNotContain(codeHash, Write(entry));
     }
 
     [Fact]

@@ -198,6 +198,43 @@ public class UserAccountsSpec(ITestOutputHelper output) : HostedSpec(output)
         Assert.IsType<RegistrationOutcome.Registered>(await restarted.Accounts.RegisterAsync(account, CancellationToken.None));
     }
 
+    [Fact]
+    public async Task A_reset_code_is_stored_only_as_its_hash_survives_a_restart_and_works_once()
+    {
+        var account = NewAccount();
+        var user = Assert.IsType<RegistrationOutcome.Registered>(await Accounts.RegisterAsync(account, CancellationToken.None)).User;
+        Assert.Null(await Accounts.RequestPasswordResetAsync("nobody-" + account.Email, CancellationToken.None));
+
+        var issued = await Accounts.RequestPasswordResetAsync(account.Email.ToUpperInvariant(), CancellationToken.None);
+
+        Assert.NotNull(issued);
+        Assert.StartsWith(user.Id + ".", issued.Code);
+        Assert.Equal(user.Id, issued.User.Id);
+        Assert.Equal(issued.Created.AddHours(1), issued.ExpiresAt);
+        await using var restarted = await Host.RestartAsync();
+        var stored = Journal(restarted.DatabaseFile);
+        Assert.Contains(ResetCode.Hash(issued.Code), stored);
+        Assert.DoesNotContain(issued.Code[(UserId.Length + 1)..], stored);
+
+        var accounts = restarted.Accounts;
+        Assert.False(await accounts.ResetPasswordWithCodeAsync(ResetCode.New(user.Id), "new-password-1", CancellationToken.None));
+        Assert.False(await accounts.ResetPasswordWithCodeAsync("garbled", "new-password-1", CancellationToken.None));
+        Assert.True(await accounts.ResetPasswordWithCodeAsync(issued.Code, "new-password-1", CancellationToken.None));
+        Assert.False(await accounts.ResetPasswordWithCodeAsync(issued.Code, "new-password-2", CancellationToken.None));
+
+        Assert.Null(await accounts.SignInAsync(ClaimKind.Email, account.Email, Password, Client, CancellationToken.None));
+        Assert.NotNull(await accounts.SignInAsync(ClaimKind.Email, account.Email, "new-password-1", Client, CancellationToken.None));
+    }
+
+    /// <summary>Everything the journal's files hold, as text (SQLite in WAL mode keeps recent writes in the -wal file).</summary>
+    private static string Journal(string databaseFile) => string.Concat(
+        new[] { databaseFile, databaseFile + "-wal" }.Where(File.Exists).Select(file =>
+        {
+            using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            using var reader = new StreamReader(stream, System.Text.Encoding.Latin1);
+            return reader.ReadToEnd();
+        }));
+
     private sealed class DropsTheFirstMessage : ReceiveActor
     {
         public DropsTheFirstMessage(IActorRef target)

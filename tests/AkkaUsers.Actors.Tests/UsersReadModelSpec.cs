@@ -113,6 +113,25 @@ public sealed class UsersReadModelSpec : IAsyncLifetime
         Assert.Equal(1_000_002, await ReadModel.PrepareAsync(CancellationToken.None));
     }
 
+    [Fact]
+    public async Task Password_reset_events_are_applied_without_a_problem_and_change_no_listed_field()
+    {
+        var user = await Register("forgetful");
+        var issued = await _host.Accounts.RequestPasswordResetAsync(user.Email, CancellationToken.None);
+        Assert.True(await _host.Accounts.ResetPasswordWithCodeAsync(issued!.Code, "password-2", CancellationToken.None));
+
+        AssertDeepEqual(user, Assert.Single(await WaitUntilCaughtUp()));
+
+        var at = DateTimeOffset.UtcNow;
+        IReadOnlyList<UserEventAt> batch =
+        [
+            new(user.Id, 4, 2_000_001, new PasswordResetRequested(ResetCode.Hash(ResetCode.New(user.Id)), at, at.AddHours(1))),
+            new(user.Id, 5, 2_000_002, new PasswordChanged("$argon2id$v=19$m=8192,t=1,p=1$c2FsdA$aGFzaA", ResetCode.ChangedBy, at, at.AddSeconds(1))),
+        ];
+        Assert.Empty(await ReadModel.ApplyAsync(batch, CancellationToken.None));
+        AssertDeepEqual(user, Assert.Single(await ReadModel.ListAsync(new UserQuery(), CancellationToken.None)));
+    }
+
     /// <summary>Waits until the stored offset reaches the newest user event; returns every listed user.</summary>
     private async Task<IReadOnlyList<UserProfile>> WaitUntilCaughtUp()
     {

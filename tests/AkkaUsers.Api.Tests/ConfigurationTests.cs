@@ -19,6 +19,10 @@ public sealed class ConfigurationTests
     [InlineData("Admin__Email=root@example.com", "Admin:Password is required")]
     [InlineData("Admin__Password=root-password", "Admin:Email is required")]
     [InlineData("Admin__Email=root@example.com;Admin__Password=password123;Password__RejectCommon=true", "Admin:Password\" is too common")]
+    [InlineData("WEBHOOK_USER_FORGOT_PASSWORD=hooks.example.com/forgot", "WEBHOOK_USER_FORGOT_PASSWORD")]
+    [InlineData("FORGOT_PASSWORD_LINK=https://app.example.com/reset", "FORGOT_PASSWORD_LINK must contain {{code}}")]
+    [InlineData("FORGOT_PASSWORD_LINK=/reset?code={{code}}", "FORGOT_PASSWORD_LINK must be an absolute")]
+    [InlineData("ForgotPassword__WebhookRetries=-1", "ForgotPassword:WebhookRetries")]
     public async Task A_bad_value_fails_the_start_with_one_line_naming_the_key(string variables, string key)
     {
         var environment = variables.Split(';').Select(v => v.Split('=', 2)).ToDictionary(pair => pair[0], pair => pair[1]);

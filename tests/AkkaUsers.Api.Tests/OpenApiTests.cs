@@ -26,6 +26,8 @@ public sealed class OpenApiTests
         ["PUT /users/{userId}"] = [200, 400, 401, 403, 404, 409, 413, 415, 503],
         ["DELETE /users/{userId}"] = [200, 400, 401, 403, 404, 503],
         ["GET /users/{userId}/delete-status/{ticket}"] = [200, 400, 401, 403, 404, 503],
+        ["POST /user/forgot-password"] = [200, 400, 413, 415, 429],
+        ["POST /forgot-password/reset"] = [200, 400, 413, 415, 429, 503],
     };
 
     [Fact]

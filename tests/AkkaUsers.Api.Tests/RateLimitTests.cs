@@ -26,6 +26,29 @@ public sealed class RateLimitTests
     }
 
     [Fact]
+    public async Task Past_the_limit_forgot_password_and_reset_with_a_code_are_429_with_retry_after_each_counted_on_its_own()
+    {
+        await using var factory = new ApiFactory(new() { ["RateLimit:PermitLimit"] = "2", ["RateLimit:Window"] = "01:00:00" });
+        using var client = factory.CreateClient();
+
+        for (var i = 0; i < 2; i++)
+            Assert.Equal(HttpStatusCode.OK, (await client.PostJson("/user/forgot-password", new { email = "someone@example.com" })).StatusCode);
+        var forgot = await client.PostJson("/user/forgot-password", new { email = "someone@example.com" });
+        Assert.Equal("Too many requests; try again later", await forgot.AssertBoom(429));
+        Assert.InRange(int.Parse(forgot.Headers.GetValues("Retry-After").Single()), 1, 3600);
+
+        for (var i = 0; i < 2; i++)
+            Assert.Equal(HttpStatusCode.BadRequest, (await client.PostJson("/forgot-password/reset", new { code = "guess", password = "abc321" })).StatusCode);
+        var reset = await client.PostJson("/forgot-password/reset", new { code = "guess", password = "abc321" });
+        Assert.Equal("Too many requests; try again later", await reset.AssertBoom(429));
+        Assert.InRange(int.Parse(reset.Headers.GetValues("Retry-After").Single()), 1, 3600);
+
+        // Sign-in has its own count.
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.PostJson("/user/auth", new { username = "nobody", password = "abc321" })).StatusCode);
+        factory.DeleteData();
+    }
+
+    [Fact]
     public async Task Every_answer_is_not_to_be_stored_or_sniffed_errors_included()
     {
         await using var factory = new ApiFactory();

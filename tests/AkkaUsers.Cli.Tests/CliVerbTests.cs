@@ -172,6 +172,22 @@ public sealed class CliVerbTests(TwoUserJournal journal) : IClassFixture<TwoUser
     }
 
     [Fact]
+    public async Task Verify_accepts_a_password_reset_with_a_code()
+    {
+        var bob = UserActor.PersistenceIdFor(_bob.Id);
+        var at = DateTimeOffset.UtcNow;
+        JournalFile.Append(DatabaseFile,
+            new JournalFile.Row(bob, 2, new PasswordResetRequested(ResetCode.Hash(ResetCode.New(_bob.Id)), at, at.AddHours(1))),
+            new JournalFile.Row(bob, 3, new PasswordChanged("$argon2id$x", ResetCode.ChangedBy, at.AddMinutes(5), at.AddMinutes(5).AddSeconds(1))));
+
+        var run = await Cli("audit", "verify");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("audit verify: 9 events in", run.Output);
+        Assert.Contains("OK: every invariant holds", run.Output);
+    }
+
+    [Fact]
     public async Task Verify_catches_a_duplicate_claim_written_straight_into_the_journal()
     {
         // Bob claims Alice's username behind the index's back, and a third user registers "ALICE" as well.

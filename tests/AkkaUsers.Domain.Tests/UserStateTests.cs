@@ -624,4 +624,139 @@ public class UserStateTests
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => UserState.Empty.Decide(new UnknownCommand(Id), T0));
     }
+    // RequestPasswordReset and ResetPasswordWithCode
+
+    private static readonly string Code = ResetCode.New(Id);
+    private static readonly string CodeHash = ResetCode.Hash(Code);
+
+    private static UserState WithCode(string codeHash, DateTimeOffset at) =>
+        Run(Registered(), new RequestPasswordReset(Id, codeHash), at).State;
+
+    [Fact]
+    public void RequestPasswordReset_records_the_hash_valid_for_one_hour_and_answers_the_user()
+    {
+        var registered = Registered();
+        var decision = registered.Decide(new RequestPasswordReset(Id, CodeHash), T1);
+
+        Assert.Equal([new PasswordResetRequested(CodeHash, T1, T1.AddHours(1))], decision.Events);
+        Assert.Equal(new PasswordResetIssued(registered.Profile!, T1, T1.AddHours(1)), decision.Reply);
+        var state = Fold(registered, decision.Events);
+        Assert.Equal(CodeHash, state.ResetCodeHash);
+        Assert.Equal(T1.AddHours(1), state.ResetCodeExpiresAt);
+        Assert.Equal(registered.Profile, state.Profile);
+    }
+
+    [Fact]
+    public void RequestPasswordReset_of_no_user_records_nothing()
+    {
+        var decision = UserState.Empty.Decide(new RequestPasswordReset(Id, CodeHash), T1);
+
+        Assert.Empty(decision.Events);
+        Assert.Equal(new UserNotFound(Id), decision.Reply);
+    }
+
+    [Fact]
+    public void The_pending_code_sets_the_password_and_revokes_tokens_as_a_change_does()
+    {
+        var at = T1.AddMinutes(59).AddMilliseconds(500);
+        var state = WithCode(CodeHash, T1);
+
+        var decision = state.Decide(new ResetPasswordWithCode(Id, CodeHash, NewHash), at);
+
+        var validFrom = DateTimeOffset.FromUnixTimeSeconds(at.ToUnixTimeSeconds() + 1);
+        Assert.Equal([new PasswordChanged(NewHash, ResetCode.ChangedBy, at, validFrom)], decision.Events);
+        Assert.Equal(new SignedIn(state.Profile!, validFrom), decision.Reply);
+        var after = Fold(state, decision.Events);
+        Assert.Equal(NewHash, after.PasswordHash);
+        Assert.Equal(new TokenChecked(Id, false), after.Decide(new CheckToken(Id, at), at).Reply);
+    }
+
+    [Fact]
+    public void A_code_works_once()
+    {
+        var (used, _) = Run(WithCode(CodeHash, T1), new ResetPasswordWithCode(Id, CodeHash, NewHash), T1.AddMinutes(1));
+
+        var again = used.Decide(new ResetPasswordWithCode(Id, CodeHash, "$argon2id$other"), T1.AddMinutes(2));
+
+        Assert.Empty(again.Events);
+        Assert.Equal(new PasswordResetRefused(Id), again.Reply);
+        Assert.Null(used.ResetCodeHash);
+        Assert.Null(used.ResetCodeExpiresAt);
+    }
+
+    [Fact]
+    public void A_repeated_reset_whose_answer_was_lost_is_answered_again_and_records_nothing()
+    {
+        var (used, first) = Run(WithCode(CodeHash, T1), new ResetPasswordWithCode(Id, CodeHash, NewHash), T1.AddMinutes(1));
+
+        var repeated = used.Decide(new ResetPasswordWithCode(Id, CodeHash, NewHash), T1.AddMinutes(1).AddSeconds(3));
+
+        Assert.Empty(repeated.Events);
+        Assert.Equal(first.Reply, repeated.Reply);
+    }
+
+    [Fact]
+    public void A_code_stops_working_one_hour_after_it_was_issued()
+    {
+        var state = WithCode(CodeHash, T1);
+
+        Assert.Single(state.Decide(new ResetPasswordWithCode(Id, CodeHash, NewHash), T1.AddHours(1).AddTicks(-1)).Events);
+        foreach (var late in new[] { T1.AddHours(1), T1.AddHours(1).AddTicks(1), T1.AddDays(3) })
+        {
+            var decision = state.Decide(new ResetPasswordWithCode(Id, CodeHash, NewHash), late);
+            Assert.Empty(decision.Events);
+            Assert.Equal(new PasswordResetRefused(Id), decision.Reply);
+        }
+    }
+
+    [Fact]
+    public void A_newer_code_replaces_the_older_one()
+    {
+        var newer = ResetCode.Hash(ResetCode.New(Id));
+        var (state, _) = Run(WithCode(CodeHash, T1), new RequestPasswordReset(Id, newer), T1.AddMinutes(10));
+
+        Assert.Equal(new PasswordResetRefused(Id), state.Decide(new ResetPasswordWithCode(Id, CodeHash, NewHash), T1.AddMinutes(11)).Reply);
+        // The newer code counts its hour from its own request.
+        Assert.IsType<SignedIn>(state.Decide(new ResetPasswordWithCode(Id, newer, NewHash), T1.AddMinutes(69)).Reply);
+    }
+
+    [Fact]
+    public void Applying_PasswordResetRequested_before_the_registration_throws()
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => UserState.Empty.Apply(new PasswordResetRequested(CodeHash, T0, T0.AddHours(1))));
+        Assert.Contains("not registered", error.Message);
+    }
+
+    [Fact]
+    public void An_unknown_code_without_a_pending_one_or_of_no_user_is_refused_alike()
+    {
+        var other = ResetCode.Hash(ResetCode.New(Id));
+        var cases = new (UserState State, string Hash)[]
+        {
+            (WithCode(CodeHash, T1), other),
+            (WithCode(CodeHash, T1), CodeHash.ToUpperInvariant()),
+            (WithCode(CodeHash, T1), ""),
+            (Registered(), CodeHash),
+            (UserState.Empty, CodeHash),
+        };
+
+        foreach (var (state, hash) in cases)
+        {
+            var decision = state.Decide(new ResetPasswordWithCode(Id, hash, NewHash), T1.AddMinutes(1));
+            Assert.Empty(decision.Events);
+            Assert.Equal(new PasswordResetRefused(Id), decision.Reply);
+        }
+    }
+
+    [Fact]
+    public void A_password_change_or_an_admins_reset_voids_the_pending_code()
+    {
+        foreach (var change in new[] { new ChangePassword(Id, Hash, NewHash, Id), new ChangePassword(Id, null, NewHash, "admin-id") })
+        {
+            var (changed, _) = Run(WithCode(CodeHash, T1), change, T1.AddMinutes(1));
+
+            Assert.Null(changed.ResetCodeHash);
+            Assert.Equal(new PasswordResetRefused(Id), changed.Decide(new ResetPasswordWithCode(Id, CodeHash, "$argon2id$other"), T1.AddMinutes(2)).Reply);
+        }
+    }
 }

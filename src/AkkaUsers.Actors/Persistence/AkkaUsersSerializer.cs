@@ -39,6 +39,7 @@ public sealed class AkkaUsersSerializer(ExtendedActorSystem system) : Serializer
         [typeof(ErasureBoundary)] = "erasure-boundary",
         [typeof(DeletionStepDone)] = "deletion-step-done",
         [typeof(DeletionFailed)] = "deletion-failed",
+        [typeof(PasswordResetRequested)] = "password-reset-requested",
         // user commands
         [typeof(RegisterUser)] = "register-user",
         [typeof(GetUser)] = "get-user",
@@ -55,6 +56,8 @@ public sealed class AkkaUsersSerializer(ExtendedActorSystem system) : Serializer
         [typeof(EraseHistory)] = "erase-history",
         [typeof(RecordDeletionFailed)] = "record-deletion-failed",
         [typeof(GetDeletionStatus)] = "get-deletion-status",
+        [typeof(RequestPasswordReset)] = "request-password-reset",
+        [typeof(ResetPasswordWithCode)] = "reset-password-with-code",
         // user replies
         [typeof(UserFound)] = "user-found",
         [typeof(UserNotFound)] = "user-not-found",
@@ -69,6 +72,8 @@ public sealed class AkkaUsersSerializer(ExtendedActorSystem system) : Serializer
         [typeof(SignInFailureRecorded)] = "sign-in-failure-recorded",
         [typeof(DeletionStarted)] = "deletion-started",
         [typeof(DeletionStatus)] = "deletion-status",
+        [typeof(PasswordResetIssued)] = "password-reset-issued",
+        [typeof(PasswordResetRefused)] = "password-reset-refused",
         // claim events, commands, replies
         [typeof(KeyClaimed)] = "key-claimed",
         [typeof(KeyReleased)] = "key-released",

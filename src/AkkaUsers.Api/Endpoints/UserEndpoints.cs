@@ -5,6 +5,7 @@ using AkkaUsers.Actors;
 using AkkaUsers.Actors.Hosting;
 using AkkaUsers.Api.Auth;
 using AkkaUsers.Api.Configuration;
+using AkkaUsers.Api.ForgotPassword;
 using AkkaUsers.Api.Http;
 using AkkaUsers.Domain;
 using Microsoft.Extensions.Options;
@@ -38,9 +39,17 @@ public sealed record SignInRequest(
     [property: Description("Looked up among usernames; wins when email is given too")] string? Username = null,
     [property: Description("Looked up among emails, when no username is given")] string? Email = null);
 
+public sealed record ForgotPasswordRequest(
+    [property: Description("The account's email; the answer is the same whether or not an account has it")] string Email);
+
+public sealed record ResetWithCodeRequest(
+    [property: Description("The one-time code delivered to the webhook: <userId>.<43 base64url characters>")] string Code,
+    [property: Description("The new password; the password policy applies")] string Password);
+
 /// <summary>
-/// The user's own endpoints: POST /user, POST /user/auth, GET /user, POST /user/change-password, and the admin's
-/// POST /user/reset-password. Input checks here; rules in the domain.
+/// The user's own endpoints: POST /user, POST /user/auth, GET /user, POST /user/change-password, the forgotten password
+/// (POST /user/forgot-password, POST /forgot-password/reset), and the admin's POST /user/reset-password. Input checks
+/// here; rules in the domain.
 /// </summary>
 public static class UserEndpoints
 {
@@ -76,6 +85,18 @@ public static class UserEndpoints
             .WithSummary("An admin sets a new password for the account with that email")
             .Produces(StatusCodes.Status200OK, contentType: "application/json")
             .ProducesBoom(400, 401, 403, 404, 413, 415, 503);
+
+        users.MapPost("/user/forgot-password", ForgotPassword).RequireRateLimiting(ClientRateLimits.PolicyName)
+            .WithSummary("Send a one-time code for a new password to the webhook; the answer is the same for any valid email")
+            .Accepts<ForgotPasswordRequest>("application/json")
+            .Produces(StatusCodes.Status200OK, contentType: "application/json")
+            .ProducesBoom(400, 413, 415, 429);
+
+        users.MapPost("/forgot-password/reset", ResetWithCode).RequireRateLimiting(ClientRateLimits.PolicyName)
+            .WithSummary("Set a new password with a one-time code; the code works once, for an hour")
+            .Accepts<ResetWithCodeRequest>("application/json")
+            .Produces(StatusCodes.Status200OK, contentType: "application/json")
+            .ProducesBoom(400, 413, 415, 429, 503);
         return routes;
     }
 
@@ -160,6 +181,43 @@ public static class UserEndpoints
             PasswordChange.Changed => Results.Json(new { }),
             _ => UserNotFound(),
         };
+    }
+
+    /// <summary>
+    /// Only checks the email and queues it once the answer is sent: looking it up, issuing the code and calling the webhook
+    /// happen after the answer (see <see cref="ForgotPasswordWorker"/>), so the answer cannot tell whether the email has
+    /// an account.
+    /// </summary>
+    private static async Task<IResult> ForgotPassword(HttpContext http, ForgotPasswordQueue queue, IOptions<HttpOptions> limits)
+    {
+        var body = await JsonBody.ReadAsync(http.Request, limits.Value.MaxBodyBytes, http.RequestAborted);
+        var email = body.RequiredString("email");
+        Check(Validation.Email(email));
+
+        // Queued once the answer is sent, so that the work it sets off cannot slow the answer down either.
+        http.Response.OnCompleted(() =>
+        {
+            queue.Enqueue(email);
+            return Task.CompletedTask;
+        });
+        return Results.Json(new { });
+    }
+
+    /// <summary>One message for a malformed, unknown, used, replaced or expired code: the answer tells nothing about which.</summary>
+    public const string InvalidCodeMessage = "Invalid or expired code";
+
+    /// <summary>The code's user gets the new password; tokens issued before stop working, as after a change.</summary>
+    private static async Task<IResult> ResetWithCode(
+        HttpContext http, UserAccounts users, IOptions<PasswordOptions> password, IOptions<HttpOptions> limits)
+    {
+        var body = await JsonBody.ReadAsync(http.Request, limits.Value.MaxBodyBytes, http.RequestAborted);
+        var code = body.RequiredString("code");
+        var newPassword = body.RequiredString("password");
+        Check(Validation.Password(newPassword, password.Value.Policy));
+
+        return await users.ResetPasswordWithCodeAsync(code, newPassword, http.RequestAborted)
+            ? Results.Json(new { })
+            : BoomError.Result(StatusCodes.Status400BadRequest, InvalidCodeMessage);
     }
 
     /// <summary>The id of the token's user; the token was checked on the way in, so it is a valid id.</summary>
