@@ -44,7 +44,12 @@ public sealed class ForgotPasswordService : IAsyncLifetime
     }
 }
 
+/// <summary>Runs alone, after the tests that run side by side: one of its tests compares response times.</summary>
+[CollectionDefinition(nameof(TimedTests), DisableParallelization = true)]
+public sealed class TimedTests;
+
 /// <summary>POST /user/forgot-password and POST /forgot-password/reset: one-time codes through the webhook.</summary>
+[Collection(nameof(TimedTests))]
 public sealed class ForgotPasswordTests(ForgotPasswordService service, ITestOutputHelper output) : IClassFixture<ForgotPasswordService>
 {
     private HttpClient Client => service.Client;
