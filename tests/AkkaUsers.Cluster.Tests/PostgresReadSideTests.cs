@@ -9,12 +9,16 @@ namespace AkkaUsers.Cluster.Tests;
 /// <summary>
 /// One service process (a cluster of one) on its own fresh PostgreSQL database, with a bootstrap admin and six
 /// users registered in a known order: usernames in mixed case and beyond ASCII, two of them with an extra scope.
-/// The database collates text by ICU's "en-US", as a production database may.
+/// The database collates text by ICU's "en-US", as a production database may, and the service's tables are in their
+/// own schema.
 /// </summary>
 public sealed class SingleNodeOnPostgres : IAsyncLifetime
 {
     public const string AdminEmail = "root@example.com";
     public const string AdminPassword = "root-password-1";
+
+    /// <summary>The journal's schema (Persistence:SchemaName), in mixed case so that it must be quoted.</summary>
+    public const string Schema = "AkkaUsers";
 
     /// <summary>Registered in this order after the admin ("Root"); the ones marked get the scope "beta" on top of "user".</summary>
     public static readonly (string Username, bool Beta)[] Registrations =
@@ -37,11 +41,13 @@ public sealed class SingleNodeOnPostgres : IAsyncLifetime
         Directory.CreateDirectory(_workDirectory);
         // A database that sorts text by a language's rules, where the list must still sort usernames by code point.
         _database = await TestDatabase.CreateAsync(ThreeNodeCluster.ServerConnection, icuLocale: "en-US");
+        await _database.ExecuteAsync($"CREATE SCHEMA \"{Schema}\"");
         _node = new ClusterNode(1, ServiceProcess.FreePort(), "", _database.ConnectionString, _workDirectory, new Dictionary<string, string>
         {
             ["Admin__Email"] = AdminEmail,
             ["Admin__Password"] = AdminPassword,
             ["Admin__Username"] = "Root",
+            ["Persistence__SchemaName"] = Schema,
         });
         await _node.StartAsync();
 
@@ -201,7 +207,7 @@ public sealed class PostgresReadSideTests(SingleNodeOnPostgres service) : IClass
 
         var alice = service.Ids["alice"];
         // Alice has one event; moving it up leaves sequence numbers 1 to 100 missing. Undone below, whatever happens.
-        Assert.Equal(1, await service.Database.ExecuteAsync($"UPDATE journal SET sequence_number = sequence_number + 100 WHERE persistence_id = 'user-{alice}'"));
+        Assert.Equal(1, await service.Database.ExecuteAsync($"UPDATE \"{SingleNodeOnPostgres.Schema}\".journal SET sequence_number = sequence_number + 100 WHERE persistence_id = 'user-{alice}'"));
         try
         {
             var gap = await Cli("audit", "verify");
@@ -211,14 +217,14 @@ public sealed class PostgresReadSideTests(SingleNodeOnPostgres service) : IClass
         }
         finally
         {
-            await service.Database.ExecuteAsync($"UPDATE journal SET sequence_number = sequence_number - 100 WHERE persistence_id = 'user-{alice}'");
+            await service.Database.ExecuteAsync($"UPDATE \"{SingleNodeOnPostgres.Schema}\".journal SET sequence_number = sequence_number - 100 WHERE persistence_id = 'user-{alice}'");
         }
 
         // Rebuild: the emptied list comes back whole, in every order.
         string[] queries = ["?sort=username:1", "?sort=created:-1", "?filter=scope:beta", "?pattern=%C3%A9mil"];
         var before = new List<List<string>>();
         foreach (var query in queries) before.Add(await service.Usernames(query));
-        await service.Database.ExecuteAsync("DELETE FROM users");
+        await service.Database.ExecuteAsync($"DELETE FROM \"{SingleNodeOnPostgres.Schema}\".users");
         Assert.Equal(0, await service.Count(""));
         var rebuild = await Cli("projection", "rebuild");
         Assert.Equal(0, rebuild.ExitCode);
@@ -227,13 +233,14 @@ public sealed class PostgresReadSideTests(SingleNodeOnPostgres service) : IClass
         Assert.Equal(7, await service.Count(""));
     }
 
-    /// <summary>The tool in process, on the service's database, configured as the service is (provider and connection string).</summary>
+    /// <summary>The tool in process, on the service's database, configured as the service is (provider, connection string, schema).</summary>
     private async Task<CliRun> Cli(params string[] args)
     {
         using var output = new MemoryStream();
         var errors = new StringWriter();
         var exitCode = await AkkaUsersCli.RunAsync(
-            [.. args, "--Persistence:Provider=PostgreSql", $"--Persistence:ConnectionString={service.Database.ConnectionString}"],
+            [.. args, "--Persistence:Provider=PostgreSql", $"--Persistence:ConnectionString={service.Database.ConnectionString}",
+                $"--Persistence:SchemaName={SingleNodeOnPostgres.Schema}"],
             output, errors, CancellationToken.None);
         return new CliRun(exitCode, Encoding.UTF8.GetString(output.ToArray()), errors.ToString());
     }

@@ -10,11 +10,21 @@ namespace AkkaUsers.Actors.Persistence;
 /// The database behind the journal: its linq2db provider, its preparation, a readiness probe, and connections
 /// for the read side. Everything that differs between SQLite and PostgreSQL is decided here.
 /// </summary>
-public sealed class JournalDatabase(PersistenceProvider provider, string connectionString)
+/// <param name="schemaName">The schema of the journal's tables (Persistence:SchemaName); null for the connection's default.</param>
+public sealed class JournalDatabase(PersistenceProvider provider, string connectionString, string? schemaName = null)
 {
     public PersistenceProvider Provider { get; } = provider;
 
     public string ConnectionString { get; } = connectionString;
+
+    public string? SchemaName { get; } = schemaName;
+
+    /// <summary>
+    /// <paramref name="name"/> for SQL. On PostgreSQL with a configured schema it is qualified with the schema, quoted,
+    /// so the read side reads the journal's own table and keeps its tables beside it; otherwise it is unqualified.
+    /// </summary>
+    public string Table(string name) =>
+        Provider == PersistenceProvider.PostgreSql && SchemaName is { } schema ? $"\"{schema.Replace("\"", "\"\"")}\".{name}" : name;
 
     public string Linq2DbProviderName => Provider switch
     {
