@@ -57,8 +57,9 @@ public sealed class JournalDatabase(PersistenceProvider provider, string connect
     /// <param name="ct">Cancels the opening.</param>
     /// <param name="scan">
     /// For a read of the whole journal in index order (entity by entity), which visits the table's pages out of order:
-    /// SQLite gets a page cache large enough to keep them (256 MiB at most, taken only as used) instead of reading
-    /// them again and again through its default 2 MiB.
+    /// SQLite maps the file's first GiB into memory and reads those pages in place, without a system call and a copy
+    /// each (audit verify measured 10 to 30% faster), and beyond it gets a page cache large enough to keep them
+    /// (256 MiB at most, taken only as used) instead of reading them again and again through its default 2 MiB.
     /// </param>
     public async Task<DbConnection> OpenConnectionAsync(CancellationToken ct, bool scan = false)
     {
@@ -71,7 +72,7 @@ public sealed class JournalDatabase(PersistenceProvider provider, string connect
             if (scan && Provider == PersistenceProvider.Sqlite)
             {
                 await using var pragma = connection.CreateCommand();
-                pragma.CommandText = "PRAGMA cache_size = -262144;";
+                pragma.CommandText = "PRAGMA mmap_size = 1073741824; PRAGMA cache_size = -262144;";
                 await pragma.ExecuteNonQueryAsync(ct);
             }
             return connection;
