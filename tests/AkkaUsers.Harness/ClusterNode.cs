@@ -1,14 +1,20 @@
 namespace AkkaUsers.Harness;
 
-/// <summary>One service process configured like a cluster node: the shared profile plus its own addresses.</summary>
-public sealed class ClusterNode(int index, int akkaPort, string seedNodes, string connectionString, string workDirectory)
-    : ServiceProcess($"node {index}", "AkkaUsers.Api.dll", Environment(index, akkaPort, seedNodes, connectionString, workDirectory),
+/// <summary>
+/// One service process configured like a cluster node: the shared profile plus its own addresses, and
+/// <paramref name="settings"/> on top. Without seed nodes it forms a cluster of one.
+/// </summary>
+public sealed class ClusterNode(
+    int index, int akkaPort, string seedNodes, string connectionString, string workDirectory, IReadOnlyDictionary<string, string>? settings = null)
+    : ServiceProcess($"node {index}", "AkkaUsers.Api.dll", Environment(index, akkaPort, seedNodes, connectionString, workDirectory, settings),
         Path.Combine(workDirectory, $"node{index}.log"), "/health/ready")
 {
     public int Index { get; } = index;
 
-    private static Dictionary<string, string> Environment(int index, int akkaPort, string seedNodes, string connectionString, string workDirectory) =>
-        new(ClusterProfile.Load())
+    private static Dictionary<string, string> Environment(
+        int index, int akkaPort, string seedNodes, string connectionString, string workDirectory, IReadOnlyDictionary<string, string>? settings)
+    {
+        var environment = new Dictionary<string, string>(ClusterProfile.Load())
         {
             ["Cluster__Hostname"] = "127.0.0.1",
             ["Cluster__Port"] = akkaPort.ToString(),
@@ -20,4 +26,7 @@ public sealed class ClusterNode(int index, int akkaPort, string seedNodes, strin
             ["Password__Iterations"] = "1",
             ["RateLimit__PermitLimit"] = "1000000", // every test client is the one loopback address
         };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>()) environment[key] = value;
+        return environment;
+    }
 }

@@ -1,5 +1,3 @@
-using Npgsql;
-
 namespace AkkaUsers.Harness;
 
 /// <summary>Three service processes on loopback over one fresh PostgreSQL database, nodes 1 and 2 as seeds.</summary>
@@ -7,18 +5,17 @@ public sealed class LocalCluster : IAsyncDisposable
 {
     private readonly string _serverConnection;
     private readonly string _workDirectory = Path.Combine(Path.GetTempPath(), "akka-users-cluster", Guid.NewGuid().ToString("N"));
-    private readonly string _database = $"akka_users_{Guid.NewGuid():N}";
+    private TestDatabase? _database;
 
     private LocalCluster(string serverConnection)
     {
         _serverConnection = serverConnection;
-        DatabaseConnection = new NpgsqlConnectionStringBuilder(serverConnection) { Database = _database }.ConnectionString;
     }
 
     public ClusterNode[] Nodes { get; private set; } = [];
 
     /// <summary>The cluster's own database, for checks that read the journal.</summary>
-    public string DatabaseConnection { get; }
+    public string DatabaseConnection => _database?.ConnectionString ?? throw new InvalidOperationException("not started");
 
     /// <summary>Holds each node's console log (node1.log, ...).</summary>
     public string WorkDirectory => _workDirectory;
@@ -45,7 +42,7 @@ public sealed class LocalCluster : IAsyncDisposable
     private async Task InitializeAsync()
     {
         Directory.CreateDirectory(_workDirectory);
-        await Execute($"CREATE DATABASE {_database}");
+        _database = await TestDatabase.CreateAsync(_serverConnection);
 
         var akkaPorts = Enumerable.Range(0, 3).Select(_ => ServiceProcess.FreePort()).ToArray();
         var seeds = string.Join(',', akkaPorts.Take(2).Select(port => $"akka.tcp://akka-users@127.0.0.1:{port}"));
@@ -57,15 +54,7 @@ public sealed class LocalCluster : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         foreach (var node in Nodes) await node.DisposeAsync();
-        await Execute($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)");
+        if (_database is not null) await _database.DisposeAsync();
         if (!KeepLogs && Directory.Exists(_workDirectory)) Directory.Delete(_workDirectory, recursive: true);
-    }
-
-    private async Task Execute(string sql)
-    {
-        await using var connection = new NpgsqlConnection(_serverConnection);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
     }
 }

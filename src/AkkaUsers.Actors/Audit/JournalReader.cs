@@ -54,7 +54,7 @@ public sealed class JournalReader(JournalDatabase database)
             command.AddParameter("@up_to", upTo);
         }
         command.CommandText =
-            "SELECT ordering, persistence_id, sequence_number, created, manifest, identifier, message FROM journal " +
+            $"SELECT ordering, persistence_id, sequence_number, created, manifest, identifier, message FROM {database.Table("journal")} " +
             $"WHERE {string.Join(" AND ", where)} ORDER BY {(filter.ByEntity ? "persistence_id, sequence_number" : "ordering")}";
 
         await using var reader = await command.ExecuteReaderAsync(ct);
@@ -76,7 +76,7 @@ public sealed class JournalReader(JournalDatabase database)
     {
         await using var connection = await database.OpenConnectionAsync(ct);
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT COALESCE(MAX(ordering), 0) FROM journal";
+        command.CommandText = $"SELECT COALESCE(MAX(ordering), 0) FROM {database.Table("journal")}";
         return Convert.ToInt64(await command.ExecuteScalarAsync(ct));
     }
 }

@@ -92,7 +92,7 @@ public static class AkkaUsersHosting
         {
             var persistence = sp.GetRequiredService<IOptions<PersistenceOptions>>().Value;
             var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
-            return new JournalDatabase(persistence.Provider, persistence.ResolveConnectionString(storage));
+            return new JournalDatabase(persistence.Provider, persistence.ResolveConnectionString(storage), persistence.SchemaName);
         });
         services.AddSingleton<AkkaUsersMetrics>(); // its IMeterFactory comes with every .NET host
         services.AddSingleton(sp =>

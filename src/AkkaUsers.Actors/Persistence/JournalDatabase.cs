@@ -10,11 +10,21 @@ namespace AkkaUsers.Actors.Persistence;
 /// The database behind the journal: its linq2db provider, its preparation, a readiness probe, and connections
 /// for the read side. Everything that differs between SQLite and PostgreSQL is decided here.
 /// </summary>
-public sealed class JournalDatabase(PersistenceProvider provider, string connectionString)
+/// <param name="schemaName">The schema of the journal's tables (Persistence:SchemaName); null for the connection's default.</param>
+public sealed class JournalDatabase(PersistenceProvider provider, string connectionString, string? schemaName = null)
 {
     public PersistenceProvider Provider { get; } = provider;
 
     public string ConnectionString { get; } = connectionString;
+
+    public string? SchemaName { get; } = schemaName;
+
+    /// <summary>
+    /// <paramref name="name"/> for SQL. On PostgreSQL with a configured schema it is qualified with the schema, quoted,
+    /// so the read side reads the journal's own table and keeps its tables beside it; otherwise it is unqualified.
+    /// </summary>
+    public string Table(string name) =>
+        Provider == PersistenceProvider.PostgreSql && SchemaName is { } schema ? $"\"{schema.Replace("\"", "\"\"")}\".{name}" : name;
 
     public string Linq2DbProviderName => Provider switch
     {
@@ -47,8 +57,9 @@ public sealed class JournalDatabase(PersistenceProvider provider, string connect
     /// <param name="ct">Cancels the opening.</param>
     /// <param name="scan">
     /// For a read of the whole journal in index order (entity by entity), which visits the table's pages out of order:
-    /// SQLite gets a page cache large enough to keep them (256 MiB at most, taken only as used) instead of reading
-    /// them again and again through its default 2 MiB.
+    /// SQLite maps the file's first GiB into memory and reads those pages in place, without a system call and a copy
+    /// each (audit verify measured 10 to 30% faster), and beyond it gets a page cache large enough to keep them
+    /// (256 MiB at most, taken only as used) instead of reading them again and again through its default 2 MiB.
     /// </param>
     public async Task<DbConnection> OpenConnectionAsync(CancellationToken ct, bool scan = false)
     {
@@ -61,7 +72,7 @@ public sealed class JournalDatabase(PersistenceProvider provider, string connect
             if (scan && Provider == PersistenceProvider.Sqlite)
             {
                 await using var pragma = connection.CreateCommand();
-                pragma.CommandText = "PRAGMA cache_size = -262144;";
+                pragma.CommandText = "PRAGMA mmap_size = 1073741824; PRAGMA cache_size = -262144;";
                 await pragma.ExecuteNonQueryAsync(ct);
             }
             return connection;

@@ -19,7 +19,8 @@ public sealed record UserQuery(
 /// The admin's list of users: a <c>users</c> table in the journal's database, derived from the user events only
 /// and rebuildable from them at any time. Each row keeps the sequence number of the last event applied to it,
 /// so events delivered twice (after a restart, the projection resumes from its last stored offset) change
-/// nothing: at-least-once delivery, idempotent rows. The SQL is plain enough for SQLite and PostgreSQL alike.
+/// nothing: at-least-once delivery, idempotent rows. The SQL is plain enough for SQLite and PostgreSQL alike; the
+/// tables live beside the journal's, in its schema when one is configured.
 /// </summary>
 public sealed class UsersReadModel(JournalDatabase database)
 {
@@ -28,8 +29,12 @@ public sealed class UsersReadModel(JournalDatabase database)
 
     private const int RebuildBatchSize = 1000;
 
-    private const string Schema = """
-        CREATE TABLE IF NOT EXISTS users (
+    private readonly string _users = database.Table("users");
+    private readonly string _offsets = database.Table("read_model_offsets");
+
+    /// <summary>The tables and indexes (an index always goes into its table's schema, so its name stays unqualified).</summary>
+    private string Schema => $"""
+        CREATE TABLE IF NOT EXISTS {_users} (
             id VARCHAR(24) NOT NULL PRIMARY KEY,
             username TEXT NOT NULL,
             username_key TEXT NOT NULL,
@@ -38,15 +43,15 @@ public sealed class UsersReadModel(JournalDatabase database)
             created BIGINT NOT NULL,
             sequence_nr BIGINT NOT NULL,
             profile TEXT NOT NULL);
-        CREATE INDEX IF NOT EXISTS users_created_idx ON users (created, id);
-        CREATE INDEX IF NOT EXISTS users_username_key_idx ON users (username_key, id);
-        CREATE TABLE IF NOT EXISTS read_model_offsets (
+        CREATE INDEX IF NOT EXISTS users_created_idx ON {_users} (created, id);
+        CREATE INDEX IF NOT EXISTS users_username_key_idx ON {_users} (username_key, id);
+        CREATE TABLE IF NOT EXISTS {_offsets} (
             name VARCHAR(64) NOT NULL PRIMARY KEY,
             ordering BIGINT NOT NULL);
         """;
 
-    private const string Upsert = """
-        INSERT INTO users (id, username, username_key, email, scope, created, sequence_nr, profile)
+    private string Upsert => $"""
+        INSERT INTO {_users} (id, username, username_key, email, scope, created, sequence_nr, profile)
         VALUES (@id, @username, @username_key, @email, @scope, @created, @sequence_nr, @profile)
         ON CONFLICT (id) DO UPDATE SET
             username = excluded.username, username_key = excluded.username_key, email = excluded.email,
@@ -62,7 +67,7 @@ public sealed class UsersReadModel(JournalDatabase database)
         await EnsureCreatedAsync(ct);
         await using var connection = await database.OpenConnectionAsync(ct);
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT ordering FROM read_model_offsets WHERE name = @name";
+        command.CommandText = $"SELECT ordering FROM {_offsets} WHERE name = @name";
         command.AddParameter("@name", ProjectionName);
         return await command.ExecuteScalarAsync(ct) is { } ordering and not DBNull ? Convert.ToInt64(ordering) : 0;
     }
@@ -92,7 +97,7 @@ public sealed class UsersReadModel(JournalDatabase database)
     {
         await using var connection = await database.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
-        await ExecuteAsync(transaction, "DROP TABLE IF EXISTS users", ct);
+        await ExecuteAsync(transaction, $"DROP TABLE IF EXISTS {_users}", ct);
         await ExecuteAsync(transaction, Schema, ct);
 
         var problems = new List<string>();
@@ -125,7 +130,7 @@ public sealed class UsersReadModel(JournalDatabase database)
             UserSort.UsernameAscending => $"{database.CodePointOrder("username_key")}, id",
             _ => "created DESC, id DESC",
         };
-        command.CommandText = $"SELECT profile FROM users{Where(command, query)} ORDER BY {orderBy} LIMIT @limit OFFSET @offset";
+        command.CommandText = $"SELECT profile FROM {_users}{Where(command, query)} ORDER BY {orderBy} LIMIT @limit OFFSET @offset";
         command.AddParameter("@limit", query.Limit);
         command.AddParameter("@offset", query.Offset);
 
@@ -141,7 +146,7 @@ public sealed class UsersReadModel(JournalDatabase database)
         await EnsureCreatedAsync(ct);
         await using var connection = await database.OpenConnectionAsync(ct);
         await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT COUNT(*) FROM users{Where(command, query)}";
+        command.CommandText = $"SELECT COUNT(*) FROM {_users}{Where(command, query)}";
         return Convert.ToInt64(await command.ExecuteScalarAsync(ct));
     }
 
@@ -164,7 +169,7 @@ public sealed class UsersReadModel(JournalDatabase database)
         }
     }
 
-    private static async Task<IReadOnlyList<string>> ApplyAsync(DbTransaction transaction, IReadOnlyList<UserEventAt> events, CancellationToken ct)
+    private async Task<IReadOnlyList<string>> ApplyAsync(DbTransaction transaction, IReadOnlyList<UserEventAt> events, CancellationToken ct)
     {
         if (events.Count == 0) return [];
         var rows = await LoadAsync(transaction, events.Select(e => e.UserId).Distinct().ToList(), ct);
@@ -195,7 +200,7 @@ public sealed class UsersReadModel(JournalDatabase database)
         upsert.CommandText = Upsert;
         await using var delete = transaction.Connection.CreateCommand();
         delete.Transaction = transaction;
-        delete.CommandText = "DELETE FROM users WHERE id = @id";
+        delete.CommandText = $"DELETE FROM {_users} WHERE id = @id";
         foreach (var id in changed)
         {
             var row = rows[id];
@@ -219,7 +224,7 @@ public sealed class UsersReadModel(JournalDatabase database)
             ("@profile", JsonSerializer.Serialize(user, AkkaUsersSerializer.Json))).ExecuteNonQueryAsync(ct);
     }
 
-    private static async Task<Dictionary<string, Row>> LoadAsync(DbTransaction transaction, IReadOnlyList<string> ids, CancellationToken ct)
+    private async Task<Dictionary<string, Row>> LoadAsync(DbTransaction transaction, IReadOnlyList<string> ids, CancellationToken ct)
     {
         await using var command = transaction.Connection!.CreateCommand();
         command.Transaction = transaction;
@@ -228,7 +233,7 @@ public sealed class UsersReadModel(JournalDatabase database)
             command.AddParameter($"@id{i}", id);
             return $"@id{i}";
         }).ToList();
-        command.CommandText = $"SELECT id, sequence_nr, profile FROM users WHERE id IN ({string.Join(", ", names)})";
+        command.CommandText = $"SELECT id, sequence_nr, profile FROM {_users} WHERE id IN ({string.Join(", ", names)})";
 
         var rows = new Dictionary<string, Row>();
         await using var reader = await command.ExecuteReaderAsync(ct);
@@ -241,12 +246,12 @@ public sealed class UsersReadModel(JournalDatabase database)
         return rows;
     }
 
-    private static async Task SaveOffsetAsync(DbTransaction transaction, long ordering, CancellationToken ct)
+    private async Task SaveOffsetAsync(DbTransaction transaction, long ordering, CancellationToken ct)
     {
         await using var command = transaction.Connection!.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = """
-            INSERT INTO read_model_offsets (name, ordering) VALUES (@name, @ordering)
+        command.CommandText = $"""
+            INSERT INTO {_offsets} (name, ordering) VALUES (@name, @ordering)
             ON CONFLICT (name) DO UPDATE SET ordering = excluded.ordering
             """;
         await command.SetParameters(("@name", ProjectionName), ("@ordering", ordering)).ExecuteNonQueryAsync(ct);
