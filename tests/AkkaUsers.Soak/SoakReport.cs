@@ -22,6 +22,12 @@ public sealed class SoakReport
     public int Acknowledged { get; set; }
     public int Lost { get; set; }
     public int JournalUsers { get; set; }
+
+    /// <summary>Claims a kill left between a registration's claims and its registration, waiting for the next claimant.</summary>
+    public int OrphanedClaims { get; set; }
+
+    /// <summary>What `audit verify` reported on the journal at the end, orphaned claims aside.</summary>
+    public string AuditVerify { get; set; } = "";
     public IReadOnlyCollection<string> Violations => _violations;
     public bool Passed => Lost == 0 && _violations.IsEmpty;
 
@@ -46,6 +52,8 @@ public sealed class SoakReport
                             $"{_slowest.GetValueOrDefault(kind).TotalSeconds,10:0.0}s");
         text.AppendLine();
         text.AppendLine($"duration {Duration.TotalSeconds:0} s, kills {Kills}, acknowledged registrations {Acknowledged}, users in the journal {JournalUsers}");
+        text.AppendLine(AuditVerify);
+        text.AppendLine($"claims orphaned by a kill (released when the next claimant of the key comes): {OrphanedClaims}");
         text.AppendLine($"lost {Lost}, violations {_violations.Count}: {(Passed ? "PASSED" : "FAILED")}");
         foreach (var violation in _violations.Take(20)) text.AppendLine("  " + violation);
         if (_violations.Count > 20) text.AppendLine($"  ... and {_violations.Count - 20} more");

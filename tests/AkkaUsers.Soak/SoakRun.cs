@@ -1,6 +1,8 @@
 using System.Diagnostics;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using AkkaUsers.Cli;
 using AkkaUsers.Domain;
 using AkkaUsers.Harness;
 using Npgsql;
@@ -50,6 +52,7 @@ public sealed class SoakRun
 
         await run.CheckEveryAcknowledgedUserSignsInAsync();
         await run.CheckTheJournalAsync(cluster.DatabaseConnection);
+        await run.VerifyTheJournalAsync(cluster.DatabaseConnection);
         if (!run._report.Passed)
         {
             cluster.KeepLogs = true;
@@ -217,6 +220,32 @@ public sealed class SoakRun
         var missing = acknowledged.Where(a => !inJournal.Contains(a.Id)).ToList();
         foreach (var account in missing.Take(10)) _report.Violation($"acknowledged user {account.Id} is not in the journal");
         _report.Lost = Math.Max(_report.Lost, missing.Count);
+    }
+
+    /// <summary>
+    /// The operator's own check, `audit verify`, run in process over the cluster's journal. A SIGKILL between a
+    /// registration's claims and its UserRegistered leaves claims that the index releases only when the next claimant
+    /// of that key comes, which in a soak of unique names never happens: they are counted (a strict run, with the
+    /// profile's grace period), and every other invariant must hold (a run with a grace period longer than the soak).
+    /// </summary>
+    private async Task VerifyTheJournalAsync(string databaseConnection)
+    {
+        var strict = await AuditVerifyAsync(databaseConnection, ClusterProfile.Load()["Entities__ClaimGracePeriod"]);
+        _report.OrphanedClaims = strict.Report.Split('\n').Count(line => line.TrimStart().StartsWith("orphaned ", StringComparison.Ordinal));
+        var (exitCode, report) = await AuditVerifyAsync(databaseConnection, "365.00:00:00");
+        _report.AuditVerify = report;
+        if (exitCode != 0) _report.Violation($"audit verify exited {exitCode}: {report}");
+    }
+
+    private static async Task<(int ExitCode, string Report)> AuditVerifyAsync(string databaseConnection, string claimGracePeriod)
+    {
+        using var output = new MemoryStream();
+        var errors = new StringWriter();
+        var exitCode = await AkkaUsersCli.RunAsync(
+            ["audit", "verify", "--Persistence:Provider=PostgreSql", $"--Persistence:ConnectionString={databaseConnection}",
+             $"--Entities:ClaimGracePeriod={claimGracePeriod}"],
+            output, errors, CancellationToken.None);
+        return (exitCode, (Encoding.UTF8.GetString(output.ToArray()) + errors).Trim());
     }
 
     private void Acknowledge(Account account, JsonObject body)
