@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 
 namespace AkkaUsers.Api.Tests;
@@ -32,60 +31,27 @@ public sealed class OtlpExportTests
     }
 
     /// <summary>Answers every OTLP/HTTP export with 200 and keeps the path and body of each.</summary>
-    private sealed class FakeCollector : IDisposable
+    private sealed class FakeCollector : LoopbackHttpServer
     {
-        private readonly HttpListener _listener = new();
         private readonly List<(string Path, string Body)> _exports = [];
         private readonly Signal _received = new();
-        private readonly Task _serving;
 
-        public FakeCollector()
-        {
-            var probe = new TcpListener(IPAddress.Loopback, 0);
-            probe.Start();
-            var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-            probe.Stop();
-            Endpoint = $"http://127.0.0.1:{port}";
-            _listener.Prefixes.Add(Endpoint + "/");
-            _listener.Start();
-            _serving = Task.Run(Serve);
-        }
-
-        public string Endpoint { get; }
+        public string Endpoint => BaseUrl;
 
         public Task WaitForBody(string path, string text) => _received.WaitUntil(() => Received(path, text));
-
-        public void Dispose()
-        {
-            _listener.Close();
-            _serving.Wait(TimeSpan.FromSeconds(5));
-        }
 
         private bool Received(string path, string text)
         {
             lock (_exports) return _exports.Any(e => e.Path == path && e.Body.Contains(text, StringComparison.Ordinal));
         }
 
-        private async Task Serve()
+        protected override async Task HandleAsync(HttpListenerContext context)
         {
-            while (_listener.IsListening)
-            {
-                HttpListenerContext context;
-                try
-                {
-                    context = await _listener.GetContextAsync();
-                }
-                catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
-                {
-                    return; // closed
-                }
-                using var body = new MemoryStream();
-                await context.Request.InputStream.CopyToAsync(body);
-                lock (_exports) _exports.Add((context.Request.Url!.AbsolutePath, Encoding.UTF8.GetString(body.ToArray())));
-                context.Response.StatusCode = 200;
-                context.Response.Close();
-                _received.Pulse();
-            }
+            using var body = new MemoryStream();
+            await context.Request.InputStream.CopyToAsync(body);
+            lock (_exports) _exports.Add((context.Request.Url!.AbsolutePath, Encoding.UTF8.GetString(body.ToArray())));
+            context.Response.StatusCode = 200;
+            _received.Pulse();
         }
     }
 }

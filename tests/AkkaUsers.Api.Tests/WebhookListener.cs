@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
 
@@ -9,27 +8,13 @@ namespace AkkaUsers.Api.Tests;
 /// A webhook receiver on 127.0.0.1 (a free port): keeps every request's JSON body, and answers 200, or 500 for as many
 /// of the first deliveries for an email as <see cref="FailFirst"/> asked.
 /// </summary>
-public sealed class WebhookListener : IDisposable
+public sealed class WebhookListener : LoopbackHttpServer
 {
-    private readonly HttpListener _listener = new();
     private readonly List<JsonObject> _received = [];
     private readonly Dictionary<string, int> _failuresLeft = [];
     private readonly Signal _signal = new();
-    private readonly Task _serving;
 
-    public WebhookListener()
-    {
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        Url = $"http://127.0.0.1:{port}/hooks/forgot-password";
-        _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-        _listener.Start();
-        _serving = Task.Run(Serve);
-    }
-
-    public string Url { get; }
+    public string Url => BaseUrl + "/hooks/forgot-password";
 
     private TaskCompletionSource _answers = Released();
 
@@ -74,45 +59,31 @@ public sealed class WebhookListener : IDisposable
     public async Task<string> CodeFor(string email, int nth = 1) =>
         (await WaitFor(email, nth))[nth - 1]["code"]!.GetValue<string>();
 
-    public void Dispose()
+    public override void Dispose()
     {
         ReleaseAnswers();
-        _listener.Close();
-        _serving.Wait(TimeSpan.FromSeconds(5));
+        base.Dispose();
     }
 
-    private async Task Serve()
+    protected override async Task HandleAsync(HttpListenerContext context)
     {
-        while (_listener.IsListening)
+        using var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8);
+        var body = JsonNode.Parse(await reader.ReadToEndAsync())!.AsObject();
+        var email = body["email"]?.GetValue<string>() ?? "";
+        var status = 200;
+        Task answer;
+        lock (_received)
         {
-            HttpListenerContext context;
-            try
+            answer = _answers.Task;
+            _received.Add(body);
+            if (_failuresLeft.TryGetValue(email, out var left) && left > 0)
             {
-                context = await _listener.GetContextAsync();
+                _failuresLeft[email] = left - 1;
+                status = 500;
             }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
-            {
-                return; // closed
-            }
-            using var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8);
-            var body = JsonNode.Parse(await reader.ReadToEndAsync())!.AsObject();
-            var email = body["email"]?.GetValue<string>() ?? "";
-            var status = 200;
-            Task answer;
-            lock (_received)
-            {
-                answer = _answers.Task;
-                _received.Add(body);
-                if (_failuresLeft.TryGetValue(email, out var left) && left > 0)
-                {
-                    _failuresLeft[email] = left - 1;
-                    status = 500;
-                }
-            }
-            _signal.Pulse();
-            await answer;
-            context.Response.StatusCode = status;
-            context.Response.Close();
         }
+        _signal.Pulse();
+        await answer;
+        context.Response.StatusCode = status;
     }
 }
