@@ -5,13 +5,22 @@ using AkkaUsers.Actors.Tests;
 namespace AkkaUsers.Api.Tests;
 
 /// <summary>A service whose first admin is configured; the tests sign in as that admin.</summary>
-public sealed class AdminService() : SharedService(new()
+public class AdminService : SharedService
 {
-    ["Admin:Email"] = Email,
-    ["Admin:Password"] = Password,
-    ["Admin:Username"] = "root",
-})
-{
+    public AdminService() : this([])
+    {
+    }
+
+    /// <param name="settings">Settings besides the first admin's.</param>
+    protected AdminService(Dictionary<string, string?> settings) : base(new(settings)
+    {
+        ["Admin:Email"] = Email,
+        ["Admin:Password"] = Password,
+        ["Admin:Username"] = "root",
+    })
+    {
+    }
+
     public const string Email = "root@example.com";
     public const string Password = "root-password-1";
 

@@ -76,7 +76,8 @@ public class SharedService : IAsyncLifetime
     {
     }
 
-    protected SharedService(Dictionary<string, string?>? settings) => Factory = new ApiFactory(settings);
+    protected SharedService(Dictionary<string, string?>? settings, TimeProvider? clock = null) =>
+        Factory = new ApiFactory(settings, clock: clock);
 
     public ApiFactory Factory { get; }
     public HttpClient Client { get; private set; } = null!;
@@ -87,7 +88,7 @@ public class SharedService : IAsyncLifetime
         return Task.CompletedTask;
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         await Factory.DisposeAsync();
         Factory.DeleteData();

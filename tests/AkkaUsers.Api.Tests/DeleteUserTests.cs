@@ -6,20 +6,7 @@ using Microsoft.Data.Sqlite;
 namespace AkkaUsers.Api.Tests;
 
 /// <summary>An admin service that snapshots users every second event, so that a deleted user has snapshots to erase.</summary>
-public sealed class DeletionService() : SharedService(new()
-{
-    ["Admin:Email"] = AdminService.Email,
-    ["Admin:Password"] = AdminService.Password,
-    ["Persistence:SnapshotEvery"] = "2",
-})
-{
-    public async Task<string> AdminToken()
-    {
-        var signIn = await Client.PostJson("/user/auth", new { email = AdminService.Email, password = AdminService.Password });
-        Assert.Equal(HttpStatusCode.OK, signIn.StatusCode);
-        return (await signIn.Body())["token"]!.GetValue<string>();
-    }
-}
+public sealed class DeletionService() : AdminService(new() { ["Persistence:SnapshotEvery"] = "2" });
 
 /// <summary>
 /// DELETE /users/:userId and its delete-status: the user is gone at once (404, tokens 401), its username and email

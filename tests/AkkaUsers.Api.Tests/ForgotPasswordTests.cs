@@ -9,37 +9,33 @@ using Xunit.Abstractions;
 namespace AkkaUsers.Api.Tests;
 
 /// <summary>One service with a webhook on loopback and a clock the tests move; deliveries one at a time, in order.</summary>
-public sealed class ForgotPasswordService : IAsyncLifetime
+public sealed class ForgotPasswordService : SharedService
 {
     public const string LinkTemplate = "https://app.example.com/reset-password?code={{code}}";
 
-    public ForgotPasswordService()
+    public ForgotPasswordService() : this(new WebhookListener(), new ManualClock())
     {
-        Factory = new ApiFactory(new()
-        {
-            ["WEBHOOK_USER_FORGOT_PASSWORD"] = Webhook.Url,
-            ["FORGOT_PASSWORD_LINK"] = LinkTemplate,
-            ["ForgotPassword:WebhookRetries"] = "3",
-            ["ForgotPassword:WebhookRetryDelay"] = "00:00:00.010",
-            ["ForgotPassword:MaxConcurrentDeliveries"] = "1",
-        }, clock: Clock);
     }
 
-    public WebhookListener Webhook { get; } = new();
-    public ManualClock Clock { get; } = new();
-    public ApiFactory Factory { get; }
-    public HttpClient Client { get; private set; } = null!;
-
-    public Task InitializeAsync()
+    private ForgotPasswordService(WebhookListener webhook, ManualClock clock) : base(new()
     {
-        Client = Factory.CreateClient();
-        return Task.CompletedTask;
+        ["WEBHOOK_USER_FORGOT_PASSWORD"] = webhook.Url,
+        ["FORGOT_PASSWORD_LINK"] = LinkTemplate,
+        ["ForgotPassword:WebhookRetries"] = "3",
+        ["ForgotPassword:WebhookRetryDelay"] = "00:00:00.010",
+        ["ForgotPassword:MaxConcurrentDeliveries"] = "1",
+    }, clock)
+    {
+        Webhook = webhook;
+        Clock = clock;
     }
 
-    public async Task DisposeAsync()
+    public WebhookListener Webhook { get; }
+    public ManualClock Clock { get; }
+
+    public override async Task DisposeAsync()
     {
-        await Factory.DisposeAsync();
-        Factory.DeleteData();
+        await base.DisposeAsync();
         Webhook.Dispose();
     }
 }
