@@ -152,7 +152,7 @@ public sealed class UserAccounts(
 
     /// <summary>An admin's reset of the password of the user who holds <paramref name="email"/>; no old password is asked for.</summary>
     public async Task<PasswordChange> ResetPasswordAsync(string email, string newPassword, string changedBy, CancellationToken ct) =>
-        (await Ask<KeyOwner>(_emails, new LookupKey(Keys.Email(email)), ct)).UserId is { } userId
+        await EmailOwnerAsync(email, ct) is { } userId
             ? await SetPasswordAsync(userId, verifiedHash: null, newPassword, changedBy, ct)
             : new PasswordChange.NoSuchUser();
 
@@ -162,7 +162,7 @@ public sealed class UserAccounts(
     /// </summary>
     public async Task<IssuedResetCode?> RequestPasswordResetAsync(string email, CancellationToken ct)
     {
-        if ((await Ask<KeyOwner>(_emails, new LookupKey(Keys.Email(email)), ct)).UserId is not { } userId) return null;
+        if (await EmailOwnerAsync(email, ct) is not { } userId) return null;
 
         var code = ResetCode.New(userId);
         return await Ask<IUserReply>(_users, new RequestPasswordReset(userId, ResetCode.Hash(code)), ct) is PasswordResetIssued issued
@@ -182,6 +182,10 @@ public sealed class UserAccounts(
 
         return await Ask<IUserReply>(_users, new ResetPasswordWithCode(userId, ResetCode.Hash(code), newHash), ct) is SignedIn;
     }
+
+    /// <summary>The id of the user whose claim holds <paramref name="email"/> (in any case), or null.</summary>
+    private async Task<string?> EmailOwnerAsync(string email, CancellationToken ct) =>
+        (await Ask<KeyOwner>(_emails, new LookupKey(Keys.Email(email)), ct)).UserId;
 
     /// <summary>Is a token of <paramref name="userId"/> issued at <paramref name="issuedAt"/> still good (not revoked)?</summary>
     public async Task<bool> IsTokenValidAsync(string userId, DateTimeOffset issuedAt, CancellationToken ct) =>
@@ -250,7 +254,7 @@ public sealed class UserAccounts(
 
     /// <summary>As <see cref="GrantScopeAsync"/>, for the registered user who holds <paramref name="email"/>.</summary>
     public async Task<UserProfile?> GrantScopeByEmailAsync(string email, string scope, string grantedBy, CancellationToken ct) =>
-        (await Ask<KeyOwner>(_emails, new LookupKey(Keys.Email(email)), ct)).UserId is { } userId
+        await EmailOwnerAsync(email, ct) is { } userId
             ? await GrantScopeAsync(userId, scope, grantedBy, ct)
             : null;
 
