@@ -12,21 +12,23 @@ public static class HttpComparison
     private static readonly int[] HashingConcurrency = [1, 2, 4, 8];
     private static readonly int[] ReadConcurrency = [1, 4, 16, 64];
     private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan RawHashingTime = TimeSpan.FromSeconds(5);
     private const int SeededUsers = 100;
 
+    /// <param name="RawBefore">The service's own hasher alone, just before its sign-in and registration loads.</param>
+    /// <param name="RawAfter">The same, just after them: the machine's speed drifts, and the two bracket the loads.</param>
     private sealed record Measured(
-        string Name, ServiceUnderTest Routes, List<LoadResult> SignIn, List<LoadResult> Read, List<LoadResult> Register, LoadResult ReadAtHalfPeak, long ResidentBytes)
+        string Name, ServiceUnderTest Routes, List<LoadResult> SignIn, List<LoadResult> Register, List<LoadResult> Read,
+        LoadResult ReadAtHalfPeak, RawHashRates RawBefore, RawHashRates RawAfter, long ResidentBytes)
     {
-        public double Peak(List<LoadResult> results) => results.Max(r => r.Throughput);
+        public RawHashRates Raw => RawHashRates.Mean(RawBefore, RawAfter);
+
+        public static LoadResult Peak(List<LoadResult> results) => results.MaxBy(r => r.Throughput)!;
     }
 
     public static async Task RunAsync(TimeSpan measure)
     {
         Console.WriteLine($"machine: {Machine.Describe()}");
-        var raw = RawHashRates.Measure(TimeSpan.FromSeconds(5));
-        Console.WriteLine($"raw rates on {Environment.ProcessorCount} threads: Argon2id hash {raw.Argon2Hash:0.0}/s, verify {raw.Argon2Verify:0.0}/s; " +
-                          $"PBKDF2 hash {raw.Pbkdf2Hash:0.0}/s, verify {raw.Pbkdf2Verify:0.0}/s");
-
         var work = Directory.CreateTempSubdirectory("akka-users-bench-");
         try
         {
@@ -46,7 +48,7 @@ public static class HttpComparison
             var identity = await MeasureAsync(new IdentityService(
                 new Dictionary<string, string>(quiet) { ["Database"] = Path.Combine(work.FullName, "identity.db") },
                 Path.Combine(work.FullName, "identity.log")), measure);
-            Print(ours, identity, raw);
+            Print(ours, identity);
             Console.WriteLine($"\nload average at the end: {Machine.LoadAverage()}");
         }
         finally
@@ -73,17 +75,26 @@ public static class HttpComparison
                 BaseAddress = service.Process.Client.BaseAddress,
                 Timeout = TimeSpan.FromSeconds(60),
             };
-            var signIn = await Levels(service, HashingConcurrency, c => LoadDriver.ClosedLoopAsync(
-                client, n => service.SignIn(users[n % users.Length]), 200, c, WarmUp, measure), "sign-in");
-            var read = await Levels(service, ReadConcurrency, c => LoadDriver.ClosedLoopAsync(
-                client, n => service.Read(users[n % users.Length]), 200, c, WarmUp, measure), "read");
-            var register = await Levels(service, HashingConcurrency, c => LoadDriver.ClosedLoopAsync(
-                client, n => service.Register($"load{run}c{c}n{n}"), service.RegisteredStatus, c, WarmUp, measure), "register");
+            Task<LoadResult> ClosedLoop(Func<long, HttpRequestMessage> request, int expectedStatus, int concurrency) =>
+                LoadDriver.ClosedLoopAsync(client, request, expectedStatus, concurrency, WarmUp, measure, service.Process.CpuTime);
+
+            var rawBefore = RawHashing(service);
+            var signIn = await Levels(service, HashingConcurrency, c => ClosedLoop(n => service.SignIn(users[n % users.Length]), 200, c), "sign-in");
+            var register = await Levels(service, HashingConcurrency, c => ClosedLoop(n => service.Register($"load{run}c{c}n{n}"), service.RegisteredStatus, c), "register");
+            var rawAfter = RawHashing(service);
+            var read = await Levels(service, ReadConcurrency, c => ClosedLoop(n => service.Read(users[n % users.Length]), 200, c), "read");
             var halfPeak = await LoadDriver.FixedRateAsync(
-                client, n => service.Read(users[n % users.Length]), 200, read.Max(r => r.Throughput) / 2, measure);
+                client, n => service.Read(users[n % users.Length]), 200, Measured.Peak(read).Throughput / 2, measure, service.Process.CpuTime);
             Console.WriteLine($"{service.Name} read at half peak: {halfPeak}");
-            return new Measured(service.Name, service, signIn, read, register, halfPeak, service.Process.ResidentBytes());
+            return new Measured(service.Name, service, signIn, register, read, halfPeak, rawBefore, rawAfter, service.Process.ResidentBytes());
         }
+    }
+
+    private static RawHashRates RawHashing(ServiceUnderTest service)
+    {
+        var raw = service.MeasureRawHashing(RawHashingTime);
+        Console.WriteLine($"{service.Name} raw hashing on {Environment.ProcessorCount} threads: {raw}");
+        return raw;
     }
 
     private static async Task<List<LoadResult>> Levels(ServiceUnderTest service, int[] levels, Func<int, Task<LoadResult>> run, string what)
@@ -98,11 +109,11 @@ public static class HttpComparison
         return results;
     }
 
-    private static void Print(Measured ours, Measured identity, RawHashRates raw)
+    private static void Print(Measured ours, Measured identity)
     {
         Console.WriteLine();
-        Console.WriteLine($"| request (AkkaUsers / Identity) | load | AkkaUsers req/s | p50 ms | p99 ms | Identity req/s | p50 ms | p99 ms | AkkaUsers ÷ Identity |");
-        Console.WriteLine("|---|---|--:|--:|--:|--:|--:|--:|--:|");
+        Console.WriteLine("| request (AkkaUsers / Identity) | load | AkkaUsers req/s | p50 ms | p99 ms | CPU ms/req | Identity req/s | p50 ms | p99 ms | CPU ms/req | AkkaUsers ÷ Identity |");
+        Console.WriteLine("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
         Rows($"sign-in (`POST {ours.Routes.SignInRoute}` / `POST {identity.Routes.SignInRoute}`)", ours.SignIn, identity.SignIn);
         Rows($"current user (`GET {ours.Routes.ReadRoute}` / `GET {identity.Routes.ReadRoute}`)", ours.Read, identity.Read);
         Rows($"registration (`POST {ours.Routes.RegisterRoute}` / `POST {identity.Routes.RegisterRoute}`)", ours.Register, identity.Register);
@@ -111,21 +122,27 @@ public static class HttpComparison
         Console.WriteLine();
         Console.WriteLine("| | AkkaUsers (Argon2id m=19456,t=2,p=1) | Identity (PBKDF2-HMAC-SHA512, 100,000 iterations) |");
         Console.WriteLine("|---|--:|--:|");
-        Console.WriteLine($"| raw verify rate, {Environment.ProcessorCount} threads | {raw.Argon2Verify:0.0}/s | {raw.Pbkdf2Verify:0.0}/s |");
-        Console.WriteLine($"| peak sign-in | {ours.Peak(ours.SignIn):0.0}/s | {identity.Peak(identity.SignIn):0.0}/s |");
-        Console.WriteLine($"| sign-in ÷ raw verify | {ours.Peak(ours.SignIn) / raw.Argon2Verify:P0} | {identity.Peak(identity.SignIn) / raw.Pbkdf2Verify:P0} |");
-        Console.WriteLine($"| raw hash rate, {Environment.ProcessorCount} threads | {raw.Argon2Hash:0.0}/s | {raw.Pbkdf2Hash:0.0}/s |");
-        Console.WriteLine($"| peak registration | {ours.Peak(ours.Register):0.0}/s | {identity.Peak(identity.Register):0.0}/s |");
-        Console.WriteLine($"| registration ÷ raw hash | {ours.Peak(ours.Register) / raw.Argon2Hash:P0} | {identity.Peak(identity.Register) / raw.Pbkdf2Hash:P0} |");
-        Console.WriteLine($"| peak current-user reads | {ours.Peak(ours.Read):0}/s | {identity.Peak(identity.Read):0}/s |");
-        Console.WriteLine($"| resident memory after the run | {ours.ResidentBytes / 1048576} MiB | {identity.ResidentBytes / 1048576} MiB |");
+        Line($"raw verify rate, {Environment.ProcessorCount} threads, before / after the loads", m => $"{m.RawBefore.VerifyPerSecond:0.0} / {m.RawAfter.VerifyPerSecond:0.0}/s");
+        Line("peak sign-in", m => $"{Measured.Peak(m.SignIn).Throughput:0.0}/s");
+        Line("sign-in ÷ raw verify (the mean of before and after)", m => $"{Measured.Peak(m.SignIn).Throughput / m.Raw.VerifyPerSecond:P0}");
+        Line("CPU per raw verify / per sign-in at the peak", m => $"{m.Raw.VerifyCpuMs:0.0} / {Measured.Peak(m.SignIn).CpuMsPerRequest:0.0} ms");
+        Line("share of a sign-in's CPU that is the verify", m => $"{m.Raw.VerifyCpuMs / Measured.Peak(m.SignIn).CpuMsPerRequest:P0}");
+        Line($"raw hash rate, {Environment.ProcessorCount} threads, before / after the loads", m => $"{m.RawBefore.HashPerSecond:0.0} / {m.RawAfter.HashPerSecond:0.0}/s");
+        Line("peak registration", m => $"{Measured.Peak(m.Register).Throughput:0.0}/s");
+        Line("registration ÷ raw hash (the mean of before and after)", m => $"{Measured.Peak(m.Register).Throughput / m.Raw.HashPerSecond:P0}");
+        Line("CPU per raw hash / per registration at the peak", m => $"{m.Raw.HashCpuMs:0.0} / {Measured.Peak(m.Register).CpuMsPerRequest:0.0} ms");
+        Line("share of a registration's CPU that is the hash", m => $"{m.Raw.HashCpuMs / Measured.Peak(m.Register).CpuMsPerRequest:P0}");
+        Line("peak current-user reads", m => $"{Measured.Peak(m.Read).Throughput:0}/s");
+        Line("resident memory after the run", m => $"{m.ResidentBytes / 1048576} MiB");
+
+        void Line(string what, Func<Measured, string> value) => Console.WriteLine($"| {what} | {value(ours)} | {value(identity)} |");
     }
 
     private static void Rows(string request, List<LoadResult> ours, List<LoadResult> identity)
     {
         foreach (var (a, b) in ours.Zip(identity))
-            Console.WriteLine($"| {request} | {a.Load} | {a.Throughput:0.0} | {a.P50Ms:0.00} | {a.P99Ms:0.00} | " +
-                              $"{b.Throughput:0.0} | {b.P50Ms:0.00} | {b.P99Ms:0.00} | {a.Throughput / b.Throughput:0.00}× |" +
+            Console.WriteLine($"| {request} | {a.Load} | {a.Throughput:0.0} | {a.P50Ms:0.00} | {a.P99Ms:0.00} | {a.CpuMsPerRequest:0.00} | " +
+                              $"{b.Throughput:0.0} | {b.P50Ms:0.00} | {b.P99Ms:0.00} | {b.CpuMsPerRequest:0.00} | {a.Throughput / b.Throughput:0.00}× |" +
                               (a.Errors + b.Errors > 0 ? $" errors {a.Errors}/{b.Errors}" : ""));
     }
 }

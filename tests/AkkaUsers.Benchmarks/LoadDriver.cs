@@ -2,18 +2,21 @@ using System.Diagnostics;
 
 namespace AkkaUsers.Benchmarks;
 
-/// <summary>Throughput and latency percentiles of one kind of request.</summary>
-public sealed record LoadResult(string Load, double Throughput, double P50Ms, double P99Ms, int Errors);
+/// <summary>Throughput and latency percentiles of one kind of request, and the service's CPU time per answered request.</summary>
+public sealed record LoadResult(string Load, double Throughput, double P50Ms, double P99Ms, int Errors, double CpuMsPerRequest);
 
 /// <summary>Drives one HTTP endpoint: closed loop (N requests always in flight) or open loop (a fixed arrival rate).</summary>
 public static class LoadDriver
 {
     /// <param name="request">Makes the n-th request (a new message each time: a message is sent once).</param>
+    /// <param name="serviceCpu">The service process's CPU time so far.</param>
     public static async Task<LoadResult> ClosedLoopAsync(
-        HttpClient client, Func<long, HttpRequestMessage> request, int expectedStatus, int concurrency, TimeSpan warmUp, TimeSpan measure)
+        HttpClient client, Func<long, HttpRequestMessage> request, int expectedStatus, int concurrency, TimeSpan warmUp, TimeSpan measure,
+        Func<TimeSpan> serviceCpu)
     {
         var measureFrom = Stopwatch.GetTimestamp() + Ticks(warmUp);
         var until = measureFrom + Ticks(measure);
+        var cpu = CpuBetweenAsync(serviceCpu, measureFrom, until);
         long sequence = 0;
         var errors = 0;
         var workers = Enumerable.Range(0, concurrency).Select(async _ =>
@@ -30,7 +33,7 @@ public static class LoadDriver
             return latencies;
         });
         var all = (await Task.WhenAll(workers)).SelectMany(l => l).ToList();
-        return Summarize($"{concurrency} concurrent", all, measure, errors);
+        return Summarize($"{concurrency} concurrent", all, measure, errors, await cpu);
     }
 
     /// <summary>
@@ -38,10 +41,12 @@ public static class LoadDriver
     /// from when it was sent, so a stall shows in the percentiles instead of pausing the load.
     /// </summary>
     public static async Task<LoadResult> FixedRateAsync(
-        HttpClient client, Func<long, HttpRequestMessage> request, int expectedStatus, double perSecond, TimeSpan measure)
+        HttpClient client, Func<long, HttpRequestMessage> request, int expectedStatus, double perSecond, TimeSpan measure,
+        Func<TimeSpan> serviceCpu)
     {
         var total = (long)(perSecond * measure.TotalSeconds);
         var start = Stopwatch.GetTimestamp();
+        var cpu = CpuBetweenAsync(serviceCpu, start, start + Ticks(measure));
         var errors = 0;
         var calls = new List<Task<double>>();
         for (long i = 0; i < total; i++)
@@ -57,7 +62,7 @@ public static class LoadDriver
             }));
         }
         var latencies = await Task.WhenAll(calls);
-        return Summarize($"{perSecond:0} req/s offered", [.. latencies], measure, errors);
+        return Summarize($"{perSecond:0} req/s offered", [.. latencies], measure, errors, await cpu);
     }
 
     private static async Task<int> SendAsync(HttpClient client, HttpRequestMessage request)
@@ -70,10 +75,24 @@ public static class LoadDriver
         }
     }
 
-    private static LoadResult Summarize(string load, List<double> latencies, TimeSpan measure, int errors)
+    /// <summary>The CPU time <paramref name="cpu"/> grows by between two <see cref="Stopwatch"/> timestamps.</summary>
+    private static async Task<TimeSpan> CpuBetweenAsync(Func<TimeSpan> cpu, long from, long until)
+    {
+        await DelayUntil(from);
+        var atStart = cpu();
+        await DelayUntil(until);
+        return cpu() - atStart;
+    }
+
+    private static Task DelayUntil(long timestamp) =>
+        Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), timestamp) is var wait && wait > TimeSpan.Zero ? Task.Delay(wait) : Task.CompletedTask;
+
+    private static LoadResult Summarize(string load, List<double> latencies, TimeSpan measure, int errors, TimeSpan cpu)
     {
         latencies.Sort();
-        return new LoadResult(load, latencies.Count / measure.TotalSeconds, Percentile(latencies, 0.50), Percentile(latencies, 0.99), errors);
+        return new LoadResult(
+            load, latencies.Count / measure.TotalSeconds, Percentile(latencies, 0.50), Percentile(latencies, 0.99), errors,
+            cpu.TotalMilliseconds / latencies.Count);
     }
 
     private static double Percentile(List<double> sorted, double p) =>

@@ -22,6 +22,9 @@ public abstract class ServiceUnderTest(ServiceProcess process) : IAsyncDisposabl
     public abstract string RegisterRoute { get; }
     public abstract int RegisteredStatus { get; }
 
+    /// <summary>The raw rate of the service's own password hasher at its defaults, on this machine, in this process.</summary>
+    public abstract RawHashRates MeasureRawHashing(TimeSpan each);
+
     public abstract Task<SeededUser> SeedAsync(string name);
 
     public HttpRequestMessage SignIn(SeededUser user) => Json(HttpMethod.Post, SignInRoute, SignInBody(user));
@@ -67,6 +70,7 @@ public sealed class AkkaUsersService(IReadOnlyDictionary<string, string> environ
     public override string ReadRoute => "/user";
     public override string RegisterRoute => "/user";
     public override int RegisteredStatus => 201;
+    public override RawHashRates MeasureRawHashing(TimeSpan each) => RawHashRates.Argon2id(each);
 
     public override async Task<SeededUser> SeedAsync(string name)
     {
@@ -88,6 +92,7 @@ public sealed class IdentityService(IReadOnlyDictionary<string, string> environm
     public override string ReadRoute => "/manage/info";
     public override string RegisterRoute => "/register";
     public override int RegisteredStatus => 200;
+    public override RawHashRates MeasureRawHashing(TimeSpan each) => RawHashRates.Pbkdf2(each);
 
     public override async Task<SeededUser> SeedAsync(string name)
     {

@@ -107,6 +107,13 @@ public class ServiceProcess : IAsyncDisposable
         return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
     }
 
+    /// <summary>The CPU time (user and system) the process has used so far.</summary>
+    public TimeSpan CpuTime()
+    {
+        using var process = Process.GetProcessById(ProcessId);
+        return process.TotalProcessorTime;
+    }
+
     public string LogTail(int lines = 40) =>
         File.Exists(_logFile) ? string.Join('\n', File.ReadLines(_logFile).TakeLast(lines)) : "(no log)";
 
