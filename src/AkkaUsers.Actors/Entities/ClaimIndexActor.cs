@@ -36,8 +36,16 @@ public abstract class ClaimIndexActor : EntityActor
 
     public override string PersistenceId { get; }
 
+    /// <summary>An index never snapshots (a key has a handful of events): recovery need not ask the snapshot store.</summary>
+    public override Recovery Recovery => new(SnapshotSelectionCriteria.None);
+
     /// <summary>"username" or "email": names the shard region, and the entity in spans and metrics.</summary>
     public static string EntityName(ClaimKind kind) => kind.ToString().ToLowerInvariant();
+
+    /// <summary>An entity of index <typeparamref name="TIndex"/>, from the arguments like <see cref="UserActor.Props"/>.</summary>
+    public static Props Props<TIndex>(string entityId, IActorRef users, TimeSpan gracePeriod, TimeSpan ownerCheckTimeout, AkkaUsersMetrics metrics)
+        where TIndex : ClaimIndexActor =>
+        Akka.Actor.Props.Create<TIndex>(entityId, users, gracePeriod, ownerCheckTimeout, metrics);
 
     /// <summary>"username-{digest}" or "email-{digest}": fixed length whatever the key.</summary>
     public static string PersistenceIdFor(ClaimKind kind, string entityId) => $"{EntityName(kind)}-{entityId}";

@@ -55,8 +55,12 @@ public sealed class UserActor : EntityActor
             ? persistenceId[PersistenceIdPrefix.Length..]
             : throw new ArgumentException($"'{persistenceId}' is not a user's persistence id", nameof(persistenceId));
 
+    /// <summary>
+    /// Made for every entity that starts, so from the arguments: Akka would compile an expression
+    /// (<c>() => new UserActor(...)</c>) afresh each time, and the JIT with it.
+    /// </summary>
     public static Props Props(string userId, Settings settings, AkkaUsersMetrics metrics) =>
-        Akka.Actor.Props.Create(() => new UserActor(userId, settings, metrics));
+        Akka.Actor.Props.Create<UserActor>(userId, settings, metrics);
 
     private void Handle(IUserCommand command, IActorRef replyTo)
     {

@@ -161,13 +161,13 @@ public static class AkkaUsersHosting
                 new UserMessageExtractor(), shardOptions)
             .WithShardRegion<UsernameIndex>(
                 ClaimIndexActor.EntityName(ClaimKind.Username),
-                (_, registry, _) => entityId => Props.Create(() => new UsernameIndex(
-                    entityId, registry.Get<UserActor>(), entities.ClaimGracePeriod, entities.AskTimeout, metrics)),
+                (_, registry, _) => entityId => ClaimIndexActor.Props<UsernameIndex>(
+                    entityId, registry.Get<UserActor>(), entities.ClaimGracePeriod, entities.AskTimeout, metrics),
                 new ClaimMessageExtractor(), shardOptions)
             .WithShardRegion<EmailIndex>(
                 ClaimIndexActor.EntityName(ClaimKind.Email),
-                (_, registry, _) => entityId => Props.Create(() => new EmailIndex(
-                    entityId, registry.Get<UserActor>(), entities.ClaimGracePeriod, entities.AskTimeout, metrics)),
+                (_, registry, _) => entityId => ClaimIndexActor.Props<EmailIndex>(
+                    entityId, registry.Get<UserActor>(), entities.ClaimGracePeriod, entities.AskTimeout, metrics),
                 new ClaimMessageExtractor(), shardOptions)
             // One projection per cluster: two would race to store the same offset.
             .WithSingleton<UsersProjection>("users-projection", UsersProjection.Props(readModel), createProxyToo: false);
@@ -193,9 +193,9 @@ public static class AkkaUsersHosting
                     userId => UserActor.Props(userId, userSettings, metrics)), "user");
                 registry.Register<UserActor>(users);
                 registry.Register<UsernameIndex>(system.ActorOf(LocalEntities.Props(new ClaimMessageExtractor(),
-                    entityId => Props.Create(() => new UsernameIndex(entityId, users, entities.ClaimGracePeriod, entities.AskTimeout, metrics))), "username"));
+                    entityId => ClaimIndexActor.Props<UsernameIndex>(entityId, users, entities.ClaimGracePeriod, entities.AskTimeout, metrics)), "username"));
                 registry.Register<EmailIndex>(system.ActorOf(LocalEntities.Props(new ClaimMessageExtractor(),
-                    entityId => Props.Create(() => new EmailIndex(entityId, users, entities.ClaimGracePeriod, entities.AskTimeout, metrics))), "email"));
+                    entityId => ClaimIndexActor.Props<EmailIndex>(entityId, users, entities.ClaimGracePeriod, entities.AskTimeout, metrics)), "email"));
             });
     }
 
