@@ -15,15 +15,23 @@ public static class HttpComparison
     private static readonly TimeSpan RawHashingTime = TimeSpan.FromSeconds(5);
     private const int SeededUsers = 100;
 
-    /// <param name="RawBefore">The service's own hasher alone, just before its sign-in and registration loads.</param>
-    /// <param name="RawAfter">The same, just after them: the machine's speed drifts, and the two bracket the loads.</param>
-    private sealed record Measured(
-        string Name, ServiceUnderTest Routes, List<LoadResult> SignIn, List<LoadResult> Register, List<LoadResult> Read,
-        LoadResult ReadAtHalfPeak, RawHashRates RawBefore, RawHashRates RawAfter, long ResidentBytes)
+    /// <summary>A sign-in or registration load, between two runs of the service's own hasher alone.</summary>
+    /// <param name="RawBefore">The raw rate just before the load; <paramref name="RawAfter"/> just after it. This machine's
+    /// speed drifts from one minute to the next, so each load is compared with the mean of the two around it.</param>
+    private sealed record HashingLoad(LoadResult Load, RawHashRate RawBefore, RawHashRate RawAfter)
     {
-        public RawHashRates Raw => RawHashRates.Mean(RawBefore, RawAfter);
+        public double RawPerSecond => (RawBefore.PerSecond + RawAfter.PerSecond) / 2;
+        public double RawCpuMs => (RawBefore.CpuMs + RawAfter.CpuMs) / 2;
+        public double ShareOfRaw => Load.Throughput / RawPerSecond;
+    }
 
+    private sealed record Measured(
+        string Name, ServiceUnderTest Routes, List<HashingLoad> SignIn, List<HashingLoad> Register, List<LoadResult> Read,
+        LoadResult ReadAtHalfPeak, long ResidentBytes)
+    {
         public static LoadResult Peak(List<LoadResult> results) => results.MaxBy(r => r.Throughput)!;
+
+        public static HashingLoad Peak(List<HashingLoad> results) => results.MaxBy(r => r.Load.Throughput)!;
     }
 
     public static async Task RunAsync(TimeSpan measure)
@@ -78,23 +86,31 @@ public static class HttpComparison
             Task<LoadResult> ClosedLoop(Func<long, HttpRequestMessage> request, int expectedStatus, int concurrency) =>
                 LoadDriver.ClosedLoopAsync(client, request, expectedStatus, concurrency, WarmUp, measure, service.Process.CpuTime);
 
-            var rawBefore = RawHashing(service);
-            var signIn = await Levels(service, HashingConcurrency, c => ClosedLoop(n => service.SignIn(users[n % users.Length]), 200, c), "sign-in");
-            var register = await Levels(service, HashingConcurrency, c => ClosedLoop(n => service.Register($"load{run}c{c}n{n}"), service.RegisteredStatus, c), "register");
-            var rawAfter = RawHashing(service);
+            var signIn = await HashingLevels(service, c => ClosedLoop(n => service.SignIn(users[n % users.Length]), 200, c), service.RawVerify, "sign-in");
+            var register = await HashingLevels(service, c => ClosedLoop(n => service.Register($"load{run}c{c}n{n}"), service.RegisteredStatus, c), service.RawHash, "register");
             var read = await Levels(service, ReadConcurrency, c => ClosedLoop(n => service.Read(users[n % users.Length]), 200, c), "read");
             var halfPeak = await LoadDriver.FixedRateAsync(
                 client, n => service.Read(users[n % users.Length]), 200, Measured.Peak(read).Throughput / 2, measure, service.Process.CpuTime);
             Console.WriteLine($"{service.Name} read at half peak: {halfPeak}");
-            return new Measured(service.Name, service, signIn, register, read, halfPeak, rawBefore, rawAfter, service.Process.ResidentBytes());
+            return new Measured(service.Name, service, signIn, register, read, halfPeak, service.Process.ResidentBytes());
         }
     }
 
-    private static RawHashRates RawHashing(ServiceUnderTest service)
+    /// <summary>Each level of <see cref="HashingConcurrency"/>, with the raw rate of the same operation measured between levels.</summary>
+    private static async Task<List<HashingLoad>> HashingLevels(
+        ServiceUnderTest service, Func<int, Task<LoadResult>> run, Func<TimeSpan, RawHashRate> raw, string what)
     {
-        var raw = service.MeasureRawHashing(RawHashingTime);
-        Console.WriteLine($"{service.Name} raw hashing on {Environment.ProcessorCount} threads: {raw}");
-        return raw;
+        var results = new List<HashingLoad>();
+        var before = raw(RawHashingTime);
+        foreach (var level in HashingConcurrency)
+        {
+            var result = await run(level);
+            var after = raw(RawHashingTime);
+            Console.WriteLine($"{service.Name} {what}: {result}; raw before {before}, after {after}");
+            results.Add(new HashingLoad(result, before, after));
+            before = after;
+        }
+        return results;
     }
 
     private static async Task<List<LoadResult>> Levels(ServiceUnderTest service, int[] levels, Func<int, Task<LoadResult>> run, string what)
@@ -114,28 +130,33 @@ public static class HttpComparison
         Console.WriteLine();
         Console.WriteLine("| request (AkkaUsers / Identity) | load | AkkaUsers req/s | p50 ms | p99 ms | CPU ms/req | Identity req/s | p50 ms | p99 ms | CPU ms/req | AkkaUsers ÷ Identity |");
         Console.WriteLine("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
-        Rows($"sign-in (`POST {ours.Routes.SignInRoute}` / `POST {identity.Routes.SignInRoute}`)", ours.SignIn, identity.SignIn);
+        Rows($"sign-in (`POST {ours.Routes.SignInRoute}` / `POST {identity.Routes.SignInRoute}`)", Loads(ours.SignIn), Loads(identity.SignIn));
         Rows($"current user (`GET {ours.Routes.ReadRoute}` / `GET {identity.Routes.ReadRoute}`)", ours.Read, identity.Read);
-        Rows($"registration (`POST {ours.Routes.RegisterRoute}` / `POST {identity.Routes.RegisterRoute}`)", ours.Register, identity.Register);
+        Rows($"registration (`POST {ours.Routes.RegisterRoute}` / `POST {identity.Routes.RegisterRoute}`)", Loads(ours.Register), Loads(identity.Register));
         Rows("current user at half of its peak", [ours.ReadAtHalfPeak], [identity.ReadAtHalfPeak]);
 
         Console.WriteLine();
-        Console.WriteLine("| | AkkaUsers (Argon2id m=19456,t=2,p=1) | Identity (PBKDF2-HMAC-SHA512, 100,000 iterations) |");
-        Console.WriteLine("|---|--:|--:|");
-        Line($"raw verify rate, {Environment.ProcessorCount} threads, before / after the loads", m => $"{m.RawBefore.VerifyPerSecond:0.0} / {m.RawAfter.VerifyPerSecond:0.0}/s");
-        Line("peak sign-in", m => $"{Measured.Peak(m.SignIn).Throughput:0.0}/s");
-        Line("sign-in ÷ raw verify (the mean of before and after)", m => $"{Measured.Peak(m.SignIn).Throughput / m.Raw.VerifyPerSecond:P0}");
-        Line("CPU per raw verify / per sign-in at the peak", m => $"{m.Raw.VerifyCpuMs:0.0} / {Measured.Peak(m.SignIn).CpuMsPerRequest:0.0} ms");
-        Line("share of a sign-in's CPU that is the verify", m => $"{m.Raw.VerifyCpuMs / Measured.Peak(m.SignIn).CpuMsPerRequest:P0}");
-        Line($"raw hash rate, {Environment.ProcessorCount} threads, before / after the loads", m => $"{m.RawBefore.HashPerSecond:0.0} / {m.RawAfter.HashPerSecond:0.0}/s");
-        Line("peak registration", m => $"{Measured.Peak(m.Register).Throughput:0.0}/s");
-        Line("registration ÷ raw hash (the mean of before and after)", m => $"{Measured.Peak(m.Register).Throughput / m.Raw.HashPerSecond:P0}");
-        Line("CPU per raw hash / per registration at the peak", m => $"{m.Raw.HashCpuMs:0.0} / {Measured.Peak(m.Register).CpuMsPerRequest:0.0} ms");
-        Line("share of a registration's CPU that is the hash", m => $"{m.Raw.HashCpuMs / Measured.Peak(m.Register).CpuMsPerRequest:P0}");
-        Line("peak current-user reads", m => $"{Measured.Peak(m.Read).Throughput:0}/s");
-        Line("resident memory after the run", m => $"{m.ResidentBytes / 1048576} MiB");
+        Console.WriteLine($"Against each service's own raw rate on {Environment.ProcessorCount} threads (AkkaUsers: Argon2id m=19456,t=2,p=1; Identity: PBKDF2-HMAC-SHA512, 100,000 iterations), " +
+                          "the mean of the raw rates measured just before and just after the load:");
+        Console.WriteLine();
+        Console.WriteLine("| request | load | AkkaUsers req/s | raw op/s | ÷ raw | raw CPU ms/op | CPU ms/req | Identity req/s | raw op/s | ÷ raw | raw CPU ms/op | CPU ms/req |");
+        Console.WriteLine("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+        HashingRows("sign-in ÷ raw verify", ours.SignIn, identity.SignIn);
+        HashingRows("registration ÷ raw hash", ours.Register, identity.Register);
+        Console.WriteLine();
+        Console.WriteLine($"peak current-user reads: AkkaUsers {Measured.Peak(ours.Read).Throughput:0}/s, Identity {Measured.Peak(identity.Read).Throughput:0}/s; " +
+                          $"resident memory after the run: AkkaUsers {ours.ResidentBytes / 1048576} MiB, Identity {identity.ResidentBytes / 1048576} MiB");
+    }
 
-        void Line(string what, Func<Measured, string> value) => Console.WriteLine($"| {what} | {value(ours)} | {value(identity)} |");
+    private static List<LoadResult> Loads(List<HashingLoad> loads) => loads.Select(l => l.Load).ToList();
+
+    private static void HashingRows(string request, List<HashingLoad> ours, List<HashingLoad> identity)
+    {
+        foreach (var (a, b) in ours.Zip(identity))
+            Console.WriteLine($"| {request} | {a.Load.Load} | {Cells(a)} | {Cells(b)} |");
+
+        static string Cells(HashingLoad l) =>
+            $"{l.Load.Throughput:0.0} | {l.RawPerSecond:0.0} | {l.ShareOfRaw:P0} | {l.RawCpuMs:0.0} | {l.Load.CpuMsPerRequest:0.0}";
     }
 
     private static void Rows(string request, List<LoadResult> ours, List<LoadResult> identity)

@@ -48,19 +48,27 @@ public static class LoadDriver
         var start = Stopwatch.GetTimestamp();
         var cpu = CpuBetweenAsync(serviceCpu, start, start + Ticks(measure));
         var errors = 0;
-        var calls = new List<Task<double>>();
-        for (long i = 0; i < total; i++)
+        var calls = new Task<double>[total];
+        // The pace is kept by a thread of its own: Thread.Sleep wakes about a millisecond later, where Task.Delay waits
+        // for a timer tick on a busy thread pool, and the late start of every request would count as the service's latency.
+        var paced = new TaskCompletionSource();
+        var pacer = new Thread(() =>
         {
-            var due = start + (long)(i * Stopwatch.Frequency / perSecond);
-            var early = due - Stopwatch.GetTimestamp();
-            if (early > Ticks(TimeSpan.FromMilliseconds(1))) await Task.Delay(TimeSpan.FromTicks(early * TimeSpan.TicksPerSecond / Stopwatch.Frequency));
-            var n = i;
-            calls.Add(Task.Run(async () =>
+            for (long i = 0; i < total; i++)
             {
-                if (await SendAsync(client, request(n)) != expectedStatus) Interlocked.Increment(ref errors);
-                return Milliseconds(Stopwatch.GetTimestamp() - due);
-            }));
-        }
+                var due = start + (long)(i * Stopwatch.Frequency / perSecond);
+                while (due - Stopwatch.GetTimestamp() > Ticks(TimeSpan.FromMilliseconds(1))) Thread.Sleep(1);
+                var n = i;
+                calls[n] = Task.Run(async () =>
+                {
+                    if (await SendAsync(client, request(n)) != expectedStatus) Interlocked.Increment(ref errors);
+                    return Milliseconds(Stopwatch.GetTimestamp() - due);
+                });
+            }
+            paced.SetResult();
+        }) { IsBackground = true, Name = "load pacer" };
+        pacer.Start();
+        await paced.Task;
         var latencies = await Task.WhenAll(calls);
         return Summarize($"{perSecond:0} req/s offered", [.. latencies], measure, errors, await cpu);
     }

@@ -22,8 +22,10 @@ public abstract class ServiceUnderTest(ServiceProcess process) : IAsyncDisposabl
     public abstract string RegisterRoute { get; }
     public abstract int RegisteredStatus { get; }
 
-    /// <summary>The raw rate of the service's own password hasher at its defaults, on this machine, in this process.</summary>
-    public abstract RawHashRates MeasureRawHashing(TimeSpan each);
+    /// <summary>The raw rates of the service's own password hasher at its defaults, on this machine, in this process.</summary>
+    public abstract RawHashRate RawHash(TimeSpan duration);
+
+    public abstract RawHashRate RawVerify(TimeSpan duration);
 
     public abstract Task<SeededUser> SeedAsync(string name);
 
@@ -70,7 +72,8 @@ public sealed class AkkaUsersService(IReadOnlyDictionary<string, string> environ
     public override string ReadRoute => "/user";
     public override string RegisterRoute => "/user";
     public override int RegisteredStatus => 201;
-    public override RawHashRates MeasureRawHashing(TimeSpan each) => RawHashRates.Argon2id(each);
+    public override RawHashRate RawHash(TimeSpan duration) => RawHashRate.Argon2idHash(duration);
+    public override RawHashRate RawVerify(TimeSpan duration) => RawHashRate.Argon2idVerify(duration);
 
     public override async Task<SeededUser> SeedAsync(string name)
     {
@@ -92,7 +95,8 @@ public sealed class IdentityService(IReadOnlyDictionary<string, string> environm
     public override string ReadRoute => "/manage/info";
     public override string RegisterRoute => "/register";
     public override int RegisteredStatus => 200;
-    public override RawHashRates MeasureRawHashing(TimeSpan each) => RawHashRates.Pbkdf2(each);
+    public override RawHashRate RawHash(TimeSpan duration) => RawHashRate.Pbkdf2Hash(duration);
+    public override RawHashRate RawVerify(TimeSpan duration) => RawHashRate.Pbkdf2Verify(duration);
 
     public override async Task<SeededUser> SeedAsync(string name)
     {
