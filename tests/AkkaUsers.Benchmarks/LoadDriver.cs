@@ -49,8 +49,9 @@ public static class LoadDriver
         var cpu = CpuBetweenAsync(serviceCpu, start, start + Ticks(measure));
         var errors = 0;
         var calls = new Task<double>[total];
-        // The pace is kept by a thread of its own: Thread.Sleep wakes about a millisecond later, where Task.Delay waits
-        // for a timer tick on a busy thread pool, and the late start of every request would count as the service's latency.
+        // The pace is kept by a thread of its own: Thread.Sleep(1) wakes about a millisecond later, where Task.Delay on a
+        // busy thread pool woke late and started whole batches behind schedule, which the latencies (counted from when
+        // each request was due) then charged to the service.
         var paced = new TaskCompletionSource();
         var pacer = new Thread(() =>
         {
