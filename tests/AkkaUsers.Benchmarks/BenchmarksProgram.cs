@@ -5,7 +5,9 @@ namespace AkkaUsers.Benchmarks;
 /// <summary>
 /// dotnet run -c Release --project tests/AkkaUsers.Benchmarks -- COMMAND
 ///   hashing                         BenchmarkDotNet: libsodium and Isopoh Argon2id, hash and verify
-///   raw [--seconds 5] [--wakers 0]  Argon2id and PBKDF2 on every core: operations per second and CPU time per operation,
+///   raw [--seconds 5] [--wakers 0] [--threads N]
+///                                   Argon2id and PBKDF2 on every core (or N threads): operations per second and CPU
+///                                   time per operation, and Argon2id verify through the service's hashing slots;
 ///                                   optionally next to threads that wake every millisecond (see Wakers)
 ///   http [--seconds 8]              the HTTP load driver: this service and the Identity baseline, same load, same run
 ///   million [--users 1000000] [--sign-ins 10000] [--passivate-after 00:00:20]
@@ -23,6 +25,7 @@ public static class BenchmarksProgram
                 BenchmarkRunner.Run<PasswordHashingBenchmarks>();
                 return 0;
             case "raw":
+                RawHashRate.Threads = int.Parse(Option("--threads", Environment.ProcessorCount.ToString()));
                 PrintRawRates(TimeSpan.FromSeconds(int.Parse(Option("--seconds", "5"))), int.Parse(Option("--wakers", "0")));
                 return 0;
             case "http":
@@ -34,7 +37,7 @@ public static class BenchmarksProgram
                     TimeSpan.Parse(Option("--passivate-after", "00:00:20")));
                 return 0;
             default:
-                Console.Error.WriteLine("usage: AkkaUsers.Benchmarks hashing | raw [--seconds N] [--wakers N] | http [--seconds 8] | million [--users N] [--sign-ins N] [--passivate-after T]");
+                Console.Error.WriteLine("usage: AkkaUsers.Benchmarks hashing | raw [--seconds N] [--wakers N] [--threads N] | http [--seconds 8] | million [--users N] [--sign-ins N] [--passivate-after T]");
                 return 2;
         }
     }
@@ -43,8 +46,9 @@ public static class BenchmarksProgram
     {
         using var _ = new Wakers(wakers);
         Console.WriteLine($"machine: {Machine.Describe()}");
-        Console.WriteLine($"on {Environment.ProcessorCount} threads, next to {wakers} wakers:");
+        Console.WriteLine($"on {RawHashRate.Threads} threads, next to {wakers} wakers:");
         Console.WriteLine($"Argon2id (libsodium, m=19456, t=2, p=1) hash {RawHashRate.Argon2idHash(each)}; verify {RawHashRate.Argon2idVerify(each)}");
+        Console.WriteLine($"Argon2id verify through the service's hashing slots: {RawHashRate.Argon2idVerifyThroughSlots(each)}");
         Console.WriteLine($"PBKDF2 (Identity's defaults) hash {RawHashRate.Pbkdf2Hash(each)}; verify {RawHashRate.Pbkdf2Verify(each)}");
     }
 }

@@ -1,6 +1,10 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
 using AkkaUsers.Actors.Passwords;
+using AkkaUsers.Actors.Telemetry;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace AkkaUsers.Benchmarks;
 
@@ -20,10 +24,32 @@ public sealed record RawHashRate(double PerSecond, double CpuMs)
     private static readonly IdentityUser Someone = new("someone");
     private static readonly string Pbkdf2Hashed = Pbkdf2.HashPassword(Someone, Password);
 
+    /// <summary>One thread per core unless the <c>raw --threads N</c> command line says otherwise.</summary>
+    public static int Threads { get; set; } = Environment.ProcessorCount;
+
     /// <summary>This service's default: libsodium's Argon2id at the default parameters.</summary>
     public static RawHashRate Argon2idHash(TimeSpan duration) => Measure(() => Argon2.Hash(Password), duration);
 
     public static RawHashRate Argon2idVerify(TimeSpan duration) => Measure(() => Argon2.Verify(Argon2Hashed, Password), duration);
+
+    /// <summary>
+    /// Verifications through the service's own <see cref="PasswordHashing"/> (one slot per core, on the thread pool)
+    /// from four callers per core: the service's hashing path without HTTP, actors or a journal.
+    /// </summary>
+    public static RawHashRate Argon2idVerifyThroughSlots(TimeSpan duration)
+    {
+        var meters = new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>();
+        var hashing = new PasswordHashing(Argon2, Environment.ProcessorCount, new AkkaUsersMetrics(meters));
+        return Measure(duration, (count, clock) => Task.WaitAll(Enumerable.Range(0, 4 * Environment.ProcessorCount).Select(async _ =>
+        {
+            await Task.Yield();
+            while (clock.Elapsed < duration)
+            {
+                await hashing.VerifyAsync(Argon2Hashed, Password, CancellationToken.None);
+                Interlocked.Increment(ref count.Value);
+            }
+        })));
+    }
 
     public static RawHashRate Pbkdf2Hash(TimeSpan duration) => Measure(() => Pbkdf2.HashPassword(Someone, Password), duration);
 
@@ -31,24 +57,34 @@ public sealed record RawHashRate(double PerSecond, double CpuMs)
 
     public override string ToString() => $"{PerSecond:0.0}/s, {CpuMs:0.0} ms CPU each";
 
-    /// <summary>Operations per second with one thread per core for <paramref name="duration"/>, and the process's CPU time per operation.</summary>
+    /// <summary>Operations per second on <see cref="Threads"/> threads for <paramref name="duration"/>, and the process's CPU time per operation.</summary>
     private static RawHashRate Measure(Action operation, TimeSpan duration)
     {
         operation(); // warm
-        long count = 0;
+        return Measure(duration, (count, clock) =>
+        {
+            var threads = Enumerable.Range(0, Threads).Select(_ => new Thread(() =>
+            {
+                while (clock.Elapsed < duration)
+                {
+                    operation();
+                    Interlocked.Increment(ref count.Value);
+                }
+            })).ToList();
+            threads.ForEach(t => t.Start());
+            threads.ForEach(t => t.Join());
+        });
+    }
+
+    /// <summary>Runs <paramref name="load"/>, which counts its operations until the clock reaches the duration.</summary>
+    private static RawHashRate Measure(TimeSpan duration, Action<StrongBox<long>, Stopwatch> load)
+    {
+        var count = new StrongBox<long>();
         using var self = Process.GetCurrentProcess();
         var cpu = self.TotalProcessorTime;
         var clock = Stopwatch.StartNew();
-        var threads = Enumerable.Range(0, Environment.ProcessorCount).Select(_ => new Thread(() =>
-        {
-            while (clock.Elapsed < duration)
-            {
-                operation();
-                Interlocked.Increment(ref count);
-            }
-        })).ToList();
-        threads.ForEach(t => t.Start());
-        threads.ForEach(t => t.Join());
-        return new RawHashRate(count / clock.Elapsed.TotalSeconds, (self.TotalProcessorTime - cpu).TotalMilliseconds / count);
+        load(count, clock);
+        self.Refresh();
+        return new RawHashRate(count.Value / clock.Elapsed.TotalSeconds, (self.TotalProcessorTime - cpu).TotalMilliseconds / count.Value);
     }
 }
