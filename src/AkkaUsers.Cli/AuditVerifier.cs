@@ -20,9 +20,6 @@ public sealed record VerifyProblem(string Message, IReadOnlyList<string> Ids);
 /// </summary>
 public sealed class AuditVerifier(TimeSpan claimGracePeriod, DateTimeOffset now)
 {
-    private static readonly (ClaimKind Kind, string Prefix)[] ClaimPrefixes =
-        Enum.GetValues<ClaimKind>().Select(k => (k, ClaimIndexActor.PersistenceIdFor(k, ""))).ToArray();
-
     /// <summary>Every live user's normalized username and email.</summary>
     private readonly Dictionary<string, (string Username, string Email)> _live = new();
     private readonly Dictionary<(ClaimKind Kind, string Key), ClaimSummary> _claims = new();
@@ -168,14 +165,14 @@ public sealed class AuditVerifier(TimeSpan claimGracePeriod, DateTimeOffset now)
         entity.Claim = entity.Claim.Apply(e);
     }
 
-    private static EntityKind KindOf(string persistenceId)
-    {
-        if (persistenceId.StartsWith(UserActor.PersistenceIdPrefix, StringComparison.Ordinal)) return EntityKind.User;
-        foreach (var (kind, prefix) in ClaimPrefixes)
-            if (persistenceId.StartsWith(prefix, StringComparison.Ordinal))
-                return kind == ClaimKind.Username ? EntityKind.Username : EntityKind.Email;
-        return EntityKind.Unknown;
-    }
+    private static EntityKind KindOf(string persistenceId) =>
+        persistenceId.StartsWith(UserActor.PersistenceIdPrefix, StringComparison.Ordinal) ? EntityKind.User
+        : ClaimIndexActor.KindOf(persistenceId) switch
+        {
+            ClaimKind.Username => EntityKind.Username,
+            ClaimKind.Email => EntityKind.Email,
+            _ => EntityKind.Unknown,
+        };
 
     private static string KeyOf((string Username, string Email) keys, ClaimKind kind) =>
         kind == ClaimKind.Username ? keys.Username : keys.Email;

@@ -27,6 +27,12 @@ public static class ClaimProtocol
 
     public sealed record LookupKey(string Key) : IClaimCommand;
 
+    /// <summary>
+    /// Release the key if <paramref name="UserId"/> still holds it past the grace period without being registered with
+    /// it (a crash between a registration's claims and its UserRegistered); replies with the <see cref="KeyOwner"/> after.
+    /// </summary>
+    public sealed record ReviewClaim(string Key, string UserId) : IClaimCommand;
+
     // Events
 
     public sealed record KeyClaimed(string Key, string UserId, DateTimeOffset At) : IClaimEvent;

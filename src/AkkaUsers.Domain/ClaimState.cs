@@ -31,6 +31,8 @@ public sealed record ClaimState(string? OwnerId = null, DateTimeOffset? ClaimedA
         ClaimKey c when OwnerId == c.UserId => Done(new ClaimGranted(c.Key, c.UserId)),
         ClaimKey c when now - ClaimedAt < gracePeriod => Done(new ClaimRefused(c.Key, OwnerId)),
         ClaimKey => new ClaimDecision.VerifyOwner(OwnerId),
+        ReviewClaim c when OwnerId != c.UserId || now - ClaimedAt < gracePeriod => Done(new KeyOwner(c.Key, OwnerId)),
+        ReviewClaim => new ClaimDecision.VerifyOwner(OwnerId),
         ReleaseKey c when OwnerId == c.UserId => Done(new KeyReleaseDone(c.Key), new KeyReleased(c.Key, c.UserId, now)),
         ReleaseKey c => Done(new KeyReleaseDone(c.Key)),
         LookupKey c => Done(new KeyOwner(c.Key, OwnerId)),
@@ -39,13 +41,18 @@ public sealed record ClaimState(string? OwnerId = null, DateTimeOffset? ClaimedA
 
     /// <summary>
     /// After <see cref="ClaimDecision.VerifyOwner"/>: <paramref name="ownerHoldsKey"/> is true when the owner is a
-    /// registered user whose own username or email is this key. Otherwise its claim is an orphan and moves over.
+    /// registered user whose own username or email is this key. Otherwise its claim is an orphan: it moves over to
+    /// the claimant, or is released by a review.
     /// </summary>
-    public ClaimDecision.Done DecideAfterOwnerCheck(ClaimKey claim, bool ownerHoldsKey, DateTimeOffset now) =>
-        ownerHoldsKey || OwnerId is null
-            ? (ClaimDecision.Done)Decide(claim, now, TimeSpan.MaxValue)
-            : Done(new ClaimGranted(claim.Key, claim.UserId),
-                new KeyReleased(claim.Key, OwnerId, now), new KeyClaimed(claim.Key, claim.UserId, now));
+    public ClaimDecision.Done DecideAfterOwnerCheck(IClaimCommand command, bool ownerHoldsKey, DateTimeOffset now) =>
+        (command, ownerHoldsKey || OwnerId is null) switch
+        {
+            (_, true) => (ClaimDecision.Done)Decide(command, now, TimeSpan.MaxValue),
+            (ClaimKey claim, false) => Done(new ClaimGranted(claim.Key, claim.UserId),
+                new KeyReleased(claim.Key, OwnerId!, now), new KeyClaimed(claim.Key, claim.UserId, now)),
+            (ReviewClaim review, false) => Done(new KeyOwner(review.Key, null), new KeyReleased(review.Key, OwnerId!, now)),
+            _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "no owner check for this command"),
+        };
 
     private static ClaimDecision.Done Done(IClaimReply reply, params IClaimEvent[] events) => new(events, reply);
 }

@@ -86,6 +86,7 @@ public class AkkaUsersSerializerSpec(ITestOutputHelper output)
         new ClaimKey("ada lovelace", Id),
         new ReleaseKey("ada lovelace", Id),
         new LookupKey("ada@example.com"),
+        new ReviewClaim("ada@example.com", Id),
         new ClaimGranted("ada lovelace", Id),
         new ClaimRefused("ada lovelace", Id),
         new KeyReleaseDone("ada lovelace"),

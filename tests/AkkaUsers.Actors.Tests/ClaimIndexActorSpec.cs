@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using Akka.Actor;
 using AkkaUsers.Actors.Entities;
+using AkkaUsers.Actors.ReadModel;
 using AkkaUsers.Domain;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 using static AkkaUsers.Actors.Tests.TestData;
 using static AkkaUsers.Domain.ClaimProtocol;
@@ -257,6 +259,38 @@ public class ClaimIndexActorGracePeriodSpec(ITestOutputHelper output)
         Assert.Equal(owner, Assert.IsType<UserFound>(user).User.Id);
         var userEvents = await JournalEventsAsync(Sys, UserActor.PersistenceIdFor(owner));
         Assert.IsType<UserRegistered>(Assert.Single(userEvents));
+    }
+
+    [Theory]
+    [InlineData(ClaimKind.Username)]
+    [InlineData(ClaimKind.Email)]
+    public async Task The_sweep_releases_an_orphaned_claim_nobody_else_wants_and_leaves_a_registered_users_claim(ClaimKind kind)
+    {
+        var region = kind == ClaimKind.Username ? Host.Usernames : Host.Emails;
+        var readModel = Host.Services.GetRequiredService<UsersReadModel>();
+        // The sweep's first start begins at the journal's end: claims made before it are not its business.
+        await Poll.UntilAsync(() => readModel.OffsetAsync(OrphanedClaimSweep.OffsetName, CancellationToken.None),
+            offset => offset is not null, "the sweep's first offset");
+
+        var (ownerKey, username, email) = NewAccountKeys(kind);
+        var owner = NewUserId();
+        Assert.Equal(new ClaimGranted(ownerKey, owner), await AskAsync<IClaimReply>(region, new ClaimKey(ownerKey, owner)));
+        Assert.IsType<UserFound>(await AskAsync<IUserReply>(Host.Users, Register(owner, username, email)));
+        var (orphanKey, _, _) = NewAccountKeys(kind);
+        var orphan = NewUserId();
+        Assert.Equal(new ClaimGranted(orphanKey, orphan), await AskAsync<IClaimReply>(region, new ClaimKey(orphanKey, orphan)));
+        // The orphan's RegisterUser is never sent, and nobody else ever claims its key.
+
+        await Poll.UntilAsync(() => AskAsync<KeyOwner>(region, new LookupKey(orphanKey)), reply => reply.UserId is null,
+            "the owner of the orphaned claim's key");
+
+        Assert.Collection(await JournalEventsAsync(Sys, ClaimIndexActor.PersistenceIdFor(kind, Keys.Digest(orphanKey))),
+            e => Assert.Equal(orphan, Assert.IsType<KeyClaimed>(e).UserId),
+            e => Assert.Equal(orphan, Assert.IsType<KeyReleased>(e).UserId));
+        Assert.IsType<RegistrationAbandoned>(Assert.Single(await JournalEventsAsync(Sys, UserActor.PersistenceIdFor(orphan))));
+        // The sweep reviews claims in journal order, so it has been past the owner's earlier claim: that one stays.
+        Assert.Equal(new KeyOwner(ownerKey, owner), await AskAsync<KeyOwner>(region, new LookupKey(ownerKey)));
+        Assert.IsType<KeyClaimed>(Assert.Single(await JournalEventsAsync(Sys, ClaimIndexActor.PersistenceIdFor(kind, Keys.Digest(ownerKey)))));
     }
 
     /// <summary>A username in mixed case and an email in mixed case, and the normalized key of the given kind.</summary>

@@ -145,6 +145,65 @@ public class ClaimStateTests
         Assert.Equal(new ClaimGranted(Key, Other), decision.Reply);
     }
 
+    // ReviewClaim
+
+    [Fact]
+    public void Reviewing_a_claim_within_the_grace_period_changes_nothing()
+    {
+        var decision = DecideDone(Claimed(), new ReviewClaim(Key, Owner), T0 + Grace - TimeSpan.FromTicks(1));
+
+        Assert.Empty(decision.Events);
+        Assert.Equal(new KeyOwner(Key, Owner), decision.Reply);
+    }
+
+    [Fact]
+    public void Reviewing_the_claim_of_someone_who_no_longer_holds_the_key_changes_nothing()
+    {
+        var decision = DecideDone(Claimed(), new ReviewClaim(Key, Other), T0.AddDays(1));
+
+        Assert.Empty(decision.Events);
+        Assert.Equal(new KeyOwner(Key, Owner), decision.Reply);
+    }
+
+    [Fact]
+    public void Reviewing_a_free_key_changes_nothing()
+    {
+        var decision = DecideDone(ClaimState.Free, new ReviewClaim(Key, Owner), T0.AddDays(1));
+
+        Assert.Empty(decision.Events);
+        Assert.Equal(new KeyOwner(Key, null), decision.Reply);
+    }
+
+    [Fact]
+    public void Reviewing_a_claim_past_the_grace_period_asks_its_owner()
+    {
+        var decision = Claimed().Decide(new ReviewClaim(Key, Owner), T0 + Grace, Grace);
+
+        Assert.Equal(new ClaimDecision.VerifyOwner(Owner), decision);
+    }
+
+    [Fact]
+    public void After_the_owner_check_a_review_keeps_the_claim_of_an_owner_that_holds_the_key()
+    {
+        var decision = Claimed().DecideAfterOwnerCheck(new ReviewClaim(Key, Owner), ownerHoldsKey: true, T0.AddDays(1));
+
+        Assert.Empty(decision.Events);
+        Assert.Equal(new KeyOwner(Key, Owner), decision.Reply);
+    }
+
+    [Fact]
+    public void After_the_owner_check_a_review_releases_an_orphan_claim()
+    {
+        var now = T0.AddDays(1);
+        var state = Claimed();
+
+        var decision = state.DecideAfterOwnerCheck(new ReviewClaim(Key, Owner), ownerHoldsKey: false, now);
+
+        Assert.Equal(new KeyReleased(Key, Owner, now), Assert.Single(decision.Events));
+        Assert.Equal(new KeyOwner(Key, null), decision.Reply);
+        Assert.Equal(ClaimState.Free, Fold(state, decision.Events));
+    }
+
     // ReleaseKey
 
     [Fact]

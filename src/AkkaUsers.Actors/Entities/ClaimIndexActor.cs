@@ -10,7 +10,8 @@ namespace AkkaUsers.Actors.Entities;
 /// <summary>
 /// The index entity of one normalized key. Racing claims meet in its mailbox; the first persisted
 /// claim wins. A claim whose user was never registered (the registering node crashed) is challenged
-/// once it is older than the grace period: the owner is asked, and retired if it never registered.
+/// once it is older than the grace period, by the next claimant or a review: the owner is asked, and retired if it
+/// never registered.
 /// </summary>
 public abstract class ClaimIndexActor : EntityActor
 {
@@ -50,6 +51,11 @@ public abstract class ClaimIndexActor : EntityActor
     /// <summary>"username-{digest}" or "email-{digest}": fixed length whatever the key.</summary>
     public static string PersistenceIdFor(ClaimKind kind, string entityId) => $"{EntityName(kind)}-{entityId}";
 
+    /// <summary>Which index a persistence id of <see cref="PersistenceIdFor"/> belongs to; null for any other entity's.</summary>
+    public static ClaimKind? KindOf(string persistenceId) =>
+        Enum.GetValues<ClaimKind>().Cast<ClaimKind?>()
+            .FirstOrDefault(kind => persistenceId.StartsWith(PersistenceIdFor(kind!.Value, ""), StringComparison.Ordinal));
+
     private void Ready()
     {
         Command<IClaimCommand>(command =>
@@ -60,10 +66,9 @@ public abstract class ClaimIndexActor : EntityActor
                     PersistThenReply(done, Sender);
                     break;
                 case ClaimDecision.VerifyOwner verify:
-                    var claim = (ClaimKey)command;
                     var replyTo = Sender;
                     _users.Ask<RegistrationStatus>(new AbandonIfUnregistered(verify.OwnerId), _ownerCheckTimeout)
-                        .PipeTo(Self, success: status => new OwnerChecked(claim, replyTo, status),
+                        .PipeTo(Self, success: status => new OwnerChecked(command, replyTo, status),
                             failure: cause => new OwnerCheckFailed(replyTo, cause));
                     Become(VerifyingOwner);
                     break;
@@ -76,8 +81,8 @@ public abstract class ClaimIndexActor : EntityActor
     {
         Command<OwnerChecked>(checkedOwner =>
         {
-            var holdsKey = checkedOwner.Status.User is { } owner && Keys.Of(_kind, owner) == checkedOwner.Claim.Key;
-            PersistThenReply(_state.DecideAfterOwnerCheck(checkedOwner.Claim, holdsKey, DateTimeOffset.UtcNow), checkedOwner.ReplyTo);
+            var holdsKey = checkedOwner.Status.User is { } owner && Keys.Of(_kind, owner) == checkedOwner.Command.Key;
+            PersistThenReply(_state.DecideAfterOwnerCheck(checkedOwner.Command, holdsKey, DateTimeOffset.UtcNow), checkedOwner.ReplyTo);
             BackToReady();
         });
         Command<OwnerCheckFailed>(failed =>
@@ -97,7 +102,7 @@ public abstract class ClaimIndexActor : EntityActor
     private void PersistThenReply(ClaimDecision.Done done, IActorRef replyTo) =>
         PersistThenReply(done.Events, e => _state = _state.Apply(e), replyTo, done.Reply);
 
-    private sealed record OwnerChecked(ClaimKey Claim, IActorRef ReplyTo, RegistrationStatus Status) : INoSerializationVerificationNeeded;
+    private sealed record OwnerChecked(IClaimCommand Command, IActorRef ReplyTo, RegistrationStatus Status) : INoSerializationVerificationNeeded;
 
     private sealed record OwnerCheckFailed(IActorRef ReplyTo, Exception Cause) : INoSerializationVerificationNeeded;
 }

@@ -169,8 +169,12 @@ public static class AkkaUsersHosting
                 (_, registry, _) => entityId => ClaimIndexActor.Props<EmailIndex>(
                     entityId, registry.Get<UserActor>(), entities.ClaimGracePeriod, entities.AskTimeout, metrics),
                 new ClaimMessageExtractor(), shardOptions)
-            // One projection per cluster: two would race to store the same offset.
-            .WithSingleton<UsersProjection>("users-projection", UsersProjection.Props(readModel), createProxyToo: false);
+            // One projection and one sweep per cluster: two would race to store the same offset.
+            .WithSingleton<UsersProjection>("users-projection", UsersProjection.Props(readModel), createProxyToo: false)
+            .WithSingleton<OrphanedClaimSweep>("orphaned-claim-sweep", (_, registry, _) => OrphanedClaimSweep.Props(
+                    readModel, new JournalReader(journal), registry.Get<UsernameIndex>(), registry.Get<EmailIndex>(),
+                    entities.ClaimGracePeriod, entities.AskTimeout),
+                createProxyToo: false);
 
         // No seed nodes: a cluster of one, joined as soon as the system is up.
         if (node.SeedNodeList.Length == 0)

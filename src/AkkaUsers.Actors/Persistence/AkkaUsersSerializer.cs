@@ -80,6 +80,7 @@ public sealed class AkkaUsersSerializer(ExtendedActorSystem system) : Serializer
         [typeof(ClaimKey)] = "claim-key",
         [typeof(ReleaseKey)] = "release-key",
         [typeof(LookupKey)] = "lookup-key",
+        [typeof(ReviewClaim)] = "review-claim",
         [typeof(ClaimGranted)] = "claim-granted",
         [typeof(ClaimRefused)] = "claim-refused",
         [typeof(KeyReleaseDone)] = "key-release-done",

@@ -62,14 +62,38 @@ public sealed class UsersReadModel(JournalDatabase database)
     private Task? _created;
 
     /// <summary>Creates the tables if they are missing; returns the ordering the projection has reached (0: none yet).</summary>
-    public async Task<long> PrepareAsync(CancellationToken ct)
+    public async Task<long> PrepareAsync(CancellationToken ct) => await OffsetAsync(ProjectionName, ct) ?? 0;
+
+    /// <summary>The journal ordering that the journal follower <paramref name="name"/> stored last; null before its first.</summary>
+    public async Task<long?> OffsetAsync(string name, CancellationToken ct)
     {
         await EnsureCreatedAsync(ct);
         await using var connection = await database.OpenConnectionAsync(ct);
         await using var command = connection.CreateCommand();
         command.CommandText = $"SELECT ordering FROM {_offsets} WHERE name = @name";
-        command.AddParameter("@name", ProjectionName);
-        return await command.ExecuteScalarAsync(ct) is { } ordering and not DBNull ? Convert.ToInt64(ordering) : 0;
+        command.AddParameter("@name", name);
+        return await command.ExecuteScalarAsync(ct) is { } ordering and not DBNull ? Convert.ToInt64(ordering) : null;
+    }
+
+    /// <summary>Stores the offset of a journal follower other than this projection, which stores its own with its rows.</summary>
+    public async Task SaveOffsetAsync(string name, long ordering, CancellationToken ct)
+    {
+        await EnsureCreatedAsync(ct);
+        await using var connection = await database.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await SaveOffsetAsync(transaction, name, ordering, ct);
+        await transaction.CommitAsync(ct);
+    }
+
+    /// <summary>The listed users among <paramref name="ids"/>, by id.</summary>
+    public async Task<IReadOnlyDictionary<string, UserProfile>> ProfilesAsync(IReadOnlyList<string> ids, CancellationToken ct)
+    {
+        if (ids.Count == 0) return new Dictionary<string, UserProfile>();
+        await EnsureCreatedAsync(ct);
+        await using var connection = await database.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        var rows = await LoadAsync(transaction, ids, ct);
+        return rows.ToDictionary(row => row.Key, row => row.Value.State.Profile!);
     }
 
     /// <summary>
@@ -83,7 +107,7 @@ public sealed class UsersReadModel(JournalDatabase database)
         await using var connection = await database.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         var problems = await ApplyAsync(transaction, events, ct);
-        await SaveOffsetAsync(transaction, events[^1].Ordering, ct);
+        await SaveOffsetAsync(transaction, ProjectionName, events[^1].Ordering, ct);
         await transaction.CommitAsync(ct);
         return problems;
     }
@@ -114,7 +138,7 @@ public sealed class UsersReadModel(JournalDatabase database)
         problems.AddRange(await ApplyAsync(transaction, batch, ct));
         events += batch.Count;
 
-        await SaveOffsetAsync(transaction, upToOrdering, ct);
+        await SaveOffsetAsync(transaction, ProjectionName, upToOrdering, ct);
         await transaction.CommitAsync(ct);
         return new RebuildResult(events, await CountAsync(new UserQuery(), ct), problems);
     }
@@ -246,7 +270,7 @@ public sealed class UsersReadModel(JournalDatabase database)
         return rows;
     }
 
-    private async Task SaveOffsetAsync(DbTransaction transaction, long ordering, CancellationToken ct)
+    private async Task SaveOffsetAsync(DbTransaction transaction, string name, long ordering, CancellationToken ct)
     {
         await using var command = transaction.Connection!.CreateCommand();
         command.Transaction = transaction;
@@ -254,7 +278,7 @@ public sealed class UsersReadModel(JournalDatabase database)
             INSERT INTO {_offsets} (name, ordering) VALUES (@name, @ordering)
             ON CONFLICT (name) DO UPDATE SET ordering = excluded.ordering
             """;
-        await command.SetParameters(("@name", ProjectionName), ("@ordering", ordering)).ExecuteNonQueryAsync(ct);
+        await command.SetParameters(("@name", name), ("@ordering", ordering)).ExecuteNonQueryAsync(ct);
     }
 
     private static async Task ExecuteAsync(DbTransaction transaction, string sql, CancellationToken ct)
