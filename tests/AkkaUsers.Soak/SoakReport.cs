@@ -23,7 +23,7 @@ public sealed class SoakReport
     public int Lost { get; set; }
     public int JournalUsers { get; set; }
 
-    /// <summary>Claims a kill left between a registration's claims and its registration, waiting for the next claimant.</summary>
+    /// <summary>Claims a kill left between a registration's claims and its registration that the sweep had not released by the end.</summary>
     public int OrphanedClaims { get; set; }
 
     /// <summary>What `audit verify` reported on the journal at the end, orphaned claims aside.</summary>
@@ -53,7 +53,7 @@ public sealed class SoakReport
         text.AppendLine();
         text.AppendLine($"duration {Duration.TotalSeconds:0} s, kills {Kills}, acknowledged registrations {Acknowledged}, users in the journal {JournalUsers}");
         text.AppendLine(AuditVerify);
-        text.AppendLine($"claims orphaned by a kill (released when the next claimant of the key comes): {OrphanedClaims}");
+        text.AppendLine($"claims orphaned by a kill and not released by the sweep within a minute past the grace period: {OrphanedClaims}");
         text.AppendLine($"lost {Lost}, violations {_violations.Count}: {(Passed ? "PASSED" : "FAILED")}");
         foreach (var violation in _violations.Take(20)) text.AppendLine("  " + violation);
         if (_violations.Count > 20) text.AppendLine($"  ... and {_violations.Count - 20} more");
