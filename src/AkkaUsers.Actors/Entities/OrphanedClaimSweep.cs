@@ -1,7 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence.Query;
-using Akka.Persistence.Sql.Query;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using AkkaUsers.Actors.Audit;
@@ -53,21 +52,15 @@ public sealed class OrphanedClaimSweep : ReceiveActor
         UsersReadModel readModel, JournalReader journalReader, IActorRef usernames, IActorRef emails, TimeSpan gracePeriod, TimeSpan askTimeout) =>
         Akka.Actor.Props.Create<OrphanedClaimSweep>(readModel, journalReader, usernames, emails, gracePeriod, askTimeout);
 
-    protected override void PreStart()
-    {
-        var journal = PersistenceQuery.Get(Context.System).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
-        var restarts = RestartSettings.Create(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), 0.2);
-        _killSwitch = RestartSource.OnFailuresWithBackoff(() => Source
-                    .FromTask(StartingOffsetAsync())
-                    .ConcatMany(offset => journal.EventsByTag(JournalTagger.ClaimTag, Offset.Sequence(offset)))
-                    .Where(envelope => envelope.Event is KeyClaimed)
-                    .GroupedWithin(BatchSize, BatchWindow)
-                    .SelectAsync(1, batch => SweepAsync(batch.ToList())),
-                restarts)
-            .ViaMaterialized(KillSwitches.Single<int>(), Keep.Right)
-            .ToMaterialized(Sink.Ignore<int>(), Keep.Left)
-            .Run(Context.Materializer());
-    }
+    protected override void PreStart() =>
+        _killSwitch = Context.FollowTag(
+            JournalTagger.ClaimTag,
+            StartingOffsetAsync,
+            events => events
+                .Where(envelope => envelope.Event is KeyClaimed)
+                .GroupedWithin(BatchSize, BatchWindow)
+                .SelectAsync(1, batch => SweepAsync(batch.ToList())),
+            _ => { });
 
     protected override void PostStop() => _killSwitch?.Shutdown();
 

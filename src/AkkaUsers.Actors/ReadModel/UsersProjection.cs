@@ -1,8 +1,6 @@
-using Akka;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence.Query;
-using Akka.Persistence.Sql.Query;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using AkkaUsers.Actors.Entities;
@@ -34,20 +32,14 @@ public sealed class UsersProjection : ReceiveActor
 
     public static Props Props(UsersReadModel readModel) => Akka.Actor.Props.Create(() => new UsersProjection(readModel));
 
-    protected override void PreStart()
-    {
-        var journal = PersistenceQuery.Get(Context.System).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
-        var restarts = RestartSettings.Create(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), 0.2);
-        _killSwitch = RestartSource.OnFailuresWithBackoff(() => Source
-                    .FromTask(_readModel.PrepareAsync(CancellationToken.None))
-                    .ConcatMany(offset => journal.EventsByTag(JournalTagger.UserTag, Offset.Sequence(offset)))
-                    .GroupedWithin(BatchSize, BatchWindow)
-                    .SelectAsync(1, batch => _readModel.ApplyAsync(batch.Select(ToUserEvent).ToList(), CancellationToken.None)),
-                restarts)
-            .ViaMaterialized(KillSwitches.Single<IReadOnlyList<string>>(), Keep.Right)
-            .ToMaterialized(Sink.ForEach<IReadOnlyList<string>>(LogProblems), Keep.Left)
-            .Run(Context.Materializer());
-    }
+    protected override void PreStart() =>
+        _killSwitch = Context.FollowTag(
+            JournalTagger.UserTag,
+            () => _readModel.PrepareAsync(CancellationToken.None),
+            events => events
+                .GroupedWithin(BatchSize, BatchWindow)
+                .SelectAsync(1, batch => _readModel.ApplyAsync(batch.Select(ToUserEvent).ToList(), CancellationToken.None)),
+            LogProblems);
 
     protected override void PostStop() => _killSwitch?.Shutdown();
 
