@@ -133,6 +133,24 @@ public sealed class UsersReadModelSpec : IAsyncLifetime
     }
 
     /// <summary>Waits until the stored offset reaches the newest user event; returns every listed user.</summary>
+    [Fact]
+    public async Task Profiles_are_found_by_id_for_listed_users_only_and_other_followers_keep_their_own_offsets()
+    {
+        var alice = await Register("Alice");
+        await WaitUntilCaughtUp();
+
+        var profiles = await ReadModel.ProfilesAsync([alice.Id, NewUserId()], CancellationToken.None);
+
+        AssertDeepEqual(alice, Assert.Single(profiles).Value);
+        Assert.Empty(await ReadModel.ProfilesAsync([], CancellationToken.None));
+
+        Assert.Null(await ReadModel.OffsetAsync("a-follower", CancellationToken.None));
+        await ReadModel.SaveOffsetAsync("a-follower", 42, CancellationToken.None);
+        await ReadModel.SaveOffsetAsync("a-follower", 43, CancellationToken.None);
+        Assert.Equal(43, await ReadModel.OffsetAsync("a-follower", CancellationToken.None));
+        Assert.Equal(await NewestUserEventOrdering(), await ReadModel.OffsetAsync(UsersReadModel.ProjectionName, CancellationToken.None));
+    }
+
     private async Task<IReadOnlyList<UserProfile>> WaitUntilCaughtUp()
     {
         var newest = await NewestUserEventOrdering();

@@ -90,9 +90,9 @@ public sealed class UsersReadModel(JournalDatabase database)
     {
         if (ids.Count == 0) return new Dictionary<string, UserProfile>();
         await EnsureCreatedAsync(ct);
+        // No transaction: on SQLite that would take the write lock, for a read.
         await using var connection = await database.OpenConnectionAsync(ct);
-        await using var transaction = await connection.BeginTransactionAsync(ct);
-        var rows = await LoadAsync(transaction, ids, ct);
+        var rows = await LoadAsync(connection, null, ids, ct);
         return rows.ToDictionary(row => row.Key, row => row.Value.State.Profile!);
     }
 
@@ -196,7 +196,7 @@ public sealed class UsersReadModel(JournalDatabase database)
     private async Task<IReadOnlyList<string>> ApplyAsync(DbTransaction transaction, IReadOnlyList<UserEventAt> events, CancellationToken ct)
     {
         if (events.Count == 0) return [];
-        var rows = await LoadAsync(transaction, events.Select(e => e.UserId).Distinct().ToList(), ct);
+        var rows = await LoadAsync(transaction.Connection!, transaction, events.Select(e => e.UserId).Distinct().ToList(), ct);
         var changed = new HashSet<string>();
         var problems = new List<string>();
         foreach (var e in events)
@@ -248,9 +248,10 @@ public sealed class UsersReadModel(JournalDatabase database)
             ("@profile", JsonSerializer.Serialize(user, AkkaUsersSerializer.Json))).ExecuteNonQueryAsync(ct);
     }
 
-    private async Task<Dictionary<string, Row>> LoadAsync(DbTransaction transaction, IReadOnlyList<string> ids, CancellationToken ct)
+    private async Task<Dictionary<string, Row>> LoadAsync(
+        DbConnection connection, DbTransaction? transaction, IReadOnlyList<string> ids, CancellationToken ct)
     {
-        await using var command = transaction.Connection!.CreateCommand();
+        await using var command = connection.CreateCommand();
         command.Transaction = transaction;
         var names = ids.Select((id, i) =>
         {
