@@ -1,4 +1,5 @@
 using AkkaUsers.Actors.Audit;
+using AkkaUsers.Actors.Persistence;
 using AkkaUsers.Actors.ReadModel;
 using AkkaUsers.Domain;
 using Microsoft.Data.Sqlite;
@@ -149,6 +150,26 @@ public sealed class UsersReadModelSpec : IAsyncLifetime
         await ReadModel.SaveOffsetAsync("a-follower", 43, CancellationToken.None);
         Assert.Equal(43, await ReadModel.OffsetAsync("a-follower", CancellationToken.None));
         Assert.Equal(await NewestUserEventOrdering(), await ReadModel.OffsetAsync(UsersReadModel.ProjectionName, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_tags_new_events_are_found_without_reading_its_old_ones()
+    {
+        await Register("Alice");
+        await WaitUntilCaughtUp();
+
+        // Akka.Persistence.Sql's EventsByTag query: one tag's events past the follower's offset.
+        await using var connection = await _host.Services.GetRequiredService<JournalDatabase>().OpenConnectionAsync(CancellationToken.None);
+        await using var explain = connection.CreateCommand();
+        explain.CommandText = """
+            EXPLAIN QUERY PLAN SELECT r.ordering FROM journal r LEFT JOIN tags lp ON lp.ordering_id = r.ordering
+            WHERE lp.ordering_id > 10 AND lp.ordering_id <= 20 AND r.deleted = 0 AND lp.tag = 'user' ORDER BY r.ordering
+            """;
+        var plan = new List<string>();
+        await using (var reader = await explain.ExecuteReaderAsync())
+            while (await reader.ReadAsync()) plan.Add(reader.GetString(3));
+
+        Assert.Contains($"SEARCH lp USING COVERING INDEX {JournalDatabase.TagOrderingIndex} (tag=? AND ordering_id>? AND ordering_id<?)", plan);
     }
 
     private async Task<IReadOnlyList<UserProfile>> WaitUntilCaughtUp()

@@ -67,7 +67,7 @@ public sealed class OrphanedClaimSweep : ReceiveActor
     /// <summary>The stored offset; on the first start the journal's end, stored at once so that a restart keeps it.</summary>
     private async Task<long> StartingOffsetAsync()
     {
-        if (await _readModel.OffsetAsync(OffsetName, CancellationToken.None) is { } stored) return stored;
+        if (await _readModel.PrepareToFollowAsync(OffsetName, CancellationToken.None) is { } stored) return stored;
         var end = await _journalReader.LastOrderingAsync(CancellationToken.None);
         await _readModel.SaveOffsetAsync(OffsetName, end, CancellationToken.None);
         return end;

@@ -62,7 +62,17 @@ public sealed class UsersReadModel(JournalDatabase database)
     private Task? _created;
 
     /// <summary>Creates the tables if they are missing; returns the ordering the projection has reached (0: none yet).</summary>
-    public async Task<long> PrepareAsync(CancellationToken ct) => await OffsetAsync(ProjectionName, ct) ?? 0;
+    public async Task<long> PrepareAsync(CancellationToken ct) => await PrepareToFollowAsync(ProjectionName, ct) ?? 0;
+
+    /// <summary>
+    /// What every journal follower does when it (re)starts: makes sure of these tables and of the journal's tag index
+    /// (<see cref="JournalDatabase.IndexTagsByOrderingAsync"/>), and returns the offset <paramref name="name"/> stored last.
+    /// </summary>
+    public async Task<long?> PrepareToFollowAsync(string name, CancellationToken ct)
+    {
+        await database.IndexTagsByOrderingAsync(ct);
+        return await OffsetAsync(name, ct);
+    }
 
     /// <summary>The journal ordering that the journal follower <paramref name="name"/> stored last; null before its first.</summary>
     public async Task<long?> OffsetAsync(string name, CancellationToken ct)
