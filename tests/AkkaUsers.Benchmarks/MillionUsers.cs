@@ -84,7 +84,8 @@ public static class MillionUsers
             Console.WriteLine($"30 s later: {await Memory(node)}");
             Console.WriteLine(readModelCaughtUp.IsCompleted
                 ? $"the admin read model had caught up with the seeded users {(await readModelCaughtUp).TotalSeconds:0} s after the start"
-                : $"the admin read model had not caught up with the seeded users {clock.Elapsed.TotalSeconds:0} s after the start");
+                : $"the admin read model had not caught up with the seeded users {clock.Elapsed.TotalSeconds:0} s after the start " +
+                  $"(at journal ordering {await ReadModelOffsetAsync(journal):N0} of {3L * users:N0})");
             Console.WriteLine($"load average at the end: {Machine.LoadAverage()}");
         }
         finally
@@ -119,11 +120,17 @@ public static class MillionUsers
         await using var last = connection.CreateCommand();
         last.CommandText = "SELECT MAX(ordering_id) FROM tags WHERE tag = 'user'";
         var lastUserEvent = Convert.ToInt64(await last.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
+        while (await ReadModelOffsetAsync(journal) < lastUserEvent) await Task.Delay(TimeSpan.FromMilliseconds(500));
+        return clock.Elapsed;
+    }
+
+    private static async Task<long> ReadModelOffsetAsync(string journal)
+    {
+        await using var connection = new SqliteConnection($"Data Source={journal};Pooling=False");
+        await connection.OpenAsync();
         await using var offset = connection.CreateCommand();
         offset.CommandText = $"SELECT ordering FROM read_model_offsets WHERE name = '{UsersReadModel.ProjectionName}'";
-        while (await offset.ExecuteScalarAsync() is not long reached || reached < lastUserEvent)
-            await Task.Delay(TimeSpan.FromMilliseconds(500));
-        return clock.Elapsed;
+        return await offset.ExecuteScalarAsync() is long reached ? reached : 0;
     }
 
     private static async Task Expect(Task<HttpResponseMessage> call, HttpStatusCode expected)

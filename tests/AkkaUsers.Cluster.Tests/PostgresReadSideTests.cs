@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
+using AkkaUsers.Actors.Persistence;
 using AkkaUsers.Cli;
 
 namespace AkkaUsers.Cluster.Tests;
@@ -170,6 +171,18 @@ public sealed class PostgresReadSideTests(SingleNodeOnPostgres service) : IClass
         Assert.Equal(4, await service.Count("?pattern=O"));
         Assert.Equal(2, await service.Count("?filter=scope:beta&pattern=o"));
         Assert.Equal(0, await service.Count("?pattern=_"));
+    }
+
+    [SkippableFact]
+    public async Task The_journal_tags_are_indexed_by_tag_and_ordering_in_the_journals_schema()
+    {
+        Skip.If(ThreeNodeCluster.ServerConnection is null, ThreeNodeCluster.SkipReason);
+        await service.WaitForTheProjectionAsync();
+
+        var index = await service.Database.ScalarAsync(
+            $"SELECT indexdef FROM pg_indexes WHERE schemaname = '{SingleNodeOnPostgres.Schema}' AND tablename = 'tags' AND indexname = '{JournalDatabase.TagOrderingIndex}'");
+
+        Assert.EndsWith("USING btree (tag, ordering_id)", Assert.IsType<string>(index));
     }
 
     [SkippableFact]

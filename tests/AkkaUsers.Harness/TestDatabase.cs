@@ -39,6 +39,15 @@ public sealed class TestDatabase : IAsyncDisposable
         return await command.ExecuteNonQueryAsync();
     }
 
+    /// <summary>Runs <paramref name="sql"/> in this database; returns the first column of its first row (null for none).</summary>
+    public async Task<object?> ScalarAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return await command.ExecuteScalarAsync();
+    }
+
     public async ValueTask DisposeAsync() => await ExecuteOnServer($"DROP DATABASE IF EXISTS {_name} WITH (FORCE)");
 
     private async Task ExecuteOnServer(string sql)

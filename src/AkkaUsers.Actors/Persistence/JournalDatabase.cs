@@ -33,14 +33,16 @@ public sealed class JournalDatabase(PersistenceProvider provider, string connect
     };
 
     /// <summary>
-    /// linq2db's options for the journal and snapshot store: the provider and connection string, and for SQLite
-    /// the same busy timeout as <see cref="OpenConnectionAsync"/> (see <see cref="ConfigureAsync"/>).
+    /// linq2db's options for the journal and snapshot store: the provider and connection string, the read journal's
+    /// tag queries made to read each event's own tags (<see cref="TagAggregateInterceptor"/>), and for SQLite the same
+    /// busy timeout as <see cref="OpenConnectionAsync"/> (see <see cref="ConfigureAsync"/>).
     /// </summary>
     public DataOptions Linq2DbOptions
     {
         get
         {
-            var options = new DataOptions().UseConnectionString(Linq2DbProviderName, ConnectionString);
+            var options = new DataOptions().UseConnectionString(Linq2DbProviderName, ConnectionString)
+                .UseInterceptor(TagAggregateInterceptor.Instance);
             return Provider == PersistenceProvider.Sqlite
                 ? options.UseAfterConnectionOpened(connection => ConfigureAsync(connection, CancellationToken.None).GetAwaiter().GetResult(), ConfigureAsync)
                 : options;
@@ -134,6 +136,8 @@ public sealed class JournalDatabase(PersistenceProvider provider, string connect
         pragma.ExecuteNonQuery();
     }
 
+    public const string TagOrderingIndex = "tags_tag_ordering_idx";
+
     /// <summary>
     /// Indexes the journal's tag table by tag and ordering. Akka.Persistence.Sql indexes it by tag alone, and its
     /// EventsByTag query asks for one tag's events past an offset: through that index SQLite reads every event the
@@ -147,8 +151,6 @@ public sealed class JournalDatabase(PersistenceProvider provider, string connect
         command.CommandText = $"CREATE INDEX IF NOT EXISTS {TagOrderingIndex} ON {Table("tags")} (tag, ordering_id)";
         await command.ExecuteNonQueryAsync(ct);
     }
-
-    public const string TagOrderingIndex = "tags_tag_ordering_idx";
 
     /// <summary>
     /// Null when the database answers a trivial query within <paramref name="timeout"/>, otherwise why it did not.
