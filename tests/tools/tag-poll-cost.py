@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """What one poll of the SQL read journal's EventsByTag costs on a SQLite journal of N users, in three steps: the query
 as linq2db writes it (each event's tags aggregated over the whole tag table) with the plugin's indexes; with that
-aggregate rewritten to the event's own rows (TagAggregateInterceptor); and with the (tag, ordering_id) index as well
+aggregate rewritten to the event's own rows (TagQueryInterceptor); and with the (tag, ordering_id) index as well
 (JournalDatabase.IndexTagsByOrderingAsync). The journal is shaped like the service's (per user a username claim, an
 email claim and a registration) and built in a temporary file; each poll is timed as the best of three.
 

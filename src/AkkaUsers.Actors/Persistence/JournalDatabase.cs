@@ -34,7 +34,7 @@ public sealed class JournalDatabase(PersistenceProvider provider, string connect
 
     /// <summary>
     /// linq2db's options for the journal and snapshot store: the provider and connection string, the read journal's
-    /// tag queries made to read each event's own tags (<see cref="TagAggregateInterceptor"/>), and for SQLite the same
+    /// tag queries made to read each event's own tags (<see cref="TagQueryInterceptor"/>), and for SQLite the same
     /// busy timeout as <see cref="OpenConnectionAsync"/> (see <see cref="ConfigureAsync"/>).
     /// </summary>
     public DataOptions Linq2DbOptions
@@ -42,7 +42,7 @@ public sealed class JournalDatabase(PersistenceProvider provider, string connect
         get
         {
             var options = new DataOptions().UseConnectionString(Linq2DbProviderName, ConnectionString)
-                .UseInterceptor(TagAggregateInterceptor.Instance);
+                .UseInterceptor(TagQueryInterceptor.Instance);
             return Provider == PersistenceProvider.Sqlite
                 ? options.UseAfterConnectionOpened(connection => ConfigureAsync(connection, CancellationToken.None).GetAwaiter().GetResult(), ConfigureAsync)
                 : options;

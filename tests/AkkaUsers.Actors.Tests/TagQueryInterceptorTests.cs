@@ -6,9 +6,10 @@ namespace AkkaUsers.Actors.Tests;
 
 /// <summary>
 /// The SQL read journal's tag queries, as linq2db 6.5.1 writes them for Akka.Persistence.Sql's EventsByTag, before and
-/// after <see cref="TagAggregateInterceptor"/>: the same answer, from each event's own tag rows.
+/// after <see cref="TagQueryInterceptor"/>: the same answer, from each event's own tag rows, in the order of the index
+/// that the journal's followers add.
 /// </summary>
-public sealed class TagAggregateInterceptorTests
+public sealed class TagQueryInterceptorTests
 {
     private const string SqliteEventsByTag = """
         SELECT
@@ -42,42 +43,69 @@ public sealed class TagAggregateInterceptorTests
         	) [x_1]
         """;
 
-    private const string PostgresAggregate = """
+    private const string PostgresEventsByTag = """
+        SELECT
+        	x_1."Ordering",
         	(
         		SELECT
         			STRING_AGG(t1.tag, ';') FILTER (WHERE t1.ordering_id = x_1."Ordering")
         		FROM
         			"AkkaUsers".tags t1
         	)
+        FROM
+        	(
+        		SELECT
+        			x.ordering as "Ordering"
+        		FROM
+        			"AkkaUsers".journal x
+        				INNER JOIN "AkkaUsers".tags lp ON lp.ordering_id = x.ordering
+        		WHERE
+        			lp.ordering_id > :Offset AND
+        			lp.ordering_id <= :MaxOffset AND
+        			NOT x.deleted AND
+        			lp.tag = :Tag
+        		ORDER BY
+        			x.ordering
+        		LIMIT :take
+        	) x_1
         """;
 
     [Fact]
-    public async Task On_SQLite_an_events_tags_are_read_from_its_own_rows_with_the_same_answer()
+    public async Task On_SQLite_a_poll_reads_its_own_events_tag_rows_in_index_order_with_the_same_answer()
     {
         await using var db = await JournalWithTaggedEvents();
 
-        var rewritten = TagAggregateInterceptor.Rewrite(SqliteEventsByTag);
+        var rewritten = TagQueryInterceptor.Rewrite(SqliteEventsByTag);
 
         Assert.Equal(await Rows(db, SqliteEventsByTag), await Rows(db, rewritten));
         Assert.Equal(["1 user-a user", "4 user-b user;vip"], await Rows(db, rewritten));
         Assert.Contains("SCAN t1", await Plan(db, SqliteEventsByTag));
-        Assert.Contains("SEARCH t1 USING COVERING INDEX sqlite_autoindex_tags_1 (ordering_id=?)", await Plan(db, rewritten));
+        Assert.Contains("USE TEMP B-TREE FOR ORDER BY", await Plan(db, SqliteEventsByTag));
+        Assert.Equal(
+            [
+                $"SEARCH lp USING COVERING INDEX {JournalDatabase.TagOrderingIndex} (tag=? AND ordering_id>? AND ordering_id<?)",
+                "SEARCH x USING INTEGER PRIMARY KEY (rowid=?)",
+                "CORRELATED SCALAR SUBQUERY 1",
+                "SEARCH t1 USING COVERING INDEX sqlite_autoindex_tags_1 (ordering_id=?)",
+            ],
+            (await Plan(db, rewritten)).Where(step => step.StartsWith("SEARCH", StringComparison.Ordinal) || step.StartsWith("USE", StringComparison.Ordinal) || step.StartsWith("CORRELATED", StringComparison.Ordinal)));
     }
 
     [Fact]
-    public void On_PostgreSQL_the_filtered_aggregate_becomes_one_over_the_events_own_rows()
+    public void On_PostgreSQL_the_same_two_rewrites_apply()
     {
-        var rewritten = TagAggregateInterceptor.Rewrite(PostgresAggregate);
+        var rewritten = Regex.Replace(TagQueryInterceptor.Rewrite(PostgresEventsByTag), @"\s+", " ");
 
-        Assert.Equal("""( SELECT STRING_AGG(t1.tag, ';') FROM "AkkaUsers".tags t1 WHERE t1.ordering_id = x_1."Ordering" )""",
-            Regex.Replace(rewritten, @"\s+", " ").Trim());
+        Assert.Contains("""( SELECT STRING_AGG(t1.tag, ';') FROM "AkkaUsers".tags t1 WHERE t1.ordering_id = x_1."Ordering" )""", rewritten);
+        Assert.Contains("ORDER BY lp.ordering_id LIMIT :take", rewritten);
+        Assert.DoesNotContain("FILTER", rewritten);
     }
 
     [Theory]
     [InlineData("INSERT INTO [tags] ([ordering_id], [tag], [sequence_nr], [persistence_id]) VALUES (3, 'user', 1, 'user-a')")]
     [InlineData("SELECT GROUP_CONCAT([t1].[tag], ';') FROM [tags] [t1] WHERE [t1].[ordering_id] = 7")]
     [InlineData("SELECT MAX([x].[ordering]) FROM [journal] [x]")]
-    public void Other_statements_are_left_as_they_are(string sql) => Assert.Equal(sql, TagAggregateInterceptor.Rewrite(sql));
+    public void Other_statements_are_left_as_they_are(string sql) => Assert.Equal(sql, TagQueryInterceptor.Rewrite(sql));
 
     /// <summary>The plugin's journal and tag tables with four events: "user", "claim", untagged, and "user" plus "vip".</summary>
     private static async Task<SqliteConnection> JournalWithTaggedEvents()
@@ -89,6 +117,7 @@ public sealed class TagAggregateInterceptorTests
             CREATE TABLE journal (ordering INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, deleted BIT NOT NULL, persistence_id NVARCHAR(255) NOT NULL);
             CREATE TABLE tags (ordering_id INTEGER NOT NULL, tag NVARCHAR(64) NOT NULL, CONSTRAINT PK_tags PRIMARY KEY (ordering_id, tag));
             CREATE INDEX tags_tag_idx ON tags (tag);
+            CREATE INDEX tags_tag_ordering_idx ON tags (tag, ordering_id);
             INSERT INTO journal (deleted, persistence_id) VALUES (0, 'user-a'), (0, 'username-a'), (0, 'user-c'), (0, 'user-b');
             INSERT INTO tags VALUES (1, 'user'), (2, 'claim'), (4, 'user'), (4, 'vip');
             """;
