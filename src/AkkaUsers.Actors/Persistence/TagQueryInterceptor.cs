@@ -18,7 +18,8 @@ namespace AkkaUsers.Actors.Persistence;
 /// reading every one of them before it takes the batch. Ordered by the tag row's ordering, equal by the join, it
 /// walks <see cref="JournalDatabase.TagOrderingIndex"/> and stops at the batch's end.</item>
 /// </list>
-/// Measured with tests/tools/tag-poll-cost.py: on 100,000 users a poll of 100 new events took 2.2 s before.
+/// Measured with tests/tools/tag-poll-cost.py (on 100,000 users a poll of 100 new events took 2.2 s before, 0.2 ms
+/// after). The patterns are those of linq2db 6.5.1: a version that writes the SQL otherwise leaves it unchanged.
 /// </summary>
 public sealed partial class TagQueryInterceptor : CommandInterceptor
 {
@@ -30,7 +31,7 @@ public sealed partial class TagQueryInterceptor : CommandInterceptor
         return command;
     }
 
-    /// <summary><paramref name="sql"/> with every whole-table tag aggregate turned into the event's own; anything else unchanged.</summary>
+    /// <summary><paramref name="sql"/> with both rewrites wherever they apply; any other statement unchanged.</summary>
     public static string Rewrite(string sql) => sql.Contains("ordering_id", StringComparison.Ordinal)
         ? OrderedByJournal().Replace(FilteredAggregate().Replace(CaseAggregate().Replace(sql, EventsOwn), EventsOwn), ByTagRow)
         : sql;
