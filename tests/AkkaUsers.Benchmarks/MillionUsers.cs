@@ -115,22 +115,22 @@ public static class MillionUsers
     /// </summary>
     private static async Task<TimeSpan> ReadModelCaughtUpAsync(string journal, Stopwatch clock)
     {
-        await using var connection = new SqliteConnection($"Data Source={journal};Pooling=False");
-        await connection.OpenAsync();
-        await using var last = connection.CreateCommand();
-        last.CommandText = "SELECT MAX(ordering_id) FROM tags WHERE tag = 'user'";
-        var lastUserEvent = Convert.ToInt64(await last.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
+        var lastUserEvent = await ScalarAsync(journal, "SELECT MAX(ordering_id) FROM tags WHERE tag = 'user'");
         while (await ReadModelOffsetAsync(journal) < lastUserEvent) await Task.Delay(TimeSpan.FromMilliseconds(500));
         return clock.Elapsed;
     }
 
-    private static async Task<long> ReadModelOffsetAsync(string journal)
+    private static Task<long> ReadModelOffsetAsync(string journal) =>
+        ScalarAsync(journal, $"SELECT ordering FROM read_model_offsets WHERE name = '{UsersReadModel.ProjectionName}'");
+
+    /// <summary>A number from the journal's file, read beside the running node; 0 for no row.</summary>
+    private static async Task<long> ScalarAsync(string journal, string sql)
     {
         await using var connection = new SqliteConnection($"Data Source={journal};Pooling=False");
         await connection.OpenAsync();
-        await using var offset = connection.CreateCommand();
-        offset.CommandText = $"SELECT ordering FROM read_model_offsets WHERE name = '{UsersReadModel.ProjectionName}'";
-        return await offset.ExecuteScalarAsync() is long reached ? reached : 0;
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return await command.ExecuteScalarAsync() is long value ? value : 0;
     }
 
     private static async Task Expect(Task<HttpResponseMessage> call, HttpStatusCode expected)
