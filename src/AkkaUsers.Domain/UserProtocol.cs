@@ -121,7 +121,10 @@ public static class UserProtocol
 
     public sealed record ScopeGranted(string Scope, string GrantedBy, DateTimeOffset At) : IUserEvent;
 
-    /// <summary>Tokens issued before <paramref name="TokensValidFrom"/> (a whole second after <paramref name="At"/>) stop working.</summary>
+    /// <summary>
+    /// Tokens issued before <paramref name="TokensValidFrom"/> stop working: the whole second after <paramref name="At"/>,
+    /// or a second past the previous change's, whichever is later.
+    /// </summary>
     public sealed record PasswordChanged(string PasswordHash, string ChangedBy, DateTimeOffset At, DateTimeOffset TokensValidFrom) : IUserEvent;
 
     /// <summary>

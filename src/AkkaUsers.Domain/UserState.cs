@@ -151,15 +151,15 @@ public sealed record UserState
 
     /// <summary>
     /// Tokens carry their issue time in whole seconds, so "issued before the change" is decided at that grain: every
-    /// token of the change's second or earlier is revoked, and tokens minted afterwards carry the next whole second
-    /// (at most one second ahead of the clock) as their issue time.
+    /// token of the change's second or earlier is revoked, and tokens minted afterwards carry the new "valid from" as
+    /// their issue time (see <see cref="NextTokensValidFrom"/>).
     /// </summary>
     private UserDecision DecideChangePassword(ChangePassword c, DateTimeOffset now)
     {
         if (Profile is null) return Reply(new UserNotFound(c.UserId));
         if (c.VerifiedHash is { } verified && verified != PasswordHash) return Reply(new SignInRefused(c.UserId));
 
-        var validFrom = WholeSecondAfter(now);
+        var validFrom = NextTokensValidFrom(now);
         return Persist(new SignedIn(Profile, validFrom), new PasswordChanged(c.NewPasswordHash, c.ChangedBy, now, validFrom));
     }
 
@@ -184,12 +184,20 @@ public sealed record UserState
         if (Profile is null || ResetCodeHash is not { } pending || !(now < ResetCodeExpiresAt) || !ResetCode.HashesEqual(pending, c.CodeHash))
             return Reply(new PasswordResetRefused(c.UserId));
 
-        var validFrom = WholeSecondAfter(now);
+        var validFrom = NextTokensValidFrom(now);
         return Persist(new SignedIn(Profile, validFrom), new PasswordChanged(c.NewPasswordHash, ResetCode.ChangedBy, now, validFrom));
     }
 
-    private static DateTimeOffset WholeSecondAfter(DateTimeOffset time) =>
-        DateTimeOffset.FromUnixTimeSeconds(time.ToUnixTimeSeconds() + 1);
+    /// <summary>
+    /// The whole second after <paramref name="now"/>, and at least a second past the previous "valid from": a token
+    /// minted since the previous revocation carries that previous value (or a later second of the clock) as its issue
+    /// time, so a second revocation within the same second must still move past it.
+    /// </summary>
+    private DateTimeOffset NextTokensValidFrom(DateTimeOffset now)
+    {
+        var next = DateTimeOffset.FromUnixTimeSeconds(now.ToUnixTimeSeconds() + 1);
+        return TokensValidFrom is { } previous && previous.AddSeconds(1) > next ? previous.AddSeconds(1) : next;
+    }
 
     /// <summary>
     /// The failure is recorded; when it makes <see cref="SignInPolicy.MaxFailures"/> within the window, the account locks

@@ -1,4 +1,7 @@
 using System.Net;
+using AkkaUsers.Actors;
+using AkkaUsers.Api.Endpoints;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace AkkaUsers.Api.Tests;
 
@@ -114,5 +117,29 @@ public sealed class PasswordEndpointsTests(AdminService service) : IClassFixture
         Assert.Equal("Missing authentication", await (await Client.PostJson("/user/reset-password", body, null)).AssertBoom(401));
         Assert.Equal("Insufficient scope", await (await Client.PostJson("/user/reset-password", body, token)).AssertBoom(403));
         Assert.Equal(HttpStatusCode.OK, (await Client.GetUser(token)).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_reset_in_the_same_second_as_a_change_revokes_the_token_the_change_answered()
+    {
+        // The clock stands still: the change and the reset happen within one second whatever the machine's speed.
+        await using var factory = new ApiFactory(clock: new ManualClock());
+        using var client = factory.CreateClient();
+        var victimToken = await client.RegisterForToken("same-second", "same-second@example.com");
+        var admin = await client.Register("same-second-admin", "same-second-admin@example.com");
+        var adminId = (await admin.Body())["user"]!["id"]!.GetValue<string>();
+        await factory.Services.GetRequiredService<UserAccounts>().GrantScopeAsync(adminId, AdminEndpoints.AdminScope, "test", CancellationToken.None);
+        var adminToken = (await (await client.PostJson("/user/auth", new { username = "same-second-admin", password = "abc321" })).Body())["token"]!.GetValue<string>();
+
+        var changed = await client.PostJson("/user/change-password", new { oldPassword = "abc321", newPassword = "new-secret-1" }, victimToken);
+        var afterChange = (await changed.Body())["token"]!.GetValue<string>();
+        Assert.Equal(HttpStatusCode.OK, (await client.GetUser(afterChange)).StatusCode);
+        var reset = await client.PostJson("/user/reset-password", new { email = "same-second@example.com", password = "reset-secret-1" }, adminToken);
+        Assert.Equal(HttpStatusCode.OK, reset.StatusCode);
+
+        Assert.Equal("Invalid token", await (await client.GetUser(afterChange)).AssertBoom(401));
+        var afterReset = (await (await client.PostJson("/user/auth", new { username = "same-second", password = "reset-secret-1" })).Body())["token"]!.GetValue<string>();
+        Assert.Equal(HttpStatusCode.OK, (await client.GetUser(afterReset)).StatusCode);
+        factory.DeleteData();
     }
 }

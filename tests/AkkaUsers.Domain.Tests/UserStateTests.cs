@@ -378,6 +378,26 @@ public class UserStateTests
     }
 
     [Fact]
+    public void A_second_revocation_within_the_same_second_revokes_the_tokens_minted_after_the_first()
+    {
+        var at = T1.AddMilliseconds(100);
+        var (changed, change) = Run(Registered(), new ChangePassword(Id, Hash, NewHash, Id), at);
+        var mintedAfterChange = Assert.IsType<SignedIn>(change.Reply).TokensValidFrom!.Value;
+        Assert.Equal(new TokenChecked(Id, true), changed.Decide(new CheckToken(Id, mintedAfterChange), at).Reply);
+
+        var (reset, resetDecision) = Run(changed, new ChangePassword(Id, null, "$argon2id$reset", "admin-id"), at.AddMilliseconds(300));
+        var (again, _) = Run(reset, new ChangePassword(Id, null, "$argon2id$again", "admin-id"), at.AddMilliseconds(600));
+
+        Assert.Equal(T1.AddSeconds(2), Assert.IsType<SignedIn>(resetDecision.Reply).TokensValidFrom);
+        Assert.Equal(new TokenChecked(Id, false), reset.Decide(new CheckToken(Id, mintedAfterChange), at).Reply);
+        Assert.Equal(new TokenChecked(Id, true), reset.Decide(new CheckToken(Id, T1.AddSeconds(2)), at).Reply);
+        Assert.Equal(T1.AddSeconds(3), again.TokensValidFrom);
+        Assert.Equal(new TokenChecked(Id, false), again.Decide(new CheckToken(Id, T1.AddSeconds(2)), at).Reply);
+        // Once the clock has passed them, revocations go back to the whole second after the clock.
+        Assert.Equal(T2.AddSeconds(1), Run(again, new ChangePassword(Id, null, NewHash, "admin-id"), T2).State.TokensValidFrom);
+    }
+
+    [Fact]
     public void Every_token_is_good_while_the_password_never_changed()
     {
         Assert.Equal(new TokenChecked(Id, true), Registered().Decide(new CheckToken(Id, DateTimeOffset.MinValue), T1).Reply);
