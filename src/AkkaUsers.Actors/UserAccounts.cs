@@ -193,11 +193,12 @@ public sealed class UserAccounts(
 
     /// <summary>
     /// The user's secret when <paramref name="password"/> is theirs; otherwise null, with a wrong password recorded
-    /// (which may lock the account). Nobody, a locked account and a wrong password cost one verification alike.
+    /// (which may lock the client's address, or the whole account, out). Nobody, a locked-out account and a wrong
+    /// password cost one verification alike.
     /// </summary>
     private async Task<SignInSecret?> VerifyAsync(string? userId, string password, ClientInfo client, CancellationToken ct)
     {
-        var reply = userId is null ? null : await Ask<IUserReply>(_users, new GetSignInSecret(userId), ct);
+        var reply = userId is null ? null : await Ask<IUserReply>(_users, new GetSignInSecret(userId, client.Address), ct);
         if (reply is not SignInSecret secret)
         {
             await hashing.VerifyNobodyAsync(password, ct);

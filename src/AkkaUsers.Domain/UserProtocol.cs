@@ -26,8 +26,11 @@ public static class UserProtocol
 
     public sealed record GetUser(string UserId) : IUserCommand;
 
-    /// <summary>Hand back the stored hash so that the caller verifies the password off the actor.</summary>
-    public sealed record GetSignInSecret(string UserId) : IUserCommand;
+    /// <summary>
+    /// Hand back the stored hash so that the caller verifies the password off the actor, unless the account is locked
+    /// out for <paramref name="ClientAddress"/> (see <see cref="SignInPolicy"/>).
+    /// </summary>
+    public sealed record GetSignInSecret(string UserId, string? ClientAddress = null) : IUserCommand;
 
     /// <summary>
     /// A password was verified against <paramref name="VerifiedHash"/>. Recorded only while that hash
@@ -110,10 +113,17 @@ public static class UserProtocol
     public sealed record SignInFailed(DateTimeOffset At, string? ClientAddress, string? UserAgent) : IUserEvent;
 
     /// <summary>
-    /// <paramref name="Failures"/> failed sign-ins within the policy's window: sign-in is refused, without looking at
-    /// the password, until <paramref name="Until"/>.
+    /// <paramref name="Failures"/> failed sign-ins from every address within the policy's window (the account-wide
+    /// backstop): sign-in is refused from every address, without looking at the password, until <paramref name="Until"/>.
     /// </summary>
     public sealed record SignInLockedOut(DateTimeOffset At, DateTimeOffset Until, int Failures) : IUserEvent;
+
+    /// <summary>
+    /// <paramref name="Failures"/> failed sign-ins from <paramref name="Address"/> (a <see cref="SignInPolicy.AddressKey"/>)
+    /// within the policy's window: sign-in from that address is refused, without looking at the password, until
+    /// <paramref name="Until"/>; other addresses are not affected.
+    /// </summary>
+    public sealed record SignInAddressLockedOut(DateTimeOffset At, DateTimeOffset Until, int Failures, string Address) : IUserEvent;
 
     public sealed record PasswordRehashed(string PasswordHash, DateTimeOffset At) : IUserEvent;
 

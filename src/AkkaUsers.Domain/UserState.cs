@@ -22,13 +22,23 @@ public sealed record UserState
     /// <summary>Tokens issued earlier than this are revoked; null while the password never changed.</summary>
     public DateTimeOffset? TokensValidFrom { get; init; }
 
-    /// <summary>Times of the failed sign-ins since the last successful one (the latest <see cref="SignInPolicy.MaxRememberedFailures"/>).</summary>
+    /// <summary>
+    /// Times of the failed sign-ins from every address since the last successful one (the latest
+    /// <see cref="SignInPolicy.MaxRememberedFailures"/>): the account-wide count behind <see cref="SignInPolicy.AccountMaxFailures"/>.
+    /// </summary>
     public IReadOnlyList<DateTimeOffset> RecentFailures { get; init; } = [];
 
-    /// <summary>Lockouts since the last successful sign-in: each one lasts twice as long as the one before.</summary>
+    /// <summary>Account-wide lockouts since the last successful sign-in: each one lasts twice as long as the one before.</summary>
     public int Lockouts { get; init; }
 
+    /// <summary>Until when sign-in is refused from every address (the account-wide backstop).</summary>
     public DateTimeOffset? LockedUntil { get; init; }
+
+    /// <summary>
+    /// The failures and lockouts of each client address (see <see cref="SignInPolicy.AddressKey"/>), the least recently
+    /// failing first; at most <see cref="SignInPolicy.MaxTrackedAddresses"/>, so a stranger's many addresses cannot grow it.
+    /// </summary>
+    public IReadOnlyList<AddressFailures> FailingAddresses { get; init; } = [];
 
     /// <summary>Set once the user is deleted: the tombstone and the steps done since.</summary>
     public UserDeletion? Deletion { get; init; }
@@ -48,17 +58,29 @@ public sealed record UserState
             Profile = new UserProfile(e.UserId, e.Username, IsActive: false, e.Email, e.Scope, e.Plan,
                 e.Vendor is { } vendor ? JsonSerializer.SerializeToElement(vendor) : null, e.Metadata, e.At),
         },
-        UserSignedIn e => this with { LastSignInAt = e.At, SignInCount = SignInCount + 1, RecentFailures = [], Lockouts = 0, LockedUntil = null },
-        SignInFailed e => this with { RecentFailures = [.. RecentFailures.TakeLast(SignInPolicy.MaxRememberedFailures - 1), e.At] },
+        // A success resets its own address and the account-wide schedule; other addresses stay locked out.
+        UserSignedIn e => this with
+        {
+            LastSignInAt = e.At, SignInCount = SignInCount + 1, RecentFailures = [], Lockouts = 0, LockedUntil = null,
+            FailingAddresses = [.. FailingAddresses.Where(a => a.Address != SignInPolicy.AddressKey(e.ClientAddress))],
+        },
+        SignInFailed e => this with
+        {
+            RecentFailures = [.. RecentFailures.TakeLast(SignInPolicy.MaxRememberedFailures - 1), e.At],
+            FailingAddresses = WithAddress(SignInPolicy.AddressKey(e.ClientAddress), a => a.Failed(e.At)),
+        },
         SignInLockedOut e => this with { Lockouts = Lockouts + 1, LockedUntil = e.Until },
+        SignInAddressLockedOut e => this with { FailingAddresses = WithAddress(e.Address, a => a.LockedOut(e.Until)) },
         PasswordRehashed e => this with { PasswordHash = e.PasswordHash },
         RegistrationAbandoned => this with { Status = Lifecycle.Abandoned },
         ScopeGranted e => Granted(e),
         UserUpdated e => this with { Profile = RegisteredProfile(e).With(e.Changes) },
-        // Any new password voids a pending code: it works once, and a change or an admin's reset ends it too.
+        // Any new password voids a pending code: it works once, and a change or an admin's reset ends it too. It also
+        // ends every lockout: the guesses were against the old password.
         PasswordChanged e => this with
         {
             PasswordHash = e.PasswordHash, TokensValidFrom = e.TokensValidFrom, ResetCodeHash = null, ResetCodeExpiresAt = null,
+            RecentFailures = [], Lockouts = 0, LockedUntil = null, FailingAddresses = [],
         },
         PasswordResetRequested e => this with { Profile = RegisteredProfile(e), ResetCodeHash = e.CodeHash, ResetCodeExpiresAt = e.ExpiresAt },
         // Nothing of the user survives the tombstone but the profile the deletion still has to release and erase.
@@ -68,6 +90,24 @@ public sealed record UserState
         DeletionFailed e => this with { Deletion = DeletionOf(e) with { FailedStep = e.Step } },
         _ => throw new ArgumentOutOfRangeException(nameof(@event), @event.GetType().Name, "unknown user event"),
     };
+
+    /// <summary>
+    /// <see cref="FailingAddresses"/> with <paramref name="address"/>'s entry changed and moved last (the most recent);
+    /// past the cap, the entry whose last failure or lockout ended longest ago is forgotten.
+    /// </summary>
+    private IReadOnlyList<AddressFailures> WithAddress(string address, Func<AddressFailures, AddressFailures> change)
+    {
+        var entry = change(FailingAddresses.FirstOrDefault(a => a.Address == address) ?? new AddressFailures(address, [], 0, null));
+        List<AddressFailures> addresses = [.. FailingAddresses.Where(a => a.Address != address), entry];
+        if (addresses.Count > SignInPolicy.MaxTrackedAddresses) addresses.Remove(addresses.MinBy(a => a.LastRelevant())!);
+        return addresses;
+    }
+
+    /// <summary>The failures and lockout of <paramref name="address"/>, or null when it has none.</summary>
+    private AddressFailures? FailuresOf(string address) => FailingAddresses.FirstOrDefault(a => a.Address == address);
+
+    private bool IsLockedOut(string? clientAddress, DateTimeOffset now) =>
+        now < LockedUntil || now < FailuresOf(SignInPolicy.AddressKey(clientAddress))?.LockedUntil;
 
     private UserState Granted(ScopeGranted e)
     {
@@ -90,7 +130,7 @@ public sealed record UserState
         GetSignInSecret c => Reply(Profile switch
         {
             null => new UserNotFound(c.UserId),
-            _ when now < LockedUntil => new SignInLocked(c.UserId),
+            _ when IsLockedOut(c.ClientAddress, now) => new SignInLocked(c.UserId),
             var p => new SignInSecret(p, PasswordHash!),
         }),
         RecordSignIn c => DecideSignIn(c, now),
@@ -200,19 +240,26 @@ public sealed record UserState
     }
 
     /// <summary>
-    /// The failure is recorded; when it makes <see cref="SignInPolicy.MaxFailures"/> within the window, the account locks
-    /// (unless it is locked already: failures of attempts verified before the lockout do not lengthen it).
+    /// The failure is recorded. When it makes <see cref="SignInPolicy.MaxFailures"/> from its address within the window,
+    /// that address is locked out of the account; when it makes <see cref="SignInPolicy.AccountMaxFailures"/> from all
+    /// addresses, every address is. A lockout already running is not lengthened by failures of attempts verified before it.
     /// </summary>
     private UserDecision DecideSignInFailed(RecordSignInFailed c, DateTimeOffset now, SignInPolicy policy)
     {
         if (Profile is null) return Reply(new UserNotFound(c.UserId));
 
-        var failed = new SignInFailed(now, c.ClientAddress, c.UserAgent);
-        var failures = RecentFailures.Count(at => at > now - policy.Window) + 1;
-        if (failures < policy.MaxFailures || now < LockedUntil) return Persist(new SignInFailureRecorded(c.UserId), failed);
+        List<IUserEvent> events = [new SignInFailed(now, c.ClientAddress, c.UserAgent)];
+        var address = SignInPolicy.AddressKey(c.ClientAddress);
+        var own = FailuresOf(address);
+        var fromAddress = (own?.Failures.Count(at => at > now - policy.Window) ?? 0) + 1;
+        if (fromAddress >= policy.MaxFailures && !(now < own?.LockedUntil) && !(now < LockedUntil))
+            events.Add(new SignInAddressLockedOut(now, now + policy.LockoutAfter(own?.Lockouts ?? 0), fromAddress, address));
 
-        var lockedOut = new SignInLockedOut(now, now + policy.LockoutAfter(Lockouts), failures);
-        return Persist(new SignInFailureRecorded(c.UserId), failed, lockedOut);
+        var fromAll = RecentFailures.Count(at => at > now - policy.Window) + 1;
+        if (fromAll >= policy.AccountMaxFailures && !(now < LockedUntil))
+            events.Add(new SignInLockedOut(now, now + policy.LockoutAfter(Lockouts), fromAll));
+
+        return new UserDecision(events, new SignInFailureRecorded(c.UserId));
     }
 
     /// <summary>
@@ -263,4 +310,21 @@ public sealed record UserDeletion(
         userId, Ticket,
         Completed ? DeletionProgress.Completed : FailedStep is null ? DeletionProgress.InProgress : DeletionProgress.Failed,
         StepsDone.Count + 1, DeletionSteps.Total);
+}
+
+/// <summary>
+/// The failed sign-ins from one client address (see <see cref="SignInPolicy.AddressKey"/>) since its last success: their
+/// times (the latest <see cref="SignInPolicy.MaxRememberedFailures"/>), its lockouts (each twice as long as the one
+/// before) and until when the current one lasts.
+/// </summary>
+public sealed record AddressFailures(string Address, IReadOnlyList<DateTimeOffset> Failures, int Lockouts, DateTimeOffset? LockedUntil)
+{
+    public AddressFailures Failed(DateTimeOffset at) =>
+        this with { Failures = [.. Failures.TakeLast(SignInPolicy.MaxRememberedFailures - 1), at] };
+
+    public AddressFailures LockedOut(DateTimeOffset until) => this with { Lockouts = Lockouts + 1, LockedUntil = until };
+
+    /// <summary>When this address last mattered: its last failure, or the end of its lockout if that is later.</summary>
+    public DateTimeOffset LastRelevant() =>
+        LockedUntil is { } until && (Failures.Count == 0 || until > Failures[^1]) ? until : Failures.Count > 0 ? Failures[^1] : DateTimeOffset.MinValue;
 }

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using System.Text.Json;
 
 namespace AkkaUsers.Domain;
@@ -118,16 +120,36 @@ public static class Validation
 public sealed record PasswordPolicy(int MinLength = 6, int MaxLength = 1024, bool RejectCommon = false);
 
 /// <summary>
-/// When failed sign-ins lock an account: <paramref name="MaxFailures"/> failures within <paramref name="Window"/> lock it
-/// for <paramref name="FirstLockout"/>, each further lockout before a successful sign-in for twice as long as the one
-/// before, up to <paramref name="MaxLockout"/>.
+/// When failed sign-ins lock an account out. <paramref name="MaxFailures"/> failures from one client address within
+/// <paramref name="Window"/> lock that address out of the account for <paramref name="FirstLockout"/>, each further
+/// lockout of that address before a successful sign-in from it for twice as long as the one before, up to
+/// <paramref name="MaxLockout"/>; other addresses still sign in. <paramref name="AccountMaxFailures"/> failures from all
+/// addresses within the window lock every address out on the same doubling schedule: a backstop against guessing from
+/// many addresses, set far higher so that one stranger cannot reach it.
 /// </summary>
-public sealed record SignInPolicy(int MaxFailures, TimeSpan Window, TimeSpan FirstLockout, TimeSpan MaxLockout)
+public sealed record SignInPolicy(int MaxFailures, TimeSpan Window, TimeSpan FirstLockout, TimeSpan MaxLockout, int AccountMaxFailures = 100)
 {
-    /// <summary>The most failures an account remembers, so its state stays small whatever an attacker does.</summary>
+    /// <summary>The most failures an account remembers, per address and in all, so its state stays small whatever an attacker does.</summary>
     public const int MaxRememberedFailures = 100;
 
-    public static readonly SignInPolicy Default = new(10, TimeSpan.FromMinutes(15), TimeSpan.FromMinutes(1), TimeSpan.FromDays(1));
+    /// <summary>The most client addresses an account tracks failures of; past it, the one that mattered longest ago is forgotten.</summary>
+    public const int MaxTrackedAddresses = 32;
+
+    public static readonly SignInPolicy Default = new(10, TimeSpan.FromMinutes(15), TimeSpan.FromMinutes(1), TimeSpan.FromDays(1), 100);
+
+    /// <summary>
+    /// The address failures are counted under: an IPv4 address as it is (IPv4-mapped IPv6 included), an IPv6 address by its
+    /// /64 prefix (one subscriber's network hands out any number of addresses in it), and "" when the address is unknown.
+    /// </summary>
+    public static string AddressKey(string? clientAddress)
+    {
+        if (clientAddress is null || !IPAddress.TryParse(clientAddress, out var ip)) return clientAddress ?? "";
+        if (ip.IsIPv4MappedToIPv6) return ip.MapToIPv4().ToString();
+        if (ip.AddressFamily != AddressFamily.InterNetworkV6) return ip.ToString();
+        var bytes = ip.GetAddressBytes();
+        Array.Clear(bytes, 8, 8);
+        return new IPAddress(bytes) + "/64";
+    }
 
     /// <summary>The length of the lockout that follows <paramref name="earlierLockouts"/> lockouts since the last successful sign-in.</summary>
     public TimeSpan LockoutAfter(int earlierLockouts)

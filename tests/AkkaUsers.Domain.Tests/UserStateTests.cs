@@ -428,10 +428,13 @@ public class UserStateTests
 
     // Failed sign-ins and the lockout schedule
 
-    private static readonly SignInPolicy Lockout = new(3, TimeSpan.FromMinutes(15), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
+    private const string Address = "203.0.113.9";
+    private const string Other = "198.51.100.7";
 
-    private static UserState Fail(UserState state, DateTimeOffset at) =>
-        Run(state, new RecordSignInFailed(Id, "203.0.113.9", "ua"), at, Lockout).State;
+    private static readonly SignInPolicy Lockout = new(3, TimeSpan.FromMinutes(15), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), AccountMaxFailures: 6);
+
+    private static UserState Fail(UserState state, DateTimeOffset at, string? address = Address) =>
+        Run(state, new RecordSignInFailed(Id, address, "ua"), at, Lockout).State;
 
     private static (UserState State, UserDecision Decision) Run(UserState state, IUserCommand command, DateTimeOffset now, SignInPolicy policy)
     {
@@ -439,31 +442,64 @@ public class UserStateTests
         return (Fold(state, decision.Events), decision);
     }
 
-    private static bool Locked(UserState state, DateTimeOffset now) =>
-        state.Decide(new GetSignInSecret(Id), now, Lockout).Reply is SignInLocked;
+    private static bool Locked(UserState state, DateTimeOffset now, string? address = Address) =>
+        state.Decide(new GetSignInSecret(Id, address), now, Lockout).Reply is SignInLocked;
+
+    private static DateTimeOffset? LockedUntil(UserState state, string address = Address) =>
+        state.FailingAddresses.SingleOrDefault(a => a.Address == SignInPolicy.AddressKey(address))?.LockedUntil;
 
     [Fact]
     public void A_failed_sign_in_is_recorded_with_its_time_and_client()
     {
-        var decision = Registered().Decide(new RecordSignInFailed(Id, "203.0.113.9", "ua"), T1, Lockout);
+        var decision = Registered().Decide(new RecordSignInFailed(Id, Address, "ua"), T1, Lockout);
 
-        Assert.Equal(new SignInFailed(T1, "203.0.113.9", "ua"), Assert.Single(decision.Events));
+        Assert.Equal(new SignInFailed(T1, Address, "ua"), Assert.Single(decision.Events));
         Assert.Equal(new SignInFailureRecorded(Id), decision.Reply);
     }
 
     [Fact]
-    public void The_last_of_MaxFailures_within_the_window_locks_for_the_first_delay_without_handing_out_the_hash()
+    public void The_last_of_MaxFailures_from_an_address_locks_that_address_out_for_the_first_delay_and_no_other()
     {
         var twice = Fail(Fail(Registered(), T1), T1.AddMinutes(1));
         Assert.False(Locked(twice, T1.AddMinutes(2)));
 
         var third = T1.AddMinutes(2);
-        var decision = twice.Decide(new RecordSignInFailed(Id, null, null), third, Lockout);
-        Assert.Equal([new SignInFailed(third, null, null), new SignInLockedOut(third, third.AddMinutes(1), 3)], decision.Events);
+        var decision = twice.Decide(new RecordSignInFailed(Id, Address, null), third, Lockout);
+        Assert.Equal([new SignInFailed(third, Address, null), new SignInAddressLockedOut(third, third.AddMinutes(1), 3, Address)], decision.Events);
 
         var locked = Fold(twice, decision.Events);
-        Assert.Equal(new SignInLocked(Id), locked.Decide(new GetSignInSecret(Id), third.AddSeconds(59), Lockout).Reply);
-        Assert.IsType<SignInSecret>(locked.Decide(new GetSignInSecret(Id), third.AddMinutes(1), Lockout).Reply);
+        Assert.Equal(new SignInLocked(Id), locked.Decide(new GetSignInSecret(Id, Address), third.AddSeconds(59), Lockout).Reply);
+        Assert.IsType<SignInSecret>(locked.Decide(new GetSignInSecret(Id, Address), third.AddMinutes(1), Lockout).Reply);
+        // The owner, elsewhere, is not locked out by a stranger's failures; nor is an unknown address.
+        Assert.IsType<SignInSecret>(locked.Decide(new GetSignInSecret(Id, Other), third.AddSeconds(1), Lockout).Reply);
+        Assert.IsType<SignInSecret>(locked.Decide(new GetSignInSecret(Id), third.AddSeconds(1), Lockout).Reply);
+        Assert.Null(locked.LockedUntil);
+    }
+
+    [Fact]
+    public void Failures_from_other_addresses_do_not_count_towards_an_address()
+    {
+        var state = Fail(Fail(Fail(Fail(Registered(), T1, Other), T1), T1, "192.0.2.1"), T1);
+
+        Assert.False(Locked(state, T1));
+        Assert.True(Locked(Fail(state, T1), T1));
+    }
+
+    [Fact]
+    public void AccountMaxFailures_from_all_addresses_lock_every_address_out()
+    {
+        var state = Registered();
+        foreach (var address in new[] { "192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4", "192.0.2.5" })
+            state = Fail(state, T1, address);
+        Assert.False(Locked(state, T1, Other));
+
+        var decision = state.Decide(new RecordSignInFailed(Id, "192.0.2.6", null), T1, Lockout);
+        Assert.Equal([new SignInFailed(T1, "192.0.2.6", null), new SignInLockedOut(T1, T1.AddMinutes(1), 6)], decision.Events);
+
+        var locked = Fold(state, decision.Events);
+        Assert.True(Locked(locked, T1.AddSeconds(59), Other));
+        Assert.True(Locked(locked, T1.AddSeconds(59), null));
+        Assert.False(Locked(locked, T1.AddMinutes(1), Other));
     }
 
     [Fact]
@@ -478,7 +514,7 @@ public class UserStateTests
     }
 
     [Fact]
-    public void Each_further_lockout_before_a_success_doubles_up_to_the_maximum()
+    public void Each_further_lockout_of_an_address_before_a_success_doubles_up_to_the_maximum()
     {
         var state = Registered();
         var now = T1;
@@ -486,8 +522,8 @@ public class UserStateTests
         var delays = new List<TimeSpan>();
         for (var lockout = 0; lockout < 5; lockout++)
         {
-            delays.Add(state.LockedUntil!.Value - now);
-            now = state.LockedUntil!.Value;
+            delays.Add(LockedUntil(state)!.Value - now);
+            now = LockedUntil(state)!.Value;
             Assert.False(Locked(state, now));
             state = Fail(state, now); // the earlier failures are still within the window: one more locks again
         }
@@ -499,35 +535,105 @@ public class UserStateTests
     public void A_failure_while_locked_is_recorded_but_does_not_lengthen_the_lockout()
     {
         var state = Fail(Fail(Fail(Registered(), T1), T1), T1);
-        var until = state.LockedUntil;
+        var until = LockedUntil(state);
 
-        var decision = state.Decide(new RecordSignInFailed(Id, null, null), T1.AddSeconds(10), Lockout);
+        var decision = state.Decide(new RecordSignInFailed(Id, Address, null), T1.AddSeconds(10), Lockout);
 
         Assert.IsType<SignInFailed>(Assert.Single(decision.Events));
-        Assert.Equal(until, Fold(state, decision.Events).LockedUntil);
+        Assert.Equal(until, LockedUntil(Fold(state, decision.Events)));
     }
 
     [Fact]
-    public void A_successful_sign_in_resets_the_failures_and_the_lockout_schedule()
+    public void A_successful_sign_in_resets_its_own_address_and_the_account_wide_schedule_but_not_other_addresses()
     {
         var state = Fail(Fail(Fail(Registered(), T1), T1), T1);
-        state = Fail(state, state.LockedUntil!.Value); // second lockout: two minutes
-        var afterSuccess = Run(state, new RecordSignIn(Id, Hash, null, null, null), T2, Lockout).State;
+        state = Fail(state, LockedUntil(state)!.Value); // second lockout: two minutes
+        state = Fold(state, [new SignInFailed(T1, Other, "ua"), new SignInAddressLockedOut(T1, T2.AddMinutes(1), 3, Other)]);
+        var afterSuccess = Run(state, new RecordSignIn(Id, Hash, Address, null, null), T1.AddMinutes(3), Lockout).State;
 
         Assert.Empty(afterSuccess.RecentFailures);
         Assert.Null(afterSuccess.LockedUntil);
+        Assert.Null(LockedUntil(afterSuccess));
+        Assert.True(Locked(afterSuccess, T2, Other));
         var relocked = Fail(Fail(Fail(afterSuccess, T2), T2), T2);
-        Assert.Equal(T2.AddMinutes(1), relocked.LockedUntil);
+        Assert.Equal(T2.AddMinutes(1), LockedUntil(relocked));
     }
 
     [Fact]
-    public void An_account_remembers_a_bounded_number_of_failures()
+    public void A_password_change_or_reset_unlocks_every_address_and_the_account()
+    {
+        var state = Registered();
+        for (var i = 0; i < 3; i++) state = Fail(Fail(state, T1), T1, Other);
+        Assert.True(Locked(state, T1, Address));
+        Assert.True(Locked(state, T1, null));
+
+        foreach (var change in new IUserCommand[]
+                 {
+                     new ChangePassword(Id, null, NewHash, "admin-id"),
+                     new ResetPasswordWithCode(Id, ResetCode.Hash("code"), NewHash),
+                 })
+        {
+            var pending = change is ResetPasswordWithCode
+                ? Run(state, new RequestPasswordReset(Id, ResetCode.Hash("code")), T1, Lockout).State
+                : state;
+            var (unlocked, decision) = Run(pending, change, T1.AddSeconds(1), Lockout);
+
+            Assert.IsType<SignedIn>(decision.Reply);
+            Assert.False(Locked(unlocked, T1.AddSeconds(1), Address));
+            Assert.False(Locked(unlocked, T1.AddSeconds(1), Other));
+            Assert.False(Locked(unlocked, T1.AddSeconds(1), null));
+            Assert.Empty(unlocked.FailingAddresses);
+            Assert.Empty(unlocked.RecentFailures);
+        }
+    }
+
+    [Fact]
+    public void An_account_locked_out_by_an_old_journal_stays_locked_out_for_every_address_until_then_or_a_reset()
+    {
+        // Before failures counted per address, a lockout was written without one and locked the whole account.
+        var state = Fold(Registered(), [
+            new SignInFailed(T1, Address, "ua"), new SignInFailed(T1, Other, "ua"), new SignInFailed(T1, null, null),
+            new SignInLockedOut(T1, T1.AddMinutes(1), 3),
+        ]);
+
+        Assert.True(Locked(state, T1.AddSeconds(59), "192.0.2.200"));
+        Assert.False(Locked(state, T1.AddMinutes(1), "192.0.2.200"));
+        Assert.False(Locked(Run(state, new ChangePassword(Id, null, NewHash, "admin-id"), T1, Lockout).State, T1, "192.0.2.200"));
+        Assert.Equal([Address, Other, ""], state.FailingAddresses.Select(a => a.Address));
+    }
+
+    [Fact]
+    public void An_account_remembers_a_bounded_number_of_failures_and_addresses()
     {
         var state = Registered();
         for (var i = 0; i < SignInPolicy.MaxRememberedFailures + 20; i++) state = state.Apply(new SignInFailed(T1.AddSeconds(i), null, null));
 
         Assert.Equal(SignInPolicy.MaxRememberedFailures, state.RecentFailures.Count);
         Assert.Equal(T1.AddSeconds(SignInPolicy.MaxRememberedFailures + 19), state.RecentFailures[^1]);
+        Assert.Equal(SignInPolicy.MaxRememberedFailures, Assert.Single(state.FailingAddresses).Failures.Count);
+    }
+
+    [Fact]
+    public void Past_the_tracked_addresses_the_one_that_mattered_longest_ago_is_forgotten_and_a_running_lockout_kept()
+    {
+        var state = Fail(Fail(Fail(Registered(), T1), T1), T1);
+        for (var i = 1; i <= SignInPolicy.MaxTrackedAddresses + 8; i++) state = state.Apply(new SignInFailed(T1.AddSeconds(i), $"192.0.2.{i}", null));
+
+        Assert.Equal(SignInPolicy.MaxTrackedAddresses, state.FailingAddresses.Count);
+        Assert.True(Locked(state, T1.AddSeconds(50)));
+        Assert.DoesNotContain(state.FailingAddresses, a => a.Address == "192.0.2.1");
+        Assert.Contains(state.FailingAddresses, a => a.Address == $"192.0.2.{SignInPolicy.MaxTrackedAddresses + 8}");
+    }
+
+    [Theory]
+    [InlineData("203.0.113.9", "203.0.113.9")]
+    [InlineData("::ffff:203.0.113.9", "203.0.113.9")]
+    [InlineData("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64")]
+    [InlineData("2001:db8:1:2::ffff", "2001:db8:1:2::/64")]
+    [InlineData(null, "")]
+    public void Failures_are_counted_per_IPv4_address_and_per_IPv6_64_prefix(string? address, string key)
+    {
+        Assert.Equal(key, SignInPolicy.AddressKey(address));
     }
 
     [Fact]

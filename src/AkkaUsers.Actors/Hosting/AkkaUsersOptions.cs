@@ -68,7 +68,10 @@ public sealed class SignInOptions
     public TimeSpan LockoutDelay { get; init; } = SignInPolicy.Default.FirstLockout;
     public TimeSpan MaxLockoutDelay { get; init; } = SignInPolicy.Default.MaxLockout;
 
-    public SignInPolicy Policy => new(MaxFailures, FailureWindow, LockoutDelay, MaxLockoutDelay);
+    /// <summary>Failures from all addresses within the window that lock every address out (the account-wide backstop).</summary>
+    public int AccountMaxFailures { get; init; } = SignInPolicy.Default.AccountMaxFailures;
+
+    public SignInPolicy Policy => new(MaxFailures, FailureWindow, LockoutDelay, MaxLockoutDelay, AccountMaxFailures);
 }
 
 /// <summary>
@@ -174,6 +177,8 @@ public sealed class AkkaUsersOptionsValidation :
     public ValidateOptionsResult Validate(string? name, SignInOptions o) => Check(
         (o.MaxFailures is < 1 or > SignInPolicy.MaxRememberedFailures,
             $"{SignInOptions.Section}:MaxFailures must be between 1 and {SignInPolicy.MaxRememberedFailures} (is {o.MaxFailures})"),
+        (o.AccountMaxFailures < o.MaxFailures || o.AccountMaxFailures > SignInPolicy.MaxRememberedFailures,
+            $"{SignInOptions.Section}:AccountMaxFailures must be between {SignInOptions.Section}:MaxFailures and {SignInPolicy.MaxRememberedFailures} (is {o.AccountMaxFailures})"),
         (o.FailureWindow <= TimeSpan.Zero, $"{SignInOptions.Section}:FailureWindow must be positive"),
         (o.LockoutDelay <= TimeSpan.Zero, $"{SignInOptions.Section}:LockoutDelay must be positive"),
         (o.MaxLockoutDelay < o.LockoutDelay, $"{SignInOptions.Section}:MaxLockoutDelay must be at least {SignInOptions.Section}:LockoutDelay"));

@@ -40,6 +40,7 @@ public sealed class AkkaUsersSerializer(ExtendedActorSystem system) : Serializer
         [typeof(DeletionStepDone)] = "deletion-step-done",
         [typeof(DeletionFailed)] = "deletion-failed",
         [typeof(PasswordResetRequested)] = "password-reset-requested",
+        [typeof(SignInAddressLockedOut)] = "sign-in-address-locked-out",
         // user commands
         [typeof(RegisterUser)] = "register-user",
         [typeof(GetUser)] = "get-user",
