@@ -86,21 +86,30 @@ public sealed class UserAccounts(
     private readonly Region _emails = new(() => emails.ActorRef, ClaimIndexActor.EntityName(ClaimKind.Email));
 
     /// <summary>
-    /// Hash, claim the username, claim the email, then register. A refused claim releases what was
-    /// claimed before it; a crash in between leaves claims that the indexes release after their grace period.
+    /// Hash, claim the username, claim its skeleton (so that no look-alike of a taken username registers), claim the
+    /// email, then register. A refused claim releases what was claimed before it; a crash in between leaves claims that
+    /// the indexes release after their grace period.
     /// </summary>
     public async Task<RegistrationOutcome> RegisterAsync(NewAccount account, CancellationToken ct)
     {
         var passwordHash = await hashing.HashAsync(account.Password, ct);
         var id = UserId.New(DateTimeOffset.UtcNow).Value;
         var username = Keys.Username(account.Username);
+        var skeleton = Keys.UsernameSkeleton(account.Username);
         var email = Keys.Email(account.Email);
 
         if (await Ask<IClaimReply>(_usernames, new ClaimKey(username, id), ct) is ClaimRefused)
             return Taken(_usernames.Entity);
 
+        if (await Ask<IClaimReply>(_usernames, new ClaimKey(skeleton, id), ct) is ClaimRefused)
+        {
+            await Ask<IClaimReply>(_usernames, new ReleaseKey(username, id), ct);
+            return Taken(_usernames.Entity);
+        }
+
         if (await Ask<IClaimReply>(_emails, new ClaimKey(email, id), ct) is ClaimRefused)
         {
+            await Ask<IClaimReply>(_usernames, new ReleaseKey(skeleton, id), ct);
             await Ask<IClaimReply>(_usernames, new ReleaseKey(username, id), ct);
             return Taken(_emails.Entity);
         }
@@ -286,7 +295,8 @@ public sealed class UserAccounts(
                 // Without the profile (its history is erased already), a claim left behind is released by its index
                 // once the grace period has passed: the owner it names is no longer a user.
                 if (step == DeletionSteps.UsernameReleased && user is not null)
-                    await Ask<IClaimReply>(_usernames, new ReleaseKey(Keys.Of(ClaimKind.Username, user), userId), CancellationToken.None);
+                    foreach (var key in Keys.HeldBy(ClaimKind.Username, user))
+                        await Ask<IClaimReply>(_usernames, new ReleaseKey(key, userId), CancellationToken.None);
                 if (step == DeletionSteps.EmailReleased && user is not null)
                     await Ask<IClaimReply>(_emails, new ReleaseKey(Keys.Of(ClaimKind.Email, user), userId), CancellationToken.None);
                 IUserCommand done = step == DeletionSteps.HistoryErased

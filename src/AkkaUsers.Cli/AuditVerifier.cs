@@ -22,6 +22,7 @@ public sealed class AuditVerifier(TimeSpan claimGracePeriod, DateTimeOffset now)
 {
     /// <summary>Every live user's normalized username and email.</summary>
     private readonly Dictionary<string, (string Username, string Email)> _live = new();
+    private readonly Dictionary<string, string> _liveUsernameSkeletons = new();
     private readonly Dictionary<(ClaimKind Kind, string Key), ClaimSummary> _claims = new();
     private readonly List<VerifyProblem> _problems = [];
     private Entity? _entity;
@@ -118,7 +119,8 @@ public sealed class AuditVerifier(TimeSpan claimGracePeriod, DateTimeOffset now)
         foreach (var ((kind, key), claim) in _claims)
         {
             if (claim.OwnerId is not { } ownerId) continue;
-            var ownerHoldsKey = _live.TryGetValue(ownerId, out var keys) && KeyOf(keys, kind) == key;
+            var ownerHoldsKey = _live.TryGetValue(ownerId, out var keys) && KeyOf(keys, kind) == key
+                                || kind == ClaimKind.Username && _liveUsernameSkeletons.GetValueOrDefault(ownerId) == key;
             if (!ownerHoldsKey && now - claim.ClaimedAt > claimGracePeriod)
                 _problems.Add(new($"orphaned {kind.ToString().ToLowerInvariant()} claim of '{key}' by {ownerId} " +
                                   $"(not a live user with that key) since {claim.ClaimedAt:O}", [ownerId, claim.PersistenceId]));
@@ -134,7 +136,10 @@ public sealed class AuditVerifier(TimeSpan claimGracePeriod, DateTimeOffset now)
             case { Kind: EntityKind.User } user:
                 Users++;
                 if (user.User is { Status: UserState.Lifecycle.Registered, Profile: { } profile })
+                {
                     _live[UserActor.UserIdOf(user.PersistenceId)] = (Keys.Of(ClaimKind.Username, profile), Keys.Of(ClaimKind.Email, profile));
+                    _liveUsernameSkeletons[UserActor.UserIdOf(user.PersistenceId)] = Keys.UsernameSkeleton(profile.Username);
+                }
                 break;
             case { Kind: EntityKind.Username or EntityKind.Email, Key: { } key } claim:
                 var kind = claim.Kind == EntityKind.Username ? ClaimKind.Username : ClaimKind.Email;

@@ -20,6 +20,19 @@ public static class Keys
             .Normalize(NormalizationForm.FormKC)
             .Trim(); // NFKC can turn a leading spacing accent into a space
 
+    /// <summary>
+    /// Starts every username skeleton key, so that it never equals a username key: a username holds no control
+    /// character (see <see cref="Validation.Username"/>), and this holds one.
+    /// </summary>
+    public const string SkeletonKeyPrefix = "skeleton\u001F";
+
+    /// <summary>
+    /// The key that keeps look-alike usernames apart: the UTS #39 skeleton (see <see cref="Confusables"/>) of the
+    /// <see cref="Username"/> key. A registration claims it beside the username key, in the username index; look-ups
+    /// (sign-in) still go through the username key.
+    /// </summary>
+    public static string UsernameSkeleton(string username) => SkeletonKeyPrefix + Confusables.Skeleton(Username(username));
+
     /// <summary>Trimmed and lower-cased: the stored and the unique form of an email.</summary>
     public static string Email(string email) => email.Trim().ToLowerInvariant();
 
@@ -28,6 +41,17 @@ public static class Keys
     {
         ClaimKind.Username => Username(user.Username),
         ClaimKind.Email => Email(user.Email),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+
+    /// <summary>
+    /// Every key of the given kind's index that <paramref name="user"/> rightly holds: for usernames the username key and
+    /// its skeleton key, for emails the email. A claim of any other key by this user is an orphan.
+    /// </summary>
+    public static IReadOnlyList<string> HeldBy(ClaimKind kind, UserProfile user) => kind switch
+    {
+        ClaimKind.Username => [Username(user.Username), UsernameSkeleton(user.Username)],
+        ClaimKind.Email => [Email(user.Email)],
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 

@@ -1,5 +1,7 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Text;
 using System.Text.Json;
 
 namespace AkkaUsers.Domain;
@@ -18,6 +20,9 @@ public static class Validation
         if (trimmed.Length > UsernameMaxLength)
             return $"\"username\" length must be less than or equal to {UsernameMaxLength} characters long";
         if (trimmed.Any(char.IsControl)) return "\"username\" must not contain control characters";
+        // Invisible format characters (zero-width spaces and joiners, bidirectional overrides, tags) make one name look like another.
+        if (trimmed.EnumerateRunes().Any(rune => Rune.GetUnicodeCategory(rune) == UnicodeCategory.Format))
+            return "\"username\" must not contain invisible format characters";
         if (!trimmed.IsNormalizable()) return "\"username\" must be valid Unicode text";
         return null;
     }

@@ -2,6 +2,14 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Akka.Actor;
+using Akka.Hosting;
+using AkkaUsers.Actors.Entities;
+using AkkaUsers.Actors.Tests;
+using AkkaUsers.Domain;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using static AkkaUsers.Domain.ClaimProtocol;
 
 namespace AkkaUsers.Api.Tests;
 
@@ -131,6 +139,76 @@ public sealed class UserEndpointsTests(SharedService service) : IClassFixture<Sh
             Assert.Equal(expected, await response.Content.ReadAsStringAsync());
             Assert.Equal("application/json; charset=utf-8", response.Content.Headers.ContentType?.ToString());
         }
+    }
+
+    /// <summary>Three ways to register a name that shows as someone else's.</summary>
+    [Theory]
+    [InlineData("zero-width", 400, "\"username\" must not contain invisible format characters")]
+    [InlineData("right-to-left", 400, "\"username\" must not contain invisible format characters")]
+    [InlineData("cyrillic", 409, "The username is already taken")]
+    public async Task A_username_that_shows_as_a_taken_one_is_refused_and_the_real_one_unaffected(string attack, int status, string message)
+    {
+        var real = Api.Unique("root-admin-");
+        var (realName, lookAlike) = attack switch
+        {
+            "zero-width" => (real + "@example.com", real + "@example.com\u200b"),
+            "right-to-left" => (real, "\u202e" + new string(real.Reverse().ToArray())),
+            _ => (real, real.Replace("admin", "\u0430dmin")),
+        };
+        Assert.Equal(HttpStatusCode.Created, (await Client.Register(realName, $"{real}@example.com")).StatusCode);
+
+        var impostor = await Client.Register(lookAlike, $"{real}-impostor@example.com");
+
+        Assert.Equal(message, await impostor.AssertBoom(status));
+        Assert.Equal(HttpStatusCode.OK, (await Client.PostJson("/user/auth", new { username = realName, password = "abc321" })).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Client.PostJson("/user/auth", new { email = $"{real}-impostor@example.com", password = "abc321" })).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_look_alike_is_refused_long_after_the_real_one_registered()
+    {
+        // Past the grace period a claim is checked against its owner: the owner's skeleton claim must pass that check.
+        await using var own = new ApiFactory(new() { ["Entities:ClaimGracePeriod"] = "00:00:00.200" });
+        using var client = own.CreateClient();
+        Assert.Equal(HttpStatusCode.Created, (await client.Register("aged-admin", "aged-admin@example.com")).StatusCode);
+        await Task.Delay(TimeSpan.FromSeconds(1)); // time itself must pass: the grace period runs on the real clock
+
+        Assert.Equal("The username is already taken", await (await client.Register("aged-\u0430dmin", "impostor@example.com")).AssertBoom(409));
+        Assert.Equal(HttpStatusCode.OK, (await client.PostJson("/user/auth", new { username = "aged-admin", password = "abc321" })).StatusCode);
+        own.DeleteData();
+    }
+
+    [Fact]
+    public async Task A_user_registered_before_skeleton_claims_gets_one_at_the_next_start_and_keeps_signing_in()
+    {
+        var dataDirectory = Path.Combine(Path.GetTempPath(), "akka-users-api-tests", Guid.NewGuid().ToString("N"));
+        await using (var before = new ApiFactory(dataDirectory: dataDirectory))
+        {
+            using var client = before.CreateClient();
+            var registered = await client.Register("legacy-admin", "legacy-admin@example.com");
+            var id = (await registered.Body())["user"]!["id"]!.GetValue<string>();
+            // As a journal written before skeleton claims: the user holds its username key only.
+            var usernames = before.Services.GetRequiredService<IRequiredActor<UsernameIndex>>().ActorRef;
+            await usernames.Ask<IClaimReply>(new ReleaseKey(Keys.UsernameSkeleton("legacy-admin"), id), TimeSpan.FromSeconds(10));
+        }
+        using (var database = new SqliteConnection($"Data Source={Path.Combine(dataDirectory, "akka-users.db")};Pooling=False"))
+        {
+            database.Open();
+            using var forget = database.CreateCommand();
+            forget.CommandText = $"DELETE FROM read_model_offsets WHERE name = '{UsernameSkeletonClaims.OffsetName}'";
+            forget.ExecuteNonQuery();
+        }
+
+        await using var after = new ApiFactory(dataDirectory: dataDirectory);
+        using var restarted = after.CreateClient();
+        var index = after.Services.GetRequiredService<IRequiredActor<UsernameIndex>>().ActorRef;
+        await Poll.UntilAsync(
+            () => index.Ask<KeyOwner>(new LookupKey(Keys.UsernameSkeleton("legacy-admin")), TimeSpan.FromSeconds(10)),
+            owner => owner.UserId is not null, "the skeleton claim of the user registered before");
+
+        Assert.Equal("The username is already taken", await (await restarted.Register("legacy-\u0430dmin", "impostor@example.com")).AssertBoom(409));
+        Assert.Equal(HttpStatusCode.OK, (await restarted.PostJson("/user/auth", new { username = "legacy-admin", password = "abc321" })).StatusCode);
+        after.DeleteData();
     }
 
     [Theory]

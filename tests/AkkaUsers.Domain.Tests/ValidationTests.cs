@@ -67,6 +67,19 @@ public class ValidationTests
         AssertErrorNames("username", Validation.Username(username));
     }
 
+    [Theory]
+    [InlineData("root-admin@example.com\u200b")] // zero width space
+    [InlineData("\u202eroot-admin")] // right-to-left override
+    [InlineData("root\u200d-admin")] // zero width joiner
+    [InlineData("root\u2066-admin\u2069")] // left-to-right isolate
+    [InlineData("\ufeffroot-admin")] // zero width no-break space (byte order mark)
+    [InlineData("root-admin\u00ad")] // soft hyphen
+    [InlineData("root-admin\U000e0041")] // a tag character, beyond the basic plane
+    public void Username_rejects_invisible_format_characters(string username)
+    {
+        Assert.Equal("\"username\" must not contain invisible format characters", Validation.Username(username));
+    }
+
     /// <summary>
     /// Suspected bug: Validation.Username accepts U+FFFE (which JSON can carry as "\ufffe") and lone
     /// surrogates, but Keys.Username throws ArgumentException on them (string.Normalize rejects them),

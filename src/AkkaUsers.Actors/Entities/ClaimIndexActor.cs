@@ -88,7 +88,7 @@ public abstract class ClaimIndexActor : EntityActor
     {
         Command<OwnerChecked>(checkedOwner =>
         {
-            var holdsKey = checkedOwner.Status.User is { } owner && Keys.Of(_kind, owner) == checkedOwner.Command.Key;
+            var holdsKey = checkedOwner.Status.User is { } owner && Keys.HeldBy(_kind, owner).Contains(checkedOwner.Command.Key);
             PersistThenReply(_state.DecideAfterOwnerCheck(checkedOwner.Command, holdsKey, DateTimeOffset.UtcNow), checkedOwner.ReplyTo);
             BackToReady();
         });

@@ -82,7 +82,7 @@ public sealed class OrphanedClaimSweep : ReceiveActor
 
         var profiles = await _readModel.ProfilesAsync(claims.Select(c => c.Claim.UserId).Distinct().ToList(), CancellationToken.None);
         var suspects = claims
-            .Where(c => !(profiles.TryGetValue(c.Claim.UserId, out var user) && Keys.Of(c.Kind, user) == c.Claim.Key))
+            .Where(c => !(profiles.TryGetValue(c.Claim.UserId, out var user) && Keys.HeldBy(c.Kind, user).Contains(c.Claim.Key)))
             .ToList();
         foreach (var (kind, claim) in suspects)
         {

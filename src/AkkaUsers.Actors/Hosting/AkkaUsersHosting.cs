@@ -169,11 +169,14 @@ public static class AkkaUsersHosting
                 (_, registry, _) => entityId => ClaimIndexActor.Props<EmailIndex>(
                     entityId, registry.Get<UserActor>(), entities.ClaimGracePeriod, entities.AskTimeout, metrics),
                 new ClaimMessageExtractor(), shardOptions)
-            // One projection and one sweep per cluster: two would race to store the same offset.
+            // One projection, one sweep and one migration per cluster: two would race to store the same offset.
             .WithSingleton<UsersProjection>("users-projection", UsersProjection.Props(readModel), createProxyToo: false)
             .WithSingleton<OrphanedClaimSweep>("orphaned-claim-sweep", (_, registry, _) => OrphanedClaimSweep.Props(
                     readModel, new JournalReader(journal), registry.Get<UsernameIndex>(), registry.Get<EmailIndex>(),
                     entities.ClaimGracePeriod, entities.AskTimeout),
+                createProxyToo: false)
+            .WithSingleton<UsernameSkeletonClaims>("username-skeleton-claims", (_, registry, _) => UsernameSkeletonClaims.Props(
+                    readModel, registry.Get<UsernameIndex>(), entities.AskTimeout),
                 createProxyToo: false);
 
         // No seed nodes: a cluster of one, joined as soon as the system is up.
