@@ -34,13 +34,14 @@ public sealed class MetricsTests
             Assert.Equal(4, meters.Count(instrument, ("operation", "hash")));
             Assert.Equal(3, meters.Count(instrument, ("operation", "verify")));
         }
-        // Entities started: users alice and bob; usernames alice, bob, carol, nobody; emails alice and bob.
+        // Entities started: users alice and bob; usernames alice, bob, carol, nobody and the skeletons of the first three; emails alice and bob.
         Assert.Equal(2, meters.Sum("akka_users.entities.alive", ("entity", "user")));
-        Assert.Equal(4, meters.Sum("akka_users.entities.alive", ("entity", "username")));
+        Assert.Equal(7, meters.Sum("akka_users.entities.alive", ("entity", "username")));
         Assert.Equal(2, meters.Sum("akka_users.entities.alive", ("entity", "email")));
-        // Writes: two registrations, one sign-in and alice's failed one; claims of alice, bob, carol and carol's release; two email claims.
+        // Writes: two registrations, one sign-in and alice's failed one; claims of alice, bob, carol and their skeletons, and
+        // carol's two releases; two email claims.
         Assert.Equal(4, meters.Count("akka_users.journal.write_duration", ("entity", "user")));
-        Assert.Equal(4, meters.Count("akka_users.journal.write_duration", ("entity", "username")));
+        Assert.Equal(8, meters.Count("akka_users.journal.write_duration", ("entity", "username")));
         Assert.Equal(2, meters.Count("akka_users.journal.write_duration", ("entity", "email")));
 
         (string, int, int)[] requests = [("/user", 201, 2), ("/user", 409, 2), ("/user/auth", 200, 1), ("/user/auth", 401, 2)];

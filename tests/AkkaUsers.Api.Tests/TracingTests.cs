@@ -15,7 +15,7 @@ public sealed class TracingTests
 
         var register = await spans.TracedRequest(client, () => Api.Json("""{"username":"traced","email":"traced@example.com","password":"abc321"}"""), "/user");
         Assert.Equal(HttpStatusCode.Created, register.Response.StatusCode);
-        Assert.Equal(["password hash", "ask username ClaimKey", "ask email ClaimKey", "ask user RegisterUser"], await spans.ChildrenOfRequest(register.TraceId));
+        Assert.Equal(["password hash", "ask username ClaimKey", "ask username ClaimKey", "ask email ClaimKey", "ask user RegisterUser"], await spans.ChildrenOfRequest(register.TraceId));
 
         var signIn = await spans.TracedRequest(client, () => Api.Json("""{"username":"traced","password":"abc321"}"""), "/user/auth");
         Assert.Equal(HttpStatusCode.OK, signIn.Response.StatusCode);

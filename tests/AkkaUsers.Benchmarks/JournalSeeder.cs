@@ -11,7 +11,7 @@ namespace AkkaUsers.Benchmarks;
 
 /// <summary>
 /// Writes registered users straight into a SQLite journal that the service created, row for row as
-/// Akka.Persistence.Sql writes them: for each user, its username and email claims and its UserRegistered, each
+/// Akka.Persistence.Sql writes them: for each user, its username, username skeleton and email claims and its UserRegistered, each
 /// serialized by the service's own serializer under its manifest, with the tag rows the journal's tagger adds.
 /// </summary>
 public static class JournalSeeder
@@ -63,6 +63,8 @@ public static class JournalSeeder
             var email = Keys.Email($"{username}@example.com");
             var usernameKey = Keys.Username(username);
             Write(ClaimIndexActor.PersistenceIdFor(ClaimKind.Username, Keys.Digest(usernameKey)), new KeyClaimed(usernameKey, id, now), JournalTagger.ClaimTag);
+            var skeletonKey = Keys.UsernameSkeleton(username);
+            Write(ClaimIndexActor.PersistenceIdFor(ClaimKind.Username, Keys.Digest(skeletonKey)), new KeyClaimed(skeletonKey, id, now), JournalTagger.ClaimTag);
             Write(ClaimIndexActor.PersistenceIdFor(ClaimKind.Email, Keys.Digest(email)), new KeyClaimed(email, id, now), JournalTagger.ClaimTag);
             Write(UserActor.PersistenceIdFor(id),
                 new UserRegistered(id, username, email, passwordHash, ["user"], "free", null, null, now), JournalTagger.UserTag);

@@ -50,7 +50,7 @@ public static class MillionUsers
 
             var seeding = Stopwatch.StartNew();
             JournalSeeder.Seed(Path.Combine(work.FullName, "akka-users.db"), users, new LibsodiumArgon2Hasher(Cheap).Hash(Password));
-            Console.WriteLine($"seeded {users:N0} users ({3 * users:N0} events) in {seeding.Elapsed.TotalSeconds:0.0} s; " +
+            Console.WriteLine($"seeded {users:N0} users ({4 * users:N0} events) in {seeding.Elapsed.TotalSeconds:0.0} s; " +
                               $"journal file {new FileInfo(Path.Combine(work.FullName, "akka-users.db")).Length / 1048576} MiB");
 
             var journal = Path.Combine(work.FullName, "akka-users.db");

@@ -68,16 +68,16 @@ public sealed class CliVerbTests(TwoUserJournal journal) : IClassFixture<TwoUser
 
         Assert.Equal(0, run.ExitCode);
         var lines = Lines(run.Output);
-        // Per user: a username claim, an email claim, the registration; then Alice's sign-in.
-        Assert.Equal(["key-claimed", "key-claimed", "user-registered", "key-claimed", "key-claimed", "user-registered", "user-signed-in"],
+        // Per user: a username claim, a username skeleton claim, an email claim, the registration; then Alice's sign-in.
+        Assert.Equal(["key-claimed", "key-claimed", "key-claimed", "user-registered", "key-claimed", "key-claimed", "key-claimed", "user-registered", "user-signed-in"],
             lines.Select(l => l["type"]!.GetValue<string>()));
-        Assert.Equal(Enumerable.Range(1, 7).Select(i => (long)i), lines.Select(l => l["ordering"]!.GetValue<long>()));
+        Assert.Equal(Enumerable.Range(1, 9).Select(i => (long)i), lines.Select(l => l["ordering"]!.GetValue<long>()));
         Assert.All(lines, l => Assert.Equal(["persistenceId", "sequenceNr", "ordering", "timestamp", "type", "data"], l.Select(p => p.Key)));
-        Assert.Equal($"user-{_alice.Id}", lines[2]["persistenceId"]!.GetValue<string>());
-        Assert.Equal("[redacted]", lines[2]["data"]!["passwordHash"]!.GetValue<string>());
-        Assert.Equal("Alice", lines[2]["data"]!["username"]!.GetValue<string>());
+        Assert.Equal($"user-{_alice.Id}", lines[3]["persistenceId"]!.GetValue<string>());
+        Assert.Equal("[redacted]", lines[3]["data"]!["passwordHash"]!.GetValue<string>());
+        Assert.Equal("Alice", lines[3]["data"]!["username"]!.GetValue<string>());
         Assert.DoesNotContain("$argon2id$", run.Output);
-        Assert.Contains("audit export: 7 events in", run.Errors);
+        Assert.Contains("audit export: 9 events in", run.Errors);
     }
 
     [Fact]
@@ -88,9 +88,9 @@ public sealed class CliVerbTests(TwoUserJournal journal) : IClassFixture<TwoUser
         Assert.Equal([1L, 2], user.Select(l => l["sequenceNr"]!.GetValue<long>()));
 
         var all = Lines((await Cli("audit", "export")).Output);
-        var since = all[5]["timestamp"]!.GetValue<DateTimeOffset>();
+        var since = all[7]["timestamp"]!.GetValue<DateTimeOffset>();
         var recent = Lines((await Cli("audit", "export", $"--since={since:O}")).Output);
-        Assert.Equal([6L, 7], recent.Select(l => l["ordering"]!.GetValue<long>()));
+        Assert.Equal([8L, 9], recent.Select(l => l["ordering"]!.GetValue<long>()));
 
         var file = Path.Combine(_dataDirectory, "export.jsonl");
         var toFile = await Cli("audit", "export", "--out", file, "--user", _bob.Id);
@@ -145,8 +145,8 @@ public sealed class CliVerbTests(TwoUserJournal journal) : IClassFixture<TwoUser
         var run = await Cli("audit", "verify");
 
         Assert.Equal(0, run.ExitCode);
-        Assert.Contains("audit verify: 7 events in", run.Output);
-        Assert.Contains("2 user ids, 4 index entities", run.Output);
+        Assert.Contains("audit verify: 9 events in", run.Output);
+        Assert.Contains("2 user ids, 6 index entities", run.Output);
         Assert.Contains("OK: every invariant holds", run.Output);
     }
 
@@ -183,7 +183,7 @@ public sealed class CliVerbTests(TwoUserJournal journal) : IClassFixture<TwoUser
         var run = await Cli("audit", "verify");
 
         Assert.Equal(0, run.ExitCode);
-        Assert.Contains("audit verify: 9 events in", run.Output);
+        Assert.Contains("audit verify: 11 events in", run.Output);
         Assert.Contains("OK: every invariant holds", run.Output);
     }
 
@@ -223,9 +223,9 @@ public sealed class CliVerbTests(TwoUserJournal journal) : IClassFixture<TwoUser
         var run = await Cli("audit", "verify");
 
         Assert.Equal(1, run.ExitCode);
-        Assert.Contains($"{alice} #5 (ordering 8) follows sequence number 2: the sequence numbers are not contiguous", run.Output);
-        Assert.Contains($"user-{_bob.Id} #2 (ordering 9) does not deserialize as 'user-signed-in'", run.Output);
-        Assert.Contains($"{stranger} #1 (ordering 10) cannot be applied: ScopeGranted of a user that is not registered", run.Output);
+        Assert.Contains($"{alice} #5 (ordering 10) follows sequence number 2: the sequence numbers are not contiguous", run.Output);
+        Assert.Contains($"user-{_bob.Id} #2 (ordering 11) does not deserialize as 'user-signed-in'", run.Output);
+        Assert.Contains($"{stranger} #1 (ordering 12) cannot be applied: ScopeGranted of a user that is not registered", run.Output);
     }
 
     [Fact]
@@ -253,10 +253,10 @@ public sealed class CliVerbTests(TwoUserJournal journal) : IClassFixture<TwoUser
 
         Assert.Equal(0, first.ExitCode);
         Assert.Contains("projection rebuild: 4 events in", first.Output);
-        Assert.Contains("2 users listed, up to ordering 8", first.Output);
+        Assert.Contains("2 users listed, up to ordering 10", first.Output);
         Assert.Equal(0, second.ExitCode);
         var readModel = new UsersReadModel(new Actors.Persistence.JournalDatabase(Actors.Hosting.PersistenceProvider.Sqlite, $"Data Source={DatabaseFile}"));
-        Assert.Equal(8, await readModel.PrepareAsync(CancellationToken.None));
+        Assert.Equal(10, await readModel.PrepareAsync(CancellationToken.None));
         var users = await readModel.ListAsync(new UserQuery(Sort: UserSort.UsernameAscending), CancellationToken.None);
         Assert.Equal([_alice.Id, _bob.Id], users.Select(u => u.Id));
         Assert.Equal(["user", "admin"], users[1].Scope);

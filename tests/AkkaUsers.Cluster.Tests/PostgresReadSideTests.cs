@@ -201,7 +201,7 @@ public sealed class PostgresReadSideTests(SingleNodeOnPostgres service) : IClass
         Assert.Equal(orderings.Order(), orderings);
         Assert.Equal(orderings.Count, orderings.Distinct().Count());
         Assert.Equal(7, lines.Count(l => l["type"]!.GetValue<string>() == "user-registered"));
-        Assert.Equal(14, lines.Count(l => l["type"]!.GetValue<string>() == "key-claimed"));
+        Assert.Equal(21, lines.Count(l => l["type"]!.GetValue<string>() == "key-claimed")); // username, its skeleton, email
         Assert.DoesNotContain("$argon2id$", export.Output);
         Assert.Contains($"audit export: {lines.Count} events in", export.Errors);
 

@@ -52,13 +52,15 @@ for (var i = 0; i < users; i++)
     var username = $"user{i:D7}";
     var email = $"{username}@example.com";
     await Write(ClaimIndexActor.PersistenceIdFor(ClaimKind.Username, Keys.Digest(username)), new KeyClaimed(username, id, at), at);
+    var skeleton = Keys.UsernameSkeleton(username);
+    await Write(ClaimIndexActor.PersistenceIdFor(ClaimKind.Username, Keys.Digest(skeleton)), new KeyClaimed(skeleton, id, at), at);
     await Write(ClaimIndexActor.PersistenceIdFor(ClaimKind.Email, Keys.Digest(email)), new KeyClaimed(email, id, at), at);
     await Write(UserActor.PersistenceIdFor(id), new UserRegistered(id, username, email,
         "$argon2id$v=19$m=19456,t=2,p=1$c2VlZHNlZWRzZWVkc2VlZA$c2VlZGhhc2hzZWVkaGFzaHNlZWRoYXNoc2VlZGhhc2g",
         ["user"], "free", null, null, at), at);
 }
 await transaction.CommitAsync();
-Console.WriteLine($"{users} users, {3 * users} events written to {database.ConnectionString}");
+Console.WriteLine($"{users} users, {4 * users} events written to {database.ConnectionString}");
 return 0;
 
 DbCommand Command(string sql)

@@ -5,6 +5,7 @@ using Akka.Persistence.Query;
 using Akka.Persistence.Sql.Query;
 using Akka.Streams;
 using Akka.Streams.Dsl;
+using AkkaUsers.Actors.Audit;
 using AkkaUsers.Actors.Persistence;
 using AkkaUsers.Actors.ReadModel;
 using AkkaUsers.Domain;
@@ -16,15 +17,19 @@ namespace AkkaUsers.Actors.Entities;
 /// <summary>
 /// The migration that gives users registered before registrations claimed a username skeleton (see
 /// <see cref="Keys.UsernameSkeleton"/>) their skeleton claim, so that a look-alike of their username is refused as a
-/// look-alike of a newer one is. One per cluster; at each start it reads the registrations after its stored offset (all
-/// of them the first time) up to the journal's end, claims each one's skeleton, and then idles. Claiming again what a user
-/// holds changes nothing, so the registrations it meets that claimed their own cost one answer each. A user whose
-/// skeleton someone else holds already (two look-alike usernames, both registered before) is logged; both keep signing in.
+/// look-alike of a newer one is. One per cluster. Its very first start stores the journal's end: every registration up
+/// to there may lack its skeleton claim, every later one claimed it itself. It claims the skeleton of each of those
+/// registrations, storing its progress, resumes after a restart, and once it has reached that end it is done for good
+/// (it idles). Claiming again what a user holds changes nothing. A user whose skeleton someone else holds already (two
+/// look-alike usernames, both registered before) is logged; both keep signing in.
 /// </summary>
 public sealed class UsernameSkeletonClaims : ReceiveActor
 {
-    /// <summary>Its name in the read model's offsets table.</summary>
+    /// <summary>Its progress in the read model's offsets table.</summary>
     public const string OffsetName = "username-skeleton-claims";
+
+    /// <summary>The journal's end at its first start, in the read model's offsets table: the last registration it migrates.</summary>
+    public const string UntilName = "username-skeleton-claims-until";
 
     private const int BatchSize = 200;
 
@@ -34,31 +39,37 @@ public sealed class UsernameSkeletonClaims : ReceiveActor
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly UsersReadModel _readModel;
+    private readonly JournalReader _journalReader;
     private readonly IActorRef _usernames;
     private readonly TimeSpan _askTimeout;
     private UniqueKillSwitch? _killSwitch;
     private int _claimed;
 
-    public UsernameSkeletonClaims(UsersReadModel readModel, IActorRef usernames, TimeSpan askTimeout)
+    public UsernameSkeletonClaims(UsersReadModel readModel, JournalReader journalReader, IActorRef usernames, TimeSpan askTimeout)
     {
         _readModel = readModel;
+        _journalReader = journalReader;
         _usernames = usernames;
         _askTimeout = askTimeout;
         // It stays, idle, rather than stop: the singleton manager would take a stopped singleton for a failed one.
         Receive<Done>(_ => _log.Info("Username skeleton claims are up to date ({0} claimed)", Volatile.Read(ref _claimed)));
     }
 
-    public static Props Props(UsersReadModel readModel, IActorRef usernames, TimeSpan askTimeout) =>
-        Akka.Actor.Props.Create<UsernameSkeletonClaims>(readModel, usernames, askTimeout);
+    public static Props Props(UsersReadModel readModel, JournalReader journalReader, IActorRef usernames, TimeSpan askTimeout) =>
+        Akka.Actor.Props.Create<UsernameSkeletonClaims>(readModel, journalReader, usernames, askTimeout);
 
     protected override void PreStart()
     {
         var journal = PersistenceQuery.Get(Context.System).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
         var self = Self;
         var (killSwitch, done) = RestartSource.OnFailuresWithBackoff(() => Source
-                    .FromTask(StartingOffsetAsync())
-                    .ConcatMany(offset => journal.CurrentEventsByTag(JournalTagger.UserTag, Offset.Sequence(offset)))
-                    .Where(envelope => envelope.Event is UserRegistered)
+                    .FromTask(RangeAsync())
+                    .ConcatMany(range => range.From >= range.Until
+                        ? Source.Empty<(EventEnvelope?, long)>()
+                        : journal.CurrentEventsByTag(JournalTagger.UserTag, Offset.Sequence(range.From))
+                            .TakeWhile(envelope => ((Sequence)envelope.Offset).Value <= range.Until)
+                            .Select(envelope => ((EventEnvelope?)envelope, range.Until))
+                            .Concat(Source.Single<(EventEnvelope?, long)>((null, range.Until))))
                     .GroupedWithin(BatchSize, BatchWindow)
                     .SelectAsync(1, batch => ClaimAsync(batch.ToList())),
                 Restarts)
@@ -71,12 +82,23 @@ public sealed class UsernameSkeletonClaims : ReceiveActor
 
     protected override void PostStop() => _killSwitch?.Shutdown();
 
-    private async Task<long> StartingOffsetAsync() => await _readModel.PrepareToFollowAsync(OffsetName, CancellationToken.None) ?? 0;
-
-    /// <summary>Claims the skeleton of each registration of the batch for its user, then stores the offset.</summary>
-    private async Task<int> ClaimAsync(IReadOnlyList<EventEnvelope> batch)
+    /// <summary>Where it got to, and the journal's end at its first start (stored then, so that a restart keeps it).</summary>
+    private async Task<(long From, long Until)> RangeAsync()
     {
-        foreach (var registered in batch.Select(envelope => (UserRegistered)envelope.Event))
+        var from = await _readModel.PrepareToFollowAsync(OffsetName, CancellationToken.None) ?? 0;
+        if (await _readModel.OffsetAsync(UntilName, CancellationToken.None) is { } until) return (from, until);
+        var end = await _journalReader.LastOrderingAsync(CancellationToken.None);
+        await _readModel.SaveOffsetAsync(UntilName, end, CancellationToken.None);
+        return (from, end);
+    }
+
+    /// <summary>
+    /// Claims the skeleton of each registration of the batch for its user, then stores the offset: that of the batch's
+    /// last event, or the end itself after the last batch (marked by an element without an event).
+    /// </summary>
+    private async Task<int> ClaimAsync(IReadOnlyList<(EventEnvelope? Envelope, long Until)> batch)
+    {
+        foreach (var registered in batch.Select(item => item.Envelope?.Event).OfType<UserRegistered>())
         {
             var skeleton = Keys.UsernameSkeleton(registered.Username);
             if (await _usernames.Ask<IClaimReply>(new ClaimKey(skeleton, registered.UserId), _askTimeout) is ClaimRefused refused)
@@ -84,7 +106,8 @@ public sealed class UsernameSkeletonClaims : ReceiveActor
             else
                 Interlocked.Increment(ref _claimed);
         }
-        await _readModel.SaveOffsetAsync(OffsetName, ((Sequence)batch[^1].Offset).Value, CancellationToken.None);
+        var (last, until) = batch[^1];
+        await _readModel.SaveOffsetAsync(OffsetName, last is null ? until : ((Sequence)last.Offset).Value, CancellationToken.None);
         return batch.Count;
     }
 }

@@ -176,7 +176,7 @@ public static class AkkaUsersHosting
                     entities.ClaimGracePeriod, entities.AskTimeout),
                 createProxyToo: false)
             .WithSingleton<UsernameSkeletonClaims>("username-skeleton-claims", (_, registry, _) => UsernameSkeletonClaims.Props(
-                    readModel, registry.Get<UsernameIndex>(), entities.AskTimeout),
+                    readModel, new JournalReader(journal), registry.Get<UsernameIndex>(), entities.AskTimeout),
                 createProxyToo: false);
 
         // No seed nodes: a cluster of one, joined as soon as the system is up.
