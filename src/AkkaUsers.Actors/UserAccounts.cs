@@ -187,9 +187,12 @@ public sealed class UserAccounts(
     private async Task<string?> EmailOwnerAsync(string email, CancellationToken ct) =>
         (await Ask<KeyOwner>(_emails, new LookupKey(Keys.Email(email)), ct)).UserId;
 
-    /// <summary>Is a token of <paramref name="userId"/> issued at <paramref name="issuedAt"/> still good (not revoked)?</summary>
-    public async Task<bool> IsTokenValidAsync(string userId, DateTimeOffset issuedAt, CancellationToken ct) =>
-        await Ask<IUserReply>(_users, new CheckToken(userId, issuedAt), ct) is TokenChecked { Valid: true };
+    /// <summary>
+    /// The scope a token of <paramref name="userId"/> issued at <paramref name="issuedAt"/> is authorised with: the
+    /// user's scope now; null when the token is revoked or the user does not exist (or no longer does).
+    /// </summary>
+    public async Task<IReadOnlyList<string>?> CurrentScopeAsync(string userId, DateTimeOffset issuedAt, CancellationToken ct) =>
+        (await Ask<IUserReply>(_users, new CheckToken(userId, issuedAt), ct) as TokenChecked)?.Scope;
 
     /// <summary>
     /// The user's secret when <paramref name="password"/> is theirs; otherwise null, with a wrong password recorded
@@ -244,6 +247,10 @@ public sealed class UserAccounts(
             await Ask<IClaimReply>(_emails, new ReleaseKey(oldEmail, userId), ct);
         return new UpdateOutcome.Updated(done.After);
     }
+
+    /// <summary>The registered user who holds <paramref name="email"/> (in any case), or null.</summary>
+    public async Task<UserProfile?> FindByEmailAsync(string email, CancellationToken ct) =>
+        await EmailOwnerAsync(email, ct) is { } userId ? await GetAsync(userId, ct) : null;
 
     public async Task<UserProfile?> GetAsync(string userId, CancellationToken ct) =>
         await Ask<IUserReply>(_users, new GetUser(userId), ct) is UserFound found ? found.User : null;

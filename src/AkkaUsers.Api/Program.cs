@@ -37,7 +37,7 @@ services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(
     jwt.MapInboundClaims = false;
     jwt.Events = new JwtBearerEvents
     {
-        OnTokenValidated = TokenService.RejectRevokedAsync,
+        OnTokenValidated = TokenService.AuthorizeWithCurrentScopeAsync,
         OnChallenge = context =>
         {
             context.HandleResponse();

@@ -167,7 +167,11 @@ public static class UserProtocol
     /// </summary>
     public sealed record SignedIn(UserProfile User, DateTimeOffset? TokensValidFrom) : IUserReply;
 
-    public sealed record TokenChecked(string UserId, bool Valid) : IUserReply;
+    /// <summary>
+    /// The scope a token is authorised with: the user's current scope, never the token's own. Null when the token is
+    /// revoked, or names nobody or a deleted user.
+    /// </summary>
+    public sealed record TokenChecked(string UserId, IReadOnlyList<string>? Scope) : IUserReply;
 
     /// <summary>The registration cannot happen: the id is taken by other data, or was abandoned.</summary>
     public sealed record RegistrationRefused(string UserId, string Reason) : IUserReply;

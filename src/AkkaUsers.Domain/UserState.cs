@@ -103,7 +103,8 @@ public sealed record UserState
         UpdateUser c when Profile is { } before => Persist(
             new UserUpdateDone(before, before.With(c.Changes)), new UserUpdated(c.Changes, c.ChangedBy, now)),
         UpdateUser c => Reply(new UserNotFound(c.UserId)),
-        CheckToken c => Reply(new TokenChecked(c.UserId, Status != Lifecycle.Deleted && (TokensValidFrom is not { } from || c.IssuedAt >= from))),
+        CheckToken c => Reply(new TokenChecked(c.UserId,
+            Profile is { } user && Status != Lifecycle.Deleted && (TokensValidFrom is not { } from || c.IssuedAt >= from) ? user.Scope : null)),
         DeleteUser c => DecideDelete(c, now),
         RecordDeletionStep c when Deletion is { } d && d.Ticket == c.Ticket => d.StepsDone.Contains(c.Step)
             ? Reply(d.StatusOf(c.UserId))

@@ -73,7 +73,7 @@ public class AkkaUsersSerializerSpec(ITestOutputHelper output)
         new SignInRefused(Id),
         new RegistrationStatus(Id, Profile),
         new SignedIn(Profile, At.AddSeconds(1)),
-        new TokenChecked(Id, true),
+        new TokenChecked(Id, ["user", "admin"]),
         new SignInLocked(Id),
         new UserUpdateDone(Profile, Profile.With(Changes)),
         new SignInFailureRecorded(Id),

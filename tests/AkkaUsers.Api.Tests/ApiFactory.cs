@@ -16,7 +16,8 @@ namespace AkkaUsers.Api.Tests;
 /// </summary>
 public sealed class ApiFactory : WebApplicationFactory<Program>
 {
-    public const string Secret = "a-test-secret-that-is-at-least-32-bytes-long";
+    /// <summary>Made afresh for each run: a secret written in the repository is refused at start.</summary>
+    public static readonly string Secret = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
 
     private readonly Dictionary<string, string?> _settings;
     private readonly TimeProvider? _clock;
@@ -149,6 +150,20 @@ public static class Api
     }
 
     public static Task<HttpResponseMessage> GetUser(this HttpClient client, string? token) => client.Get("/user", token);
+
+    /// <summary>
+    /// The sign-in of the configured first admin, once the bootstrap (which runs beside the serving node) has made it:
+    /// the body of the first sign-in whose user has the admin scope.
+    /// </summary>
+    public static async Task<JsonObject> SignInAsConfiguredAdmin(this HttpClient client, string email, string password) =>
+        (await AkkaUsers.Actors.Tests.Poll.UntilAsync(
+            async () =>
+            {
+                var signIn = await client.PostJson("/user/auth", new { email, password });
+                return signIn.IsSuccessStatusCode ? await signIn.Body() : null;
+            },
+            body => body?["user"]?["scope"]?.AsArray().Any(s => s!.GetValue<string>() == "admin") == true,
+            "the configured admin signs in with the admin scope"))!;
 
     /// <summary>GET <paramref name="path"/>, with the bearer token when there is one.</summary>
     public static Task<HttpResponseMessage> Get(this HttpClient client, string path, string? token) =>

@@ -54,13 +54,13 @@ public sealed class SingleNodeOnPostgres : IAsyncLifetime
 
         // The admin is made by a hosted service at start: registered first, before anyone else.
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        HttpResponseMessage signedIn;
-        while ((signedIn = await _node.Client.PostAsJsonAsync("/user/auth", new { email = AdminEmail, password = AdminPassword })).StatusCode != HttpStatusCode.OK)
+        JsonObject admin;
+        while (await _node.Client.PostAsJsonAsync("/user/auth", new { email = AdminEmail, password = AdminPassword }) is not { StatusCode: HttpStatusCode.OK } signedIn
+               || (admin = await signedIn.Body())["user"]!["scope"]!.AsArray().All(s => s!.GetValue<string>() != "admin"))
         {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"the admin cannot sign in:\n{_node.LogTail()}");
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"the admin cannot sign in with the admin scope:\n{_node.LogTail()}");
             await Task.Delay(100); // poll interval
         }
-        var admin = await signedIn.Body();
         AdminToken = admin["token"]!.GetValue<string>();
         Ids["Root"] = admin["user"]!["id"]!.GetValue<string>();
 

@@ -369,20 +369,38 @@ public class UserStateTests
         var (state, _) = Run(Registered(), new ChangePassword(Id, Hash, NewHash, Id), at);
 
         Assert.Equal(NewHash, Assert.IsType<SignInSecret>(state.Decide(new GetSignInSecret(Id), T2).Reply).PasswordHash);
-        Assert.Equal(new TokenChecked(Id, false), state.Decide(new CheckToken(Id, T0), T2).Reply);
-        Assert.Equal(new TokenChecked(Id, false), state.Decide(new CheckToken(Id, T1), T2).Reply);
-        Assert.Equal(new TokenChecked(Id, true), state.Decide(new CheckToken(Id, T1.AddSeconds(1)), T2).Reply);
+        Assert.Null(ScopeOfToken(state, T0, T2));
+        Assert.Null(ScopeOfToken(state, T1, T2));
+        Assert.Equal(["user", "tester"], ScopeOfToken(state, T1.AddSeconds(1), T2));
         Assert.Empty(state.Decide(new CheckToken(Id, T1), T2).Events);
         // A later sign-in tells the caller not to mint a token older than that.
         Assert.Equal(T1.AddSeconds(1), Assert.IsType<SignedIn>(state.Decide(new RecordSignIn(Id, NewHash, null, null, null), at).Reply).TokensValidFrom);
     }
 
     [Fact]
-    public void Every_token_is_good_while_the_password_never_changed()
+    public void Every_token_of_a_user_is_good_while_the_password_never_changed()
     {
-        Assert.Equal(new TokenChecked(Id, true), Registered().Decide(new CheckToken(Id, DateTimeOffset.MinValue), T1).Reply);
-        Assert.Equal(new TokenChecked(Id, true), UserState.Empty.Decide(new CheckToken(Id, T0), T1).Reply);
+        Assert.Equal(["user", "tester"], ScopeOfToken(Registered(), DateTimeOffset.MinValue, T1));
     }
+
+    [Fact]
+    public void A_token_that_names_nobody_is_refused()
+    {
+        Assert.Null(ScopeOfToken(UserState.Empty, T0, T1));
+    }
+
+    [Fact]
+    public void A_token_is_authorised_with_the_users_scope_now_not_the_scope_it_was_minted_with()
+    {
+        var (admin, _) = Run(Registered(), new GrantScope(Id, "admin", "bootstrap"), T1);
+        Assert.Equal(["user", "tester", "admin"], ScopeOfToken(admin, T0, T2));
+
+        var (demoted, _) = Run(admin, new UpdateUser(Id, new UserChanges(Scope: ["user"]), "root"), T2);
+        Assert.Equal(["user"], ScopeOfToken(demoted, T0, T2));
+    }
+
+    private static IReadOnlyList<string>? ScopeOfToken(UserState state, DateTimeOffset issuedAt, DateTimeOffset now) =>
+        Assert.IsType<TokenChecked>(state.Decide(new CheckToken(Id, issuedAt), now).Reply).Scope;
 
     [Fact]
     public void ChangePassword_with_a_stale_hash_is_refused_and_without_one_is_a_reset()
@@ -668,7 +686,7 @@ public class UserStateTests
         Assert.Equal(new SignedIn(state.Profile!, validFrom), decision.Reply);
         var after = Fold(state, decision.Events);
         Assert.Equal(NewHash, after.PasswordHash);
-        Assert.Equal(new TokenChecked(Id, false), after.Decide(new CheckToken(Id, at), at).Reply);
+        Assert.Null(ScopeOfToken(after, at, at));
     }
 
     [Fact]
