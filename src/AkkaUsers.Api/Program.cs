@@ -12,12 +12,8 @@ using Microsoft.AspNetCore.HttpLogging;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 
-var builder = WebApplication.CreateBuilder(args).AddOperations();
+var builder = WebApplication.CreateBuilder(args).AddOperations().AddManagementListener();
 var services = builder.Services;
-
-// Appmixer's engine port unless --urls / ASPNETCORE_URLS / Urls says otherwise.
-if (string.IsNullOrWhiteSpace(builder.Configuration["urls"]))
-    builder.WebHost.UseUrls("http://localhost:2200");
 
 services.AddAkkaUsers(builder.Configuration);
 
@@ -84,7 +80,9 @@ try
     // Every option is bound and checked here, before anything starts, so a bad value ends the start with one line.
     app.Services.GetService<IStartupValidator>()?.Validate();
 
-    app.UseHttpLogging(); // outermost, so it logs the status the client finally gets
+    app.UseTrustedProxies(); // first, so that logs and limits see the client behind a trusted proxy
+    app.UseHttpLogging(); // outermost after that, so it logs the status the client finally gets
+    app.UseManagementListener();
     app.UseSecurityHeaders();
     app.UseExceptionHandler();
     app.UseStatusCodePages(context => BoomError.WriteAsync(

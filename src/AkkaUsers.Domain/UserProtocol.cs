@@ -190,6 +190,9 @@ public static class UserProtocol
     /// <summary>The code of <see cref="RequestPasswordReset"/> is the user's pending one from <paramref name="At"/> until <paramref name="ExpiresAt"/>.</summary>
     public sealed record PasswordResetIssued(UserProfile User, DateTimeOffset At, DateTimeOffset ExpiresAt) : IUserReply;
 
+    /// <summary>No new code: the pending one was issued less than <see cref="ResetCode.MinInterval"/> ago, and stays.</summary>
+    public sealed record PasswordResetThrottled(string UserId) : IUserReply;
+
     /// <summary>
     /// <see cref="ResetPasswordWithCode"/> changed nothing: the code is unknown, used, replaced or expired, or the user does
     /// not exist. One answer for all, so that it tells nothing.

@@ -164,10 +164,15 @@ public sealed record UserState
         return Persist(new SignedIn(Profile, validFrom), new PasswordChanged(c.NewPasswordHash, c.ChangedBy, now, validFrom));
     }
 
-    /// <summary>Each request issues a new code that replaces the pending one, valid for <see cref="ResetCode.Lifetime"/>.</summary>
+    /// <summary>
+    /// A request issues a new code that replaces the pending one, valid for <see cref="ResetCode.Lifetime"/>; but not
+    /// within <see cref="ResetCode.MinInterval"/> of the pending one's issue.
+    /// </summary>
     private UserDecision DecideRequestPasswordReset(RequestPasswordReset c, DateTimeOffset now)
     {
         if (Profile is null) return Reply(new UserNotFound(c.UserId));
+        if (ResetCodeHash is not null && ResetCodeExpiresAt - ResetCode.Lifetime + ResetCode.MinInterval > now)
+            return Reply(new PasswordResetThrottled(c.UserId));
 
         var requested = new PasswordResetRequested(c.CodeHash, now, now + ResetCode.Lifetime);
         return Persist(new PasswordResetIssued(Profile, requested.At, requested.ExpiresAt), requested);

@@ -80,6 +80,7 @@ public class AkkaUsersSerializerSpec(ITestOutputHelper output)
         new DeletionStarted(Id, Ticket, Profile, [DeletionSteps.UsernameReleased]),
         new DeletionStatus(Id, Ticket, DeletionProgress.Failed, 2, 4),
         new PasswordResetIssued(Profile, At, At.AddHours(1)),
+        new PasswordResetThrottled(Id),
         new PasswordResetRefused(Id),
         new KeyClaimed("ada lovelace", Id, At),
         new KeyReleased("ada lovelace", Id, At),

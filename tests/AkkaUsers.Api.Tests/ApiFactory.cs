@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -51,6 +52,7 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
     {
         foreach (var (key, value) in _settings.Where(s => s.Value is not null)) builder.UseSetting(key, value);
         builder.ConfigureLogging(logging => logging.AddProvider(Logs));
+        builder.ConfigureServices(services => services.AddSingleton<IStartupFilter, PeerAddressFilter>());
         if (_clock is not null) builder.ConfigureServices(services => services.AddSingleton(_clock));
     }
 
@@ -58,6 +60,25 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
     {
         if (Directory.Exists(DataDirectory)) Directory.Delete(DataDirectory, recursive: true);
     }
+}
+
+/// <summary>
+/// The test server has no sockets: a request with a <see cref="Header"/> comes from that address, as if over TCP,
+/// before any of the service's own middleware sees it.
+/// </summary>
+public sealed class PeerAddressFilter : IStartupFilter
+{
+    public const string Header = "Test-Peer-Address";
+
+    public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+    {
+        app.Use((http, nextMiddleware) =>
+        {
+            if (http.Request.Headers.Remove(Header, out var address)) http.Connection.RemoteIpAddress = System.Net.IPAddress.Parse(address!);
+            return nextMiddleware(http);
+        });
+        next(app);
+    };
 }
 
 /// <summary>A clock that moves only when told to, starting at the real time.</summary>

@@ -739,6 +739,20 @@ public class UserStateTests
     }
 
     [Fact]
+    public void A_code_requested_within_a_minute_of_the_pending_one_is_not_issued_and_the_pending_one_stays()
+    {
+        var newer = ResetCode.Hash(ResetCode.New(Id));
+        var state = WithCode(CodeHash, T1);
+
+        var throttled = state.Decide(new RequestPasswordReset(Id, newer), T1.AddSeconds(59));
+        Assert.Equal(new PasswordResetThrottled(Id), throttled.Reply);
+        Assert.Empty(throttled.Events);
+        Assert.IsType<SignedIn>(state.Decide(new ResetPasswordWithCode(Id, CodeHash, NewHash), T1.AddMinutes(2)).Reply);
+
+        Assert.IsType<PasswordResetIssued>(state.Decide(new RequestPasswordReset(Id, newer), T1.AddMinutes(1)).Reply);
+    }
+
+    [Fact]
     public void Applying_PasswordResetRequested_before_the_registration_throws()
     {
         var error = Assert.Throws<InvalidOperationException>(() => UserState.Empty.Apply(new PasswordResetRequested(CodeHash, T0, T0.AddHours(1))));

@@ -73,6 +73,7 @@ public sealed class AkkaUsersSerializer(ExtendedActorSystem system) : Serializer
         [typeof(DeletionStarted)] = "deletion-started",
         [typeof(DeletionStatus)] = "deletion-status",
         [typeof(PasswordResetIssued)] = "password-reset-issued",
+        [typeof(PasswordResetThrottled)] = "password-reset-throttled",
         [typeof(PasswordResetRefused)] = "password-reset-refused",
         // claim events, commands, replies
         [typeof(KeyClaimed)] = "key-claimed",

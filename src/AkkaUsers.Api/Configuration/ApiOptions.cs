@@ -56,6 +56,12 @@ public sealed class HttpOptions
     public const string Section = "Http";
 
     public int MaxBodyBytes { get; init; } = 16 * 1024;
+
+    /// <summary>Comma-separated addresses or CIDR networks of the reverse proxies whose X-Forwarded-For is believed.</summary>
+    public string TrustedProxies { get; init; } = "";
+
+    public IReadOnlyList<string> TrustedProxyList =>
+        TrustedProxies.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 }
 
 public sealed class ApiOptionsValidation(IOptions<ClusterNodeOptions> cluster) :
@@ -109,7 +115,9 @@ public sealed class ApiOptionsValidation(IOptions<ClusterNodeOptions> cluster) :
     };
 
     public ValidateOptionsResult Validate(string? name, HttpOptions o) => AkkaUsersOptionsValidation.Check(
-        (o.MaxBodyBytes < 1024, $"{HttpOptions.Section}:MaxBodyBytes must be at least 1024 (is {o.MaxBodyBytes})"));
+        (o.MaxBodyBytes < 1024, $"{HttpOptions.Section}:MaxBodyBytes must be at least 1024 (is {o.MaxBodyBytes})"),
+        (o.TrustedProxyList.Any(entry => !System.Net.IPAddress.TryParse(entry, out _) && !System.Net.IPNetwork.TryParse(entry, out _)),
+            $"{HttpOptions.Section}:TrustedProxies must be IP addresses or CIDR networks (e.g. 10.0.0.0/8)"));
 
     public ValidateOptionsResult Validate(string? name, AccountOptions o) => AkkaUsersOptionsValidation.Check(
         (string.IsNullOrWhiteSpace(o.DefaultPlan), $"{AccountOptions.DefaultPlanKey} must not be empty"));
