@@ -27,8 +27,9 @@ public abstract class EntityActor(string entityName, AkkaUsersMetrics metrics) :
     /// Persists <paramref name="events"/>, applying each as it is stored, then answers <paramref name="replyTo"/>
     /// once the last is stored (at once when there is nothing to store) and runs <paramref name="afterStored"/>.
     /// </summary>
+    /// <param name="timed">False for a write whose count alone would tell something (a failed sign-in of a known user).</param>
     protected void PersistThenReply<TEvent>(
-        IReadOnlyList<TEvent> events, Action<TEvent> apply, IActorRef replyTo, object reply, Action? afterStored = null)
+        IReadOnlyList<TEvent> events, Action<TEvent> apply, IActorRef replyTo, object reply, Action? afterStored = null, bool timed = true)
         where TEvent : class
     {
         if (events.Count == 0)
@@ -44,7 +45,7 @@ public abstract class EntityActor(string entityName, AkkaUsersMetrics metrics) :
             apply(e);
             if (!ReferenceEquals(e, last)) return;
             // Recorded before the reply, so whoever reads the metrics after the answer sees this write.
-            metrics.JournalWritten(entityName, Stopwatch.GetElapsedTime(writeStarted));
+            if (timed) metrics.JournalWritten(entityName, Stopwatch.GetElapsedTime(writeStarted));
             replyTo.Tell(reply);
             afterStored?.Invoke();
         });
