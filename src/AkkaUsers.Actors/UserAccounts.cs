@@ -91,6 +91,8 @@ public sealed class UserAccounts(
     /// </summary>
     public async Task<RegistrationOutcome> RegisterAsync(NewAccount account, CancellationToken ct)
     {
+        // Before any claim: metadata the entity would refuse to store must not leave claims behind.
+        CheckMetadata(account.Metadata);
         var passwordHash = await hashing.HashAsync(account.Password, ct);
         var id = UserId.New(DateTimeOffset.UtcNow).Value;
         var username = Keys.Username(account.Username);
@@ -231,6 +233,7 @@ public sealed class UserAccounts(
     /// </summary>
     public async Task<UpdateOutcome> UpdateAsync(string userId, UserChanges changes, string changedBy, CancellationToken ct)
     {
+        CheckMetadata(changes.Metadata);
         var newEmail = changes.Email is { } given ? Keys.Email(given) : null;
         if (newEmail is not null && await Ask<IClaimReply>(_emails, new ClaimKey(newEmail, userId), ct) is ClaimRefused)
             return new UpdateOutcome.EmailTaken();
@@ -314,6 +317,12 @@ public sealed class UserAccounts(
                 return;
             }
         }
+    }
+
+    /// <summary>The callers validate input; this keeps a caller that did not from storing metadata no reader could give back.</summary>
+    private static void CheckMetadata(JsonElement? metadata)
+    {
+        if (metadata is { } m && Validation.Metadata(m) is { } invalid) throw new ArgumentException(invalid, nameof(metadata));
     }
 
     private RegistrationOutcome Taken(string field)

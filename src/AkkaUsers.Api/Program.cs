@@ -24,6 +24,8 @@ services.AddSingleton<IValidateOptions<JwtOptions>, ApiOptionsValidation>();
 services.AddSingleton<IValidateOptions<HttpOptions>, ApiOptionsValidation>();
 services.AddSingleton<IValidateOptions<AccountOptions>, ApiOptionsValidation>();
 services.AddSingleton<TokenService>();
+// Answers wrap stored values (metadata) in envelopes: allow what the journal holds plus the envelope.
+services.ConfigureHttpJsonOptions(json => json.SerializerOptions.MaxDepth = AkkaUsers.Domain.JsonLimits.MaxDepth);
 services.AddAdminApi(builder.Configuration);
 services.AddClientRateLimits(builder.Configuration);
 services.AddForgotPassword();

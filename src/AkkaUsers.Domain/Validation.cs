@@ -16,7 +16,7 @@ public static class Validation
         if (trimmed.Length > UsernameMaxLength)
             return $"\"username\" length must be less than or equal to {UsernameMaxLength} characters long";
         if (trimmed.Any(char.IsControl)) return "\"username\" must not contain control characters";
-        if (!trimmed.IsNormalizable()) return "\"username\" must be valid Unicode text";
+        if (!trimmed.IsNormalizable()) return TextError("username");
         return null;
     }
 
@@ -43,10 +43,16 @@ public static class Validation
     public static string? Metadata(JsonElement metadata)
     {
         if (metadata.ValueKind != JsonValueKind.Object) return "\"metadata\" must be of type object";
-        return System.Text.Encoding.UTF8.GetByteCount(metadata.GetRawText()) > MetadataMaxBytes
-            ? $"\"metadata\" must be at most {MetadataMaxBytes} bytes of JSON"
-            : null;
+        if (System.Text.Encoding.UTF8.GetByteCount(metadata.GetRawText()) > MetadataMaxBytes)
+            return $"\"metadata\" must be at most {MetadataMaxBytes} bytes of JSON";
+        if (JsonLimits.DepthOf(metadata) > JsonLimits.FieldDepth) return DepthError("metadata");
+        return JsonLimits.IsText(metadata) ? null : TextError("metadata");
     }
+
+    public static string DepthError(string field) =>
+        $"\"{field}\" must not nest more than {JsonLimits.FieldDepth} levels of objects and arrays";
+
+    public static string TextError(string field) => $"\"{field}\" must be valid Unicode text";
 
     public const int ScopeMaxCount = 32;
     public const int NameMaxLength = 64;

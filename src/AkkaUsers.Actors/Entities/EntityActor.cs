@@ -1,6 +1,9 @@
 using System.Diagnostics;
+using System.Runtime.Serialization;
 using Akka.Actor;
+using Akka.Event;
 using Akka.Persistence;
+using AkkaUsers.Actors.Persistence;
 using AkkaUsers.Actors.Telemetry;
 
 namespace AkkaUsers.Actors.Entities;
@@ -35,6 +38,15 @@ public abstract class EntityActor(string entityName, AkkaUsersMetrics metrics) :
         if (events.Count == 0)
         {
             replyTo.Tell(reply);
+            return;
+        }
+
+        foreach (var e in events)
+        {
+            if (AkkaUsersSerializer.WhyNotStorable(e) is not { } why) continue;
+            // Persisted, it would fail every later read of this entity: refuse the command instead, changing nothing.
+            Context.GetLogger().Error("{0} refused to persist {1}: {2}", PersistenceId, e.GetType().Name, why);
+            replyTo.Tell(new Status.Failure(new SerializationException($"{e.GetType().Name} cannot be stored: {why}")));
             return;
         }
 

@@ -98,7 +98,11 @@ public sealed class AkkaUsersSerializer(ExtendedActorSystem system) : Serializer
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         Converters = { new JsonStringEnumConverter() },
+        // Deeper than anything stored, so that a stored value still fits inside the snapshot or answer around it.
+        MaxDepth = JsonLimits.MaxDepth,
     };
+
+    private static readonly JsonSerializerOptions Storable = new(Json) { MaxDepth = JsonLimits.StoredDepth };
 
     public override int Identifier => Id;
 
@@ -114,6 +118,23 @@ public sealed class AkkaUsersSerializer(ExtendedActorSystem system) : Serializer
         Manifests.TryGetValue(o.GetType(), out var manifest)
             ? manifest
             : throw new SerializationException($"{o.GetType()} has no manifest in {nameof(AkkaUsersSerializer)}");
+
+    /// <summary>
+    /// Why <paramref name="e"/> must not be persisted, or null when it may: it must serialize (no lone surrogate in
+    /// its text) and nest at most <see cref="JsonLimits.StoredDepth"/> deep, so that every reader can give it back.
+    /// </summary>
+    public static string? WhyNotStorable(object e)
+    {
+        try
+        {
+            _ = JsonSerializer.SerializeToUtf8Bytes(e, e.GetType(), Storable);
+            return null;
+        }
+        catch (Exception failure) when (failure is JsonException or InvalidOperationException or ArgumentException)
+        {
+            return failure.Message;
+        }
+    }
 
     public static byte[] Encode(object obj) => JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), Json);
 
