@@ -18,7 +18,7 @@ public sealed class ConfigurationTests
     [InlineData("Entities__AskTimeout=-00:00:01", "Entities:AskTimeout")]
     [InlineData("OpenApi__Enabled=sometimes", "OpenApi:Enabled")]
     [InlineData("Metrics__Prometheus=yes please", "Metrics:Prometheus")]
-    [InlineData("Cluster__SeedNodes=akka.tcp://akka-users@127.0.0.1:4053;Cluster__Port=4053", "Jwt:Secret")]
+    [InlineData("Cluster__SeedNodes=akka.tcp://akka-users@127.0.0.1:4053;Cluster__Port=4053;Cluster__Tls__Disabled=true", "Jwt:Secret")]
     [InlineData("Cluster__SeedNodes=tcp://elsewhere:4053;Cluster__Port=4053", "Cluster:SeedNodes")]
     [InlineData("Cluster__SeedNodes=akka.tcp://akka-users@127.0.0.1:4053;Jwt__Secret=a-secret-of-at-least-thirty-two-bytes", "Cluster:Port")]
     [InlineData("Persistence__Provider=PostgreSql", "Persistence:ConnectionString")]

@@ -6,7 +6,7 @@ namespace AkkaUsers.Api.Tests;
 /// <summary>A JWT secret written anywhere in the repository (docs, examples, compose, tests) is refused at start.</summary>
 public sealed partial class PublishedSecretsTests
 {
-    [GeneratedRegex("""(?:Jwt__Secret|JWT_SECRET|Jwt:Secret|Jwt__PreviousSecrets|Jwt:PreviousSecrets)["']?\s*[=:]-?\s*["']?(?<value>[^\s"'$;}?]+)""")]
+    [GeneratedRegex("""(?:Jwt__Secret|JWT_SECRET|Jwt:Secret|Jwt__PreviousSecrets|Jwt:PreviousSecrets)["']?[ \t]*[=:]-?[ \t]*["']?(?<value>[^\s"'$;}?]+)""")]
     private static partial Regex SecretAssignment();
 
     [Fact]

@@ -11,6 +11,9 @@ public sealed class ClusterNode(
 {
     public int Index { get; } = index;
 
+    /// <summary>The port of the node's Akka remoting, on 127.0.0.1.</summary>
+    public int AkkaPort { get; } = akkaPort;
+
     private static Dictionary<string, string> Environment(
         int index, int akkaPort, string seedNodes, string connectionString, string workDirectory, IReadOnlyDictionary<string, string>? settings)
     {

@@ -40,6 +40,7 @@ public static class AkkaUsersHosting
     public static IServiceCollection AddAkkaUsers(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddAkkaUsersServices(configuration);
+        services.AddSingleton<IValidateOptions<ClusterNodeOptions>, ClusterTransportValidation>();
         services.AddAkka(ActorSystemName, (builder, sp) => builder.AddAkkaUsersActors(
             sp.GetRequiredService<JournalDatabase>(),
             sp.GetRequiredService<IOptions<PersistenceOptions>>().Value,
@@ -124,6 +125,9 @@ public static class AkkaUsersHosting
     {
         journal.Prepare();
 
+        var remote = new RemoteOptions { HostName = node.Hostname, PublicHostName = node.PublicHostname, Port = node.Port };
+        if (node.Tls.IsEnabled) ClusterTransport.Load(node.Tls).Apply(remote);
+
         // Coordinator state in distributed data, not in the journal, which holds only the service's own events.
         var shardOptions = new ShardOptions
         {
@@ -135,7 +139,7 @@ public static class AkkaUsersHosting
 
         builder
             .WithLoggerFactory(Akka.Event.LogLevel.InfoLevel)
-            .WithRemoting(new RemoteOptions { HostName = node.Hostname, PublicHostName = node.PublicHostname, Port = node.Port })
+            .WithRemoting(remote)
             .WithClustering(new ClusterOptions
             {
                 SeedNodes = node.SeedNodeList,
