@@ -5,6 +5,8 @@ public static class ClusterProfile
 {
     public const string JwtSecret = "cluster-tests-secret-shared-by-all-nodes";
 
+    public const string ClaimSecret = "cluster-tests-claim-secret-shared-by-all-nodes";
+
     /// <summary>The PostgreSQL server the suite runs against (.ci/run starts a private one and sets this).</summary>
     public const string ConnectionVariable = "AKKAUSERS_TEST_POSTGRES";
 
