@@ -35,6 +35,8 @@ public class AkkaUsersSerializerSpec(ITestOutputHelper output)
         ["user", "admin"], Metadata("\"acme\""), Metadata("""{"team":"red"}"""), "lovelace@example.com", true, "enterprise");
 
     /// <summary>One sample per serializable type, each with every field set (no null where null is allowed).</summary>
+    private static readonly string KeyDigest = Keys.KeyedDigest("a-claim-secret-of-at-least-32-bytes"u8.ToArray(), "ada lovelace");
+
     private static readonly IReadOnlyDictionary<Type, object> Samples = new object[]
     {
         new UserRegistered(Id, "Ada Lovelace", "ada@example.com", Hash, ["user", "admin"], "pro", "acme", Metadata(), At),
@@ -168,8 +170,6 @@ public class AkkaUsersSerializerSpec(ITestOutputHelper output)
             Assert.Equal(json, Encoding.UTF8.GetString(serializer.ToBinary(back)));
         }
     }
-
-    private static readonly string KeyDigest = Keys.KeyedDigest("a-claim-secret-of-at-least-32-bytes"u8.ToArray(), "ada lovelace");
 
     [Fact]
     public void A_claim_event_holds_the_keys_digest_and_not_the_key()
