@@ -5,6 +5,7 @@ using Akka.Hosting;
 using AkkaUsers.Actors.Entities;
 using AkkaUsers.Actors.Passwords;
 using AkkaUsers.Actors.Hosting;
+using AkkaUsers.Actors.Persistence;
 using AkkaUsers.Actors.Telemetry;
 using AkkaUsers.Domain;
 using Microsoft.Extensions.Logging;
@@ -65,6 +66,7 @@ public sealed record ClientInfo(string? Address, string? UserAgent);
 /// Every command is safe to repeat (a repeated registration or claim is answered again, a repeated sign-in is
 /// recorded twice). Null takes <see cref="DefaultResendAfter"/>.
 /// </param>
+/// <param name="journal">Checkpointed after each finished deletion, so that the erased rows leave the file; none in tests of the flow alone.</param>
 public sealed class UserAccounts(
     IRequiredActor<UserActor> users,
     IRequiredActor<UsernameIndex> usernames,
@@ -74,7 +76,8 @@ public sealed class UserAccounts(
     AkkaUsersMetrics metrics,
     ILogger<UserAccounts> logger,
     TimeSpan askTimeout,
-    TimeSpan? resendAfter = null)
+    TimeSpan? resendAfter = null,
+    JournalDatabase? journal = null)
 {
     /// <summary>Far longer than any answer takes when nothing fails; short against a failover.</summary>
     public static readonly TimeSpan DefaultResendAfter = TimeSpan.FromSeconds(3);
@@ -316,6 +319,15 @@ public sealed class UserAccounts(
                 }
                 return;
             }
+        }
+        try
+        {
+            if (journal is not null && !await journal.CheckpointAsync(CancellationToken.None))
+                logger.LogWarning("Deleting user {UserId}: a reader kept the journal's write-ahead log from being checkpointed; the next checkpoint clears it", userId);
+        }
+        catch (Exception failure)
+        {
+            logger.LogWarning(failure, "Deleting user {UserId}: checkpointing the journal's write-ahead log failed", userId);
         }
     }
 

@@ -24,6 +24,7 @@ public sealed class ClusterNode(
             ["Cluster__SeedNodes"] = seedNodes,
             ["Persistence__ConnectionString"] = connectionString,
             ["Jwt__Secret"] = ClusterProfile.JwtSecret,
+            ["Claims__Secret"] = ClusterProfile.ClaimSecret,
             ["Storage__DataDirectory"] = Path.Combine(workDirectory, $"node{index}"),
             ["Password__MemoryKiB"] = "8192", // cheaper hashes: the cluster runs are about the cluster, not Argon2
             ["Password__Iterations"] = "1",

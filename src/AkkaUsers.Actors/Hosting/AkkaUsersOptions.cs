@@ -1,3 +1,4 @@
+using System.Text;
 using AkkaUsers.Actors.Passwords;
 using AkkaUsers.Domain;
 using Microsoft.Extensions.Options;
@@ -17,6 +18,38 @@ public sealed class StorageOptions
     public string DataDirectory { get; init; } = "data";
 
     public string FullDataDirectory => Path.GetFullPath(DataDirectory);
+}
+
+/// <summary>"Claims": the secret of the keyed digests that the username and email index journals hold instead of the keys.</summary>
+public sealed class ClaimsOptions
+{
+    public const string Section = "Claims";
+
+    /// <summary>The file in the data directory that holds the secret made on first start when none is configured.</summary>
+    public const string SecretFileName = "claim-secret";
+
+    /// <summary>At least 32 bytes, the same on every node; null makes one on first start and keeps it in the data directory.</summary>
+    public string? Secret { get; init; }
+
+    public ClaimDigests CreateDigests(StorageOptions storage) =>
+        new(Encoding.UTF8.GetBytes(Secret ?? PrivateFiles.ReadOrCreateSecret(storage.FullDataDirectory, SecretFileName)));
+}
+
+/// <summary>The keyed digests (<see cref="Keys.KeyedDigest"/>) of normalized keys under the deployment's claim secret.</summary>
+public sealed class ClaimDigests(byte[] secret)
+{
+    public string Of(string normalizedKey) => Keys.KeyedDigest(secret, normalizedKey);
+}
+
+/// <summary>The claim secret's rules; apart from <see cref="AkkaUsersOptionsValidation"/>, which validates the cluster options it reads.</summary>
+public sealed class ClaimsOptionsValidation(IOptions<ClusterNodeOptions> cluster) : IValidateOptions<ClaimsOptions>
+{
+    /// <summary>The secret's value never appears in a message.</summary>
+    public ValidateOptionsResult Validate(string? name, ClaimsOptions o) => AkkaUsersOptionsValidation.Check(
+        // A generated secret is per node: the nodes' claim events would name one key by different digests.
+        (o.Secret is null && cluster.Value.SeedNodeList.Length > 0,
+            $"{ClaimsOptions.Section}:Secret is required when {ClusterNodeOptions.Section}:SeedNodes is set (every node must use the same secret)"),
+        (o.Secret is { } secret && Encoding.UTF8.GetByteCount(secret) < 32, $"{ClaimsOptions.Section}:Secret must be at least 32 bytes"));
 }
 
 /// <summary>"Persistence": the journal and snapshot store.</summary>

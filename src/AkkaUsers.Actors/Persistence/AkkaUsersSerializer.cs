@@ -78,6 +78,7 @@ public sealed class AkkaUsersSerializer(ExtendedActorSystem system) : Serializer
         // claim events, commands, replies
         [typeof(KeyClaimed)] = "key-claimed",
         [typeof(KeyReleased)] = "key-released",
+        [typeof(ClaimErased)] = "claim-erased",
         [typeof(ClaimKey)] = "claim-key",
         [typeof(ReleaseKey)] = "release-key",
         [typeof(LookupKey)] = "lookup-key",
@@ -86,6 +87,7 @@ public sealed class AkkaUsersSerializer(ExtendedActorSystem system) : Serializer
         [typeof(ClaimRefused)] = "claim-refused",
         [typeof(KeyReleaseDone)] = "key-release-done",
         [typeof(KeyOwner)] = "key-owner",
+        [typeof(ClaimReviewed)] = "claim-reviewed",
         // snapshots
         [typeof(UserState)] = "user-state",
         [typeof(ClaimState)] = "claim-state",

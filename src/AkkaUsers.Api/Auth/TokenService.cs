@@ -114,24 +114,6 @@ public sealed class TokenService
     private static SymmetricSecurityKey KeyOf(string secret) => new(Encoding.UTF8.GetBytes(secret));
 
     /// <summary>A random 256-bit secret kept in the data directory, readable by its owner only; made on first start.</summary>
-    private static string StoredSecret(StorageOptions storage)
-    {
-        var path = Path.Combine(storage.FullDataDirectory, SecretFileName);
-        if (File.Exists(path)) return File.ReadAllText(path).Trim();
-
-        Directory.CreateDirectory(storage.FullDataDirectory);
-        var secret = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        try
-        {
-            using var writer = new StreamWriter(path, Encoding.ASCII, options);
-            writer.Write(secret);
-            return secret;
-        }
-        catch (IOException) when (File.Exists(path))
-        {
-            return File.ReadAllText(path).Trim(); // another start won the race to create it
-        }
-    }
+    private static string StoredSecret(StorageOptions storage) =>
+        PrivateFiles.ReadOrCreateSecret(storage.FullDataDirectory, SecretFileName);
 }
