@@ -12,12 +12,8 @@ using Microsoft.AspNetCore.HttpLogging;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 
-var builder = WebApplication.CreateBuilder(args).AddOperations();
+var builder = WebApplication.CreateBuilder(args).AddOperations().AddManagementListener();
 var services = builder.Services;
-
-// Appmixer's engine port unless --urls / ASPNETCORE_URLS / Urls says otherwise.
-if (string.IsNullOrWhiteSpace(builder.Configuration["urls"]))
-    builder.WebHost.UseUrls("http://localhost:2200");
 
 services.AddAkkaUsers(builder.Configuration);
 
@@ -28,6 +24,8 @@ services.AddSingleton<IValidateOptions<JwtOptions>, ApiOptionsValidation>();
 services.AddSingleton<IValidateOptions<HttpOptions>, ApiOptionsValidation>();
 services.AddSingleton<IValidateOptions<AccountOptions>, ApiOptionsValidation>();
 services.AddSingleton<TokenService>();
+// Answers wrap stored values (metadata) in envelopes: allow what the journal holds plus the envelope.
+services.ConfigureHttpJsonOptions(json => json.SerializerOptions.MaxDepth = AkkaUsers.Domain.JsonLimits.MaxDepth);
 services.AddAdminApi(builder.Configuration);
 services.AddClientRateLimits(builder.Configuration);
 services.AddForgotPassword();
@@ -37,7 +35,7 @@ services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(
     jwt.MapInboundClaims = false;
     jwt.Events = new JwtBearerEvents
     {
-        OnTokenValidated = TokenService.RejectRevokedAsync,
+        OnTokenValidated = TokenService.AuthorizeWithCurrentScopeAsync,
         OnChallenge = context =>
         {
             context.HandleResponse();
@@ -84,7 +82,9 @@ try
     // Every option is bound and checked here, before anything starts, so a bad value ends the start with one line.
     app.Services.GetService<IStartupValidator>()?.Validate();
 
-    app.UseHttpLogging(); // outermost, so it logs the status the client finally gets
+    app.UseTrustedProxies(); // first, so that logs and limits see the client behind a trusted proxy
+    app.UseHttpLogging(); // outermost after that, so it logs the status the client finally gets
+    app.UseManagementListener();
     app.UseSecurityHeaders();
     app.UseExceptionHandler();
     app.UseStatusCodePages(context => BoomError.WriteAsync(

@@ -23,7 +23,8 @@ public sealed class AuditVerifier(TimeSpan claimGracePeriod, DateTimeOffset now)
     /// <summary>Every live user's normalized username and email.</summary>
     private readonly Dictionary<string, (string Username, string Email)> _live = new();
     private readonly Dictionary<string, string> _liveUsernameSkeletons = new();
-    private readonly Dictionary<(ClaimKind Kind, string Key), ClaimSummary> _claims = new();
+    /// <summary>Every index entity's claim, by its entity id (the key's <see cref="Keys.Digest"/>).</summary>
+    private readonly Dictionary<(ClaimKind Kind, string EntityId), ClaimSummary> _claims = new();
     private readonly List<VerifyProblem> _problems = [];
     private Entity? _entity;
 
@@ -58,8 +59,9 @@ public sealed class AuditVerifier(TimeSpan claimGracePeriod, DateTimeOffset now)
             _entity = new Entity(row.PersistenceId, KindOf(row.PersistenceId));
         }
         var entity = _entity;
-        // A deleted user's journal starts at its tombstone: the events before it were erased on purpose.
-        var erasedBefore = entity.SequenceNr == 0 && decoded.Message is UserDeleted;
+        // A deleted user's journal starts at its tombstone, and an index's after its last release: the events before
+        // were erased on purpose.
+        var erasedBefore = entity.SequenceNr == 0 && (decoded.Message is UserDeleted || entity.Kind is EntityKind.Username or EntityKind.Email);
         if (row.SequenceNr != entity.SequenceNr + 1 && !erasedBefore)
             Problem(row, $"follows sequence number {entity.SequenceNr}: the sequence numbers are not contiguous");
         entity.SequenceNr = row.SequenceNr;
@@ -104,7 +106,7 @@ public sealed class AuditVerifier(TimeSpan claimGracePeriod, DateTimeOffset now)
                 if (holders.TryGetValue(key, out var ids)) ids.Add(userId);
                 else holders[key] = [userId];
 
-                var owner = _claims.GetValueOrDefault((kind, key))?.OwnerId;
+                var owner = _claims.GetValueOrDefault((kind, Keys.Digest(key)))?.OwnerId;
                 if (owner != userId)
                     _problems.Add(new($"user {userId}: the {name} index of '{key}' names {owner ?? "nobody"}",
                         owner is null ? [userId] : [userId, owner]));
@@ -116,13 +118,15 @@ public sealed class AuditVerifier(TimeSpan claimGracePeriod, DateTimeOffset now)
             }
         }
 
-        foreach (var ((kind, key), claim) in _claims)
+        foreach (var ((kind, entityId), claim) in _claims)
         {
             if (claim.OwnerId is not { } ownerId) continue;
-            var ownerHoldsKey = _live.TryGetValue(ownerId, out var keys) && KeyOf(keys, kind) == key
-                                || kind == ClaimKind.Username && _liveUsernameSkeletons.GetValueOrDefault(ownerId) == key;
+            var ownerHoldsKey = _live.TryGetValue(ownerId, out var keys) && Keys.Digest(KeyOf(keys, kind)) == entityId
+                                || kind == ClaimKind.Username && _liveUsernameSkeletons.TryGetValue(ownerId, out var skeleton) && Keys.Digest(skeleton) == entityId;
+            // Events written before claims held digests name the key; later ones only the entity does.
+            var what = claim.Key is { } key ? $"'{key}'" : claim.PersistenceId;
             if (!ownerHoldsKey && now - claim.ClaimedAt > claimGracePeriod)
-                _problems.Add(new($"orphaned {kind.ToString().ToLowerInvariant()} claim of '{key}' by {ownerId} " +
+                _problems.Add(new($"orphaned {kind.ToString().ToLowerInvariant()} claim of {what} by {ownerId} " +
                                   $"(not a live user with that key) since {claim.ClaimedAt:O}", [ownerId, claim.PersistenceId]));
         }
         return _problems;
@@ -141,9 +145,10 @@ public sealed class AuditVerifier(TimeSpan claimGracePeriod, DateTimeOffset now)
                     _liveUsernameSkeletons[UserActor.UserIdOf(user.PersistenceId)] = Keys.UsernameSkeleton(profile.Username);
                 }
                 break;
-            case { Kind: EntityKind.Username or EntityKind.Email, Key: { } key } claim:
+            case { Kind: EntityKind.Username or EntityKind.Email } claim:
                 var kind = claim.Kind == EntityKind.Username ? ClaimKind.Username : ClaimKind.Email;
-                _claims[(kind, key)] = new ClaimSummary(claim.PersistenceId, claim.Claim.OwnerId, claim.Claim.ClaimedAt);
+                _claims[(kind, ClaimIndexActor.EntityIdOf(claim.PersistenceId))] =
+                    new ClaimSummary(claim.PersistenceId, claim.Claim.OwnerId, claim.Claim.ClaimedAt, claim.Key);
                 break;
         }
     }
@@ -154,18 +159,18 @@ public sealed class AuditVerifier(TimeSpan claimGracePeriod, DateTimeOffset now)
         {
             KeyClaimed c => c.Key,
             KeyReleased r => r.Key,
+            ClaimErased => null,
             _ => throw new ArgumentException($"unknown claim event {e.GetType().Name}"),
         };
-        // The entity of a key is named by the key's digest; an event for another key does not belong here.
-        if (entity.Key is null)
+        // The entity of a key is named by the key's digest; an older event that names another key does not belong here.
+        if (key is not null)
         {
-            var kind = entity.Kind == EntityKind.Username ? ClaimKind.Username : ClaimKind.Email;
-            if (ClaimIndexActor.PersistenceIdFor(kind, Keys.Digest(key)) == row.PersistenceId) entity.Key = key;
-        }
-        if (entity.Key != key)
-        {
-            Problem(row, $"claims '{key}', which is not the key of this index entity");
-            return;
+            if (Keys.Digest(key) != ClaimIndexActor.EntityIdOf(row.PersistenceId))
+            {
+                Problem(row, $"claims '{key}', which is not the key of this index entity");
+                return;
+            }
+            entity.Key = key;
         }
         entity.Claim = entity.Claim.Apply(e);
     }
@@ -200,9 +205,9 @@ public sealed class AuditVerifier(TimeSpan claimGracePeriod, DateTimeOffset now)
         public UserState User { get; set; } = UserState.Empty;
         public ClaimState Claim { get; set; } = ClaimState.Free;
 
-        /// <summary>An index entity's key, once an event showed it.</summary>
+        /// <summary>An index entity's key, once an event written before claims held digests showed it.</summary>
         public string? Key { get; set; }
     }
 
-    private sealed record ClaimSummary(string PersistenceId, string? OwnerId, DateTimeOffset? ClaimedAt);
+    private sealed record ClaimSummary(string PersistenceId, string? OwnerId, DateTimeOffset? ClaimedAt, string? Key);
 }

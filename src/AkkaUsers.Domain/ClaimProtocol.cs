@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace AkkaUsers.Domain;
 
 /// <summary>
@@ -8,10 +10,19 @@ public static class ClaimProtocol
 {
     public interface IClaimMessage;
 
-    /// <summary>Addressed to the index entity of one normalized key; sharding routes on its digest.</summary>
+    /// <summary>Addressed to the index entity of one normalized key; sharding routes on <see cref="EntityId"/>.</summary>
     public interface IClaimCommand : IClaimMessage
     {
+        /// <summary>The key's <see cref="Keys.Digest"/>.</summary>
+        string EntityId { get; }
+    }
+
+    /// <summary>A command that names its normalized key.</summary>
+    public interface IKeyCommand : IClaimCommand
+    {
         string Key { get; }
+
+        string IClaimCommand.EntityId => Keys.Digest(Key);
     }
 
     public interface IClaimEvent : IClaimMessage;
@@ -20,24 +31,45 @@ public static class ClaimProtocol
 
     // Commands
 
-    public sealed record ClaimKey(string Key, string UserId) : IClaimCommand;
+    public sealed record ClaimKey(string Key, string UserId) : IKeyCommand;
 
     /// <summary>Undo a claim whose registration did not go ahead; only the owner can release.</summary>
-    public sealed record ReleaseKey(string Key, string UserId) : IClaimCommand;
+    public sealed record ReleaseKey(string Key, string UserId) : IKeyCommand;
 
-    public sealed record LookupKey(string Key) : IClaimCommand;
+    public sealed record LookupKey(string Key) : IKeyCommand;
 
     /// <summary>
     /// Release the key if <paramref name="UserId"/> still holds it past the grace period without being registered with
-    /// it (a crash between a registration's claims and its UserRegistered); replies with the <see cref="KeyOwner"/> after.
+    /// it (a crash between a registration's claims and its UserRegistered); replies with <see cref="ClaimReviewed"/>.
+    /// Addressed by entity id: whoever reviews a claim knows it from the journal, where the key is not.
     /// </summary>
-    public sealed record ReviewClaim(string Key, string UserId) : IClaimCommand;
+    public sealed record ReviewClaim(string EntityId, string UserId) : IClaimCommand;
 
     // Events
 
-    public sealed record KeyClaimed(string Key, string UserId, DateTimeOffset At) : IClaimEvent;
+    // A claim's events name the key only by its keyed digest (Keys.KeyedDigest), so that they hold no username or email.
+    // Events written before that hold the key itself in Key, and KeyDigest null; they recover all the same.
 
-    public sealed record KeyReleased(string Key, string UserId, DateTimeOffset At) : IClaimEvent;
+    public sealed record KeyClaimed(string? KeyDigest, string UserId, DateTimeOffset At) : IClaimEvent
+    {
+        /// <summary>The normalized key in clear: only in events written before claims held a digest.</summary>
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public string? Key { get; init; }
+    }
+
+    public sealed record KeyReleased(string? KeyDigest, string UserId, DateTimeOffset At) : IClaimEvent
+    {
+        /// <summary>The normalized key in clear: only in events written before claims held a digest.</summary>
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public string? Key { get; init; }
+    }
+
+    /// <summary>
+    /// Written when a claim is released, just before every event of the entity is deleted. The journal keeps the newest
+    /// deleted row (marked deleted, never replayed) to remember the highest sequence number, so that row must be this
+    /// one, which names neither the key nor a user.
+    /// </summary>
+    public sealed record ClaimErased(DateTimeOffset At) : IClaimEvent;
 
     // Replies
 
@@ -49,6 +81,9 @@ public static class ClaimProtocol
 
     /// <summary>The current owner of a key, or null when nobody holds it.</summary>
     public sealed record KeyOwner(string Key, string? UserId) : IClaimReply;
+
+    /// <summary>The owner of the reviewed claim's key after the review, or null when nobody holds it.</summary>
+    public sealed record ClaimReviewed(string EntityId, string? UserId) : IClaimReply;
 }
 
 public enum ClaimKind { Username, Email }

@@ -21,19 +21,21 @@ public sealed record ClaimState(string? OwnerId = null, DateTimeOffset? ClaimedA
         KeyClaimed e => new ClaimState(e.UserId, e.At),
         KeyReleased e when e.UserId == OwnerId => Free,
         KeyReleased => this,
+        ClaimErased => this,
         _ => throw new ArgumentOutOfRangeException(nameof(@event), @event.GetType().Name, "unknown claim event"),
     };
 
+    /// <param name="keyDigest">The keyed digest of this entity's key, which its events hold instead of the key.</param>
     /// <param name="gracePeriod">How long a claim may wait for its user to be registered before it can be challenged.</param>
-    public ClaimDecision Decide(IClaimCommand command, DateTimeOffset now, TimeSpan gracePeriod) => command switch
+    public ClaimDecision Decide(IClaimCommand command, string keyDigest, DateTimeOffset now, TimeSpan gracePeriod) => command switch
     {
-        ClaimKey c when OwnerId is null => Done(new ClaimGranted(c.Key, c.UserId), new KeyClaimed(c.Key, c.UserId, now)),
+        ClaimKey c when OwnerId is null => Done(new ClaimGranted(c.Key, c.UserId), new KeyClaimed(keyDigest, c.UserId, now)),
         ClaimKey c when OwnerId == c.UserId => Done(new ClaimGranted(c.Key, c.UserId)),
         ClaimKey c when now - ClaimedAt < gracePeriod => Done(new ClaimRefused(c.Key, OwnerId)),
         ClaimKey => new ClaimDecision.VerifyOwner(OwnerId),
-        ReviewClaim c when OwnerId != c.UserId || now - ClaimedAt < gracePeriod => Done(new KeyOwner(c.Key, OwnerId)),
+        ReviewClaim c when OwnerId != c.UserId || now - ClaimedAt < gracePeriod => Done(new ClaimReviewed(c.EntityId, OwnerId)),
         ReviewClaim => new ClaimDecision.VerifyOwner(OwnerId),
-        ReleaseKey c when OwnerId == c.UserId => Done(new KeyReleaseDone(c.Key), new KeyReleased(c.Key, c.UserId, now)),
+        ReleaseKey c when OwnerId == c.UserId => Done(new KeyReleaseDone(c.Key), new KeyReleased(keyDigest, c.UserId, now)),
         ReleaseKey c => Done(new KeyReleaseDone(c.Key)),
         LookupKey c => Done(new KeyOwner(c.Key, OwnerId)),
         _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "unknown claim command"),
@@ -44,13 +46,13 @@ public sealed record ClaimState(string? OwnerId = null, DateTimeOffset? ClaimedA
     /// registered user whose own username or email is this key. Otherwise its claim is an orphan: it moves over to
     /// the claimant, or is released by a review.
     /// </summary>
-    public ClaimDecision.Done DecideAfterOwnerCheck(IClaimCommand command, bool ownerHoldsKey, DateTimeOffset now) =>
+    public ClaimDecision.Done DecideAfterOwnerCheck(IClaimCommand command, string keyDigest, bool ownerHoldsKey, DateTimeOffset now) =>
         (command, ownerHoldsKey || OwnerId is null) switch
         {
-            (_, true) => (ClaimDecision.Done)Decide(command, now, TimeSpan.MaxValue),
+            (_, true) => (ClaimDecision.Done)Decide(command, keyDigest, now, TimeSpan.MaxValue),
             (ClaimKey claim, false) => Done(new ClaimGranted(claim.Key, claim.UserId),
-                new KeyReleased(claim.Key, OwnerId!, now), new KeyClaimed(claim.Key, claim.UserId, now)),
-            (ReviewClaim review, false) => Done(new KeyOwner(review.Key, null), new KeyReleased(review.Key, OwnerId!, now)),
+                new KeyReleased(keyDigest, OwnerId!, now), new KeyClaimed(keyDigest, claim.UserId, now)),
+            (ReviewClaim review, false) => Done(new ClaimReviewed(review.EntityId, null), new KeyReleased(keyDigest, OwnerId!, now)),
             _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "no owner check for this command"),
         };
 

@@ -61,4 +61,12 @@ public static class Keys
     /// </summary>
     public static string Digest(string normalizedKey) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(normalizedKey)));
+
+    /// <summary>
+    /// What a claim's events hold instead of the key: HMAC-SHA256 of the UTF-8 normalized key under the deployment's
+    /// claim secret, 64 lowercase hex characters. Unlike <see cref="Digest"/>, nobody without the secret can test a
+    /// guessed username or email against it.
+    /// </summary>
+    public static string KeyedDigest(byte[] secret, string normalizedKey) =>
+        Convert.ToHexStringLower(HMACSHA256.HashData(secret, Encoding.UTF8.GetBytes(normalizedKey)));
 }

@@ -15,6 +15,9 @@ public static class ResetCode
     /// <summary>How long a code works after it was issued.</summary>
     public static readonly TimeSpan Lifetime = TimeSpan.FromHours(1);
 
+    /// <summary>At most one new code per account this often: a stranger can neither void the owner's code nor flood the journal.</summary>
+    public static readonly TimeSpan MinInterval = TimeSpan.FromMinutes(1);
+
     /// <summary>Who changed the password, in the <see cref="UserProtocol.PasswordChanged"/> of a reset with a code.</summary>
     public const string ChangedBy = "reset-code";
 

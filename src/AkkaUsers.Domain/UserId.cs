@@ -31,6 +31,14 @@ public readonly record struct UserId
         return new UserId(Convert.ToHexStringLower(bytes));
     }
 
+    /// <summary>
+    /// The id that a sign-in with an unknown login asks instead of a user's: the same key always gets the same one, and
+    /// no user ever has it (it is made by a hash, not by <see cref="New"/>), so that its entity starts and answers
+    /// "not found" exactly where a known login's entity would start and answer.
+    /// </summary>
+    public static UserId StandIn(string normalizedKey) =>
+        new(Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes("stand-in:" + normalizedKey)))[..Length]);
+
     public static bool TryParse(string? text, out UserId id)
     {
         id = default;

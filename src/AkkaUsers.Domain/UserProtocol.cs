@@ -180,7 +180,11 @@ public static class UserProtocol
     /// </summary>
     public sealed record SignedIn(UserProfile User, DateTimeOffset? TokensValidFrom) : IUserReply;
 
-    public sealed record TokenChecked(string UserId, bool Valid) : IUserReply;
+    /// <summary>
+    /// The scope a token is authorised with: the user's current scope, never the token's own. Null when the token is
+    /// revoked, or names nobody or a deleted user.
+    /// </summary>
+    public sealed record TokenChecked(string UserId, IReadOnlyList<string>? Scope) : IUserReply;
 
     /// <summary>The registration cannot happen: the id is taken by other data, or was abandoned.</summary>
     public sealed record RegistrationRefused(string UserId, string Reason) : IUserReply;
@@ -198,6 +202,9 @@ public static class UserProtocol
 
     /// <summary>The code of <see cref="RequestPasswordReset"/> is the user's pending one from <paramref name="At"/> until <paramref name="ExpiresAt"/>.</summary>
     public sealed record PasswordResetIssued(UserProfile User, DateTimeOffset At, DateTimeOffset ExpiresAt) : IUserReply;
+
+    /// <summary>No new code: the pending one was issued less than <see cref="ResetCode.MinInterval"/> ago, and stays.</summary>
+    public sealed record PasswordResetThrottled(string UserId) : IUserReply;
 
     /// <summary>
     /// <see cref="ResetPasswordWithCode"/> changed nothing: the code is unknown, used, replaced or expired, or the user does

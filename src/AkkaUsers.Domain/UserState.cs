@@ -143,7 +143,8 @@ public sealed record UserState
         UpdateUser c when Profile is { } before => Persist(
             new UserUpdateDone(before, before.With(c.Changes)), new UserUpdated(c.Changes, c.ChangedBy, now)),
         UpdateUser c => Reply(new UserNotFound(c.UserId)),
-        CheckToken c => Reply(new TokenChecked(c.UserId, Status != Lifecycle.Deleted && (TokensValidFrom is not { } from || c.IssuedAt >= from))),
+        CheckToken c => Reply(new TokenChecked(c.UserId,
+            Profile is { } user && Status != Lifecycle.Deleted && (TokensValidFrom is not { } from || c.IssuedAt >= from) ? user.Scope : null)),
         DeleteUser c => DecideDelete(c, now),
         RecordDeletionStep c when Deletion is { } d && d.Ticket == c.Ticket => d.StepsDone.Contains(c.Step)
             ? Reply(d.StatusOf(c.UserId))
@@ -203,10 +204,15 @@ public sealed record UserState
         return Persist(new SignedIn(Profile, validFrom), new PasswordChanged(c.NewPasswordHash, c.ChangedBy, now, validFrom));
     }
 
-    /// <summary>Each request issues a new code that replaces the pending one, valid for <see cref="ResetCode.Lifetime"/>.</summary>
+    /// <summary>
+    /// A request issues a new code that replaces the pending one, valid for <see cref="ResetCode.Lifetime"/>; but not
+    /// within <see cref="ResetCode.MinInterval"/> of the pending one's issue.
+    /// </summary>
     private UserDecision DecideRequestPasswordReset(RequestPasswordReset c, DateTimeOffset now)
     {
         if (Profile is null) return Reply(new UserNotFound(c.UserId));
+        if (ResetCodeHash is not null && ResetCodeExpiresAt - ResetCode.Lifetime + ResetCode.MinInterval > now)
+            return Reply(new PasswordResetThrottled(c.UserId));
 
         var requested = new PasswordResetRequested(c.CodeHash, now, now + ResetCode.Lifetime);
         return Persist(new PasswordResetIssued(Profile, requested.At, requested.ExpiresAt), requested);

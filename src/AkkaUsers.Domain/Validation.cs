@@ -23,7 +23,7 @@ public static class Validation
         // Invisible format characters (zero-width spaces and joiners, bidirectional overrides, tags) make one name look like another.
         if (trimmed.EnumerateRunes().Any(rune => Rune.GetUnicodeCategory(rune) == UnicodeCategory.Format))
             return "\"username\" must not contain invisible format characters";
-        if (!trimmed.IsNormalizable()) return "\"username\" must be valid Unicode text";
+        if (!trimmed.IsNormalizable()) return TextError("username");
         return null;
     }
 
@@ -50,10 +50,16 @@ public static class Validation
     public static string? Metadata(JsonElement metadata)
     {
         if (metadata.ValueKind != JsonValueKind.Object) return "\"metadata\" must be of type object";
-        return System.Text.Encoding.UTF8.GetByteCount(metadata.GetRawText()) > MetadataMaxBytes
-            ? $"\"metadata\" must be at most {MetadataMaxBytes} bytes of JSON"
-            : null;
+        if (System.Text.Encoding.UTF8.GetByteCount(metadata.GetRawText()) > MetadataMaxBytes)
+            return $"\"metadata\" must be at most {MetadataMaxBytes} bytes of JSON";
+        if (JsonLimits.DepthOf(metadata) > JsonLimits.FieldDepth) return DepthError("metadata");
+        return JsonLimits.IsText(metadata) ? null : TextError("metadata");
     }
+
+    public static string DepthError(string field) =>
+        $"\"{field}\" must not nest more than {JsonLimits.FieldDepth} levels of objects and arrays";
+
+    public static string TextError(string field) => $"\"{field}\" must be valid Unicode text";
 
     public const int ScopeMaxCount = 32;
     public const int NameMaxLength = 64;

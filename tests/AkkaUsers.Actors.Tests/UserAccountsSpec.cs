@@ -133,6 +133,17 @@ public class UserAccountsSpec(ITestOutputHelper output) : HostedSpec(output)
             Assert.Null((await AskAsync<KeyOwner>(Host.Usernames, new LookupKey(Keys.Username(loser.Username)))).UserId);
     }
 
+    [Fact]
+    public async Task RegisterAsync_refuses_metadata_no_reader_could_give_back_before_claiming_anything()
+    {
+        var account = NewAccount() with { Metadata = Metadata("""{"k":"\udfff"}""") };
+
+        await Assert.ThrowsAsync<ArgumentException>(() => Accounts.RegisterAsync(account, CancellationToken.None));
+
+        Assert.Null((await AskAsync<KeyOwner>(Host.Usernames, new LookupKey(Keys.Username(account.Username)))).UserId);
+        Assert.Null((await AskAsync<KeyOwner>(Host.Emails, new LookupKey(Keys.Email(account.Email)))).UserId);
+    }
+
     private static NewAccount NewAccount() => new(
         UniqueName("Account"),
         $"{UniqueName("Account")}@Example.com",

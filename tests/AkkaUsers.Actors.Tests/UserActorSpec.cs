@@ -228,6 +228,44 @@ public class UserActorSnapshotSpec(ITestOutputHelper output)
         Assert.IsType<SignedIn>(signIn);
     }
 
+    public static TheoryData<string, string> UnstorableMetadata => new()
+    {
+        // 64 objects inside the event's own: one level past what every reader of a stored event allows.
+        { "nested too deep", string.Concat(Enumerable.Repeat("""{"a":""", 64)) + "1" + new string('}', 64) },
+        { "lone surrogate", """{"k":"\udfff"}""" },
+    };
+
+    [Theory]
+    [MemberData(nameof(UnstorableMetadata))]
+    public void A_registration_whose_event_no_reader_could_give_back_is_refused_at_once_and_persists_nothing(string why, string metadata)
+    {
+        var id = NewUserId();
+
+        Host.Users.Tell(Register(id) with { Metadata = Metadata(metadata) }, TestActor);
+        var refused = ExpectMsg<Status.Failure>(Timeout);
+
+        Assert.True(refused.Cause is System.Runtime.Serialization.SerializationException, why);
+        Host.Users.Tell(new GetUser(id), TestActor);
+        ExpectMsg<UserNotFound>(Timeout);
+        // The entity still works: the same id registers with storable metadata.
+        Host.Users.Tell(Register(id), TestActor);
+        ExpectMsg<UserFound>(Timeout);
+    }
+
+    [Fact]
+    public void An_update_whose_event_no_reader_could_give_back_is_refused_and_the_profile_stays()
+    {
+        var id = NewUserId();
+        Host.Users.Tell(Register(id), TestActor);
+        var registered = ExpectMsg<UserFound>(Timeout).User;
+
+        Host.Users.Tell(new UpdateUser(id, new Domain.UserChanges(Metadata: Metadata("""{"k":"\udfff"}""")), "admin"), TestActor);
+        ExpectMsg<Status.Failure>(Timeout);
+
+        Host.Users.Tell(new GetUser(id), TestActor);
+        AssertDeepEqual(registered, ExpectMsg<UserFound>(Timeout).User);
+    }
+
     private static long SnapshotCount(string databaseFile, string persistenceId)
     {
         using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={databaseFile};Mode=ReadOnly");

@@ -1,4 +1,5 @@
 using System.Net;
+using AkkaUsers.Actors.Tests;
 
 namespace AkkaUsers.Api.Tests;
 
@@ -27,14 +28,15 @@ public sealed class AdminBootstrapTests
     {
         var first = new ApiFactory(Admin);
         using (var client = first.CreateClient())
-            Assert.Equal(HttpStatusCode.OK, (await client.PostJson("/user/auth", new { email = "boss@example.com", password = "boss-password" })).StatusCode);
+            await client.SignInAsConfiguredAdmin("boss@example.com", "boss-password");
         await first.DisposeAsync();
 
         await using var second = new ApiFactory(Admin, first.DataDirectory);
         using var again = second.CreateClient();
-        var signIn = await again.PostJson("/user/auth", new { username = "Boss@Example.com", password = "boss-password" });
-        Assert.Equal("""["user","admin"]""", (await signIn.Body())["user"]!["scope"]!.ToJsonString());
-        Assert.Equal(HttpStatusCode.OK, (await again.Get("/users/count", (await signIn.Body())["token"]!.GetValue<string>())).StatusCode);
+        var signIn = await again.SignInAsConfiguredAdmin("Boss@Example.com", "boss-password");
+        Assert.Equal("""["user","admin"]""", signIn["user"]!["scope"]!.ToJsonString());
+        Assert.Equal(HttpStatusCode.OK, (await again.Get("/users/count", signIn["token"]!.GetValue<string>())).StatusCode);
+        await Poll.UntilAsync(() => Task.FromResult(second.Logs.Lines), lines => lines.Any(l => l.Contains("has the admin scope")), "the second start's bootstrap is done");
 
         Assert.Single(RestartTests.JournalPayloads(second.DatabaseFile, "user-registered"));
         var grant = Assert.Single(RestartTests.JournalPayloads(second.DatabaseFile, "scope-granted"));
@@ -43,23 +45,55 @@ public sealed class AdminBootstrapTests
     }
 
     [Fact]
-    public async Task An_existing_account_is_granted_admin_and_keeps_its_password()
+    public async Task An_existing_account_whose_password_is_Admin_Password_is_granted_admin_and_its_old_token_too()
     {
         var first = new ApiFactory();
         string userToken;
         using (var client = first.CreateClient())
-            userToken = await client.RegisterForToken("boss", "boss@example.com", "own-password");
+            userToken = await client.RegisterForToken("boss", "boss@example.com", "boss-password");
         await first.DisposeAsync();
 
         await using var second = new ApiFactory(Admin, first.DataDirectory);
         using var again = second.CreateClient();
-        var signIn = await again.PostJson("/user/auth", new { username = "boss", password = "own-password" });
-        Assert.Equal(HttpStatusCode.OK, signIn.StatusCode);
-        Assert.Equal("""["user","admin"]""", (await signIn.Body())["user"]!["scope"]!.ToJsonString());
-        Assert.Equal(HttpStatusCode.Unauthorized, (await again.PostJson("/user/auth", new { username = "boss", password = "boss-password" })).StatusCode);
-        // A token minted before the grant carries the old scope: the admin signs in again to use the admin API.
-        Assert.Equal(HttpStatusCode.Forbidden, (await again.Get("/users", userToken)).StatusCode);
+        await again.SignInAsConfiguredAdmin("boss@example.com", "boss-password");
+        // A request is authorised with the user's scope now, not the scope its token was minted with.
+        Assert.Equal(HttpStatusCode.OK, (await again.Get("/users", userToken)).StatusCode);
         Assert.Single(RestartTests.JournalPayloads(second.DatabaseFile, "user-registered"));
         second.DeleteData();
+    }
+
+    [Fact]
+    public async Task An_account_that_registered_the_admin_email_with_another_password_is_not_granted_anything()
+    {
+        var first = new ApiFactory();
+        string attackerToken;
+        using (var client = first.CreateClient())
+            attackerToken = await client.RegisterForToken("boss", "boss@example.com", "attackers-password");
+        await first.DisposeAsync();
+
+        await using var second = new ApiFactory(Admin, first.DataDirectory);
+        using var again = second.CreateClient();
+        var refusal = await Poll.UntilAsync(() => Task.FromResult(second.Logs.Lines.Where(l => l.StartsWith("Error")).ToList()),
+            errors => errors.Count > 0, "the bootstrap refuses the account");
+        Assert.Contains("Admin:Email names an existing account whose password is not Admin:Password", Assert.Single(refusal));
+
+        var signIn = await again.PostJson("/user/auth", new { username = "boss", password = "attackers-password" });
+        Assert.Equal("""["user"]""", (await signIn.Body())["user"]!["scope"]!.ToJsonString());
+        Assert.Equal(HttpStatusCode.Forbidden, (await again.Get("/users", attackerToken)).StatusCode);
+        Assert.Empty(RestartTests.JournalPayloads(second.DatabaseFile, "scope-granted"));
+        second.DeleteData();
+    }
+
+    [Fact]
+    public async Task A_bootstrap_whose_asks_time_out_retries_and_never_stops_the_service()
+    {
+        await using var factory = new ApiFactory(new(Admin) { ["Entities:AskTimeout"] = "00:00:00.001" });
+        using var client = factory.CreateClient();
+
+        await Poll.UntilAsync(() => Task.FromResult(factory.Logs.Lines.Count(l => l.Contains("Admin bootstrap attempt"))),
+            retries => retries >= 2, "two retries of the bootstrap");
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
+        Assert.DoesNotContain(factory.Logs.Lines, l => l.Contains("Admin bootstrap attempt") && l.Contains("   at "));
+        factory.DeleteData();
     }
 }

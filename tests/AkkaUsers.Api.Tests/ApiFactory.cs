@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -16,7 +17,8 @@ namespace AkkaUsers.Api.Tests;
 /// </summary>
 public sealed class ApiFactory : WebApplicationFactory<Program>
 {
-    public const string Secret = "a-test-secret-that-is-at-least-32-bytes-long";
+    /// <summary>Made afresh for each run: a secret written in the repository is refused at start.</summary>
+    public static readonly string Secret = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
 
     private readonly Dictionary<string, string?> _settings;
     private readonly TimeProvider? _clock;
@@ -50,6 +52,7 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
     {
         foreach (var (key, value) in _settings.Where(s => s.Value is not null)) builder.UseSetting(key, value);
         builder.ConfigureLogging(logging => logging.AddProvider(Logs));
+        builder.ConfigureServices(services => services.AddSingleton<IStartupFilter, PeerAddressFilter>());
         if (_clock is not null) builder.ConfigureServices(services => services.AddSingleton(_clock));
     }
 
@@ -57,6 +60,25 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
     {
         if (Directory.Exists(DataDirectory)) Directory.Delete(DataDirectory, recursive: true);
     }
+}
+
+/// <summary>
+/// The test server has no sockets: a request with a <see cref="Header"/> comes from that address, as if over TCP,
+/// before any of the service's own middleware sees it.
+/// </summary>
+public sealed class PeerAddressFilter : IStartupFilter
+{
+    public const string Header = "Test-Peer-Address";
+
+    public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+    {
+        app.Use((http, nextMiddleware) =>
+        {
+            if (http.Request.Headers.Remove(Header, out var address)) http.Connection.RemoteIpAddress = System.Net.IPAddress.Parse(address!);
+            return nextMiddleware(http);
+        });
+        next(app);
+    };
 }
 
 /// <summary>A clock that moves only when told to, starting at the real time.</summary>
@@ -149,6 +171,20 @@ public static class Api
     }
 
     public static Task<HttpResponseMessage> GetUser(this HttpClient client, string? token) => client.Get("/user", token);
+
+    /// <summary>
+    /// The sign-in of the configured first admin, once the bootstrap (which runs beside the serving node) has made it:
+    /// the body of the first sign-in whose user has the admin scope.
+    /// </summary>
+    public static async Task<JsonObject> SignInAsConfiguredAdmin(this HttpClient client, string email, string password) =>
+        (await AkkaUsers.Actors.Tests.Poll.UntilAsync(
+            async () =>
+            {
+                var signIn = await client.PostJson("/user/auth", new { email, password });
+                return signIn.IsSuccessStatusCode ? await signIn.Body() : null;
+            },
+            body => body?["user"]?["scope"]?.AsArray().Any(s => s!.GetValue<string>() == "admin") == true,
+            "the configured admin signs in with the admin scope"))!;
 
     /// <summary>GET <paramref name="path"/>, with the bearer token when there is one.</summary>
     public static Task<HttpResponseMessage> Get(this HttpClient client, string path, string? token) =>

@@ -23,8 +23,7 @@ public sealed class CommonPasswordTests
         var change = await client.PostJson("/user/change-password", new { oldPassword = "a-less-common-secret", newPassword = "qwerty123" }, token);
         Assert.Equal("\"newPassword\" is too common", await change.AssertBoom(400));
 
-        var signIn = await client.PostJson("/user/auth", new { email = AdminService.Email, password = AdminService.Password });
-        var adminToken = (await signIn.Body())["token"]!.GetValue<string>();
+        var adminToken = (await client.SignInAsConfiguredAdmin(AdminService.Email, AdminService.Password))["token"]!.GetValue<string>();
         var reset = await client.PostJson("/user/reset-password", new { email = "common@example.com", password = "trustno1" }, adminToken);
         Assert.Equal("\"password\" is too common", await reset.AssertBoom(400));
 

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.RegularExpressions;
 using AkkaUsers.Actors.Audit;
 using AkkaUsers.Api.Endpoints;
+using AkkaUsers.Domain;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 
@@ -135,6 +136,7 @@ public sealed class ForgotPasswordTests(ForgotPasswordService service, ITestOutp
             // Alternate which goes first, so that neither always follows the other.
             foreach (var email in i % 2 == 0 ? new[] { known, unknown } : [unknown, known])
             {
+                service.Clock.Advance(ResetCode.MinInterval); // each request may issue a code
                 var started = Stopwatch.GetTimestamp();
                 var response = await Forgot(email);
                 var body = await response.Content.ReadAsStringAsync();
@@ -208,12 +210,32 @@ public sealed class ForgotPasswordTests(ForgotPasswordService service, ITestOutp
     {
         var (_, username, email, _) = await NewUser();
         var older = await RequestCode(email, 1);
+        service.Clock.Advance(ResetCode.MinInterval);
         var newer = await RequestCode(email, 2);
 
         Assert.NotEqual(older, newer);
         await AssertInvalidCode(await Reset(older, "older-secret-1"));
         Assert.Equal(HttpStatusCode.OK, (await Reset(newer, "newer-secret-1")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await SignIn(username, "newer-secret-1")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_second_request_within_a_minute_gets_the_same_answer_and_issues_no_code_and_the_first_code_works()
+    {
+        var (id, username, email, _) = await NewUser();
+        var first = await RequestCode(email, 1);
+
+        var again = await Forgot(email);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Equal("{}", await again.Content.ReadAsStringAsync());
+        // Requests are processed in order: once a later request's code arrived, the second request is done.
+        var (_, _, marker, _) = await NewUser();
+        await RequestCode(marker);
+
+        Assert.Single(Webhook.For(email));
+        Assert.Single(await Trail(id), type => type == "password-reset-requested");
+        Assert.Equal(HttpStatusCode.OK, (await Reset(first, "first-code-secret")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await SignIn(username, "first-code-secret")).StatusCode);
     }
 
     [Fact]

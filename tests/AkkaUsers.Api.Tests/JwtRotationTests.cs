@@ -12,9 +12,11 @@ namespace AkkaUsers.Api.Tests;
 /// <summary>Jwt:PreviousSecrets: tokens signed with a secret that was replaced keep working until Jwt:PreviousSecretsUntil.</summary>
 public sealed class JwtRotationTests
 {
-    private const string Previous1 = "the-secret-before-the-current-one-1";
-    private const string Previous2 = "the-secret-before-that-one-was-it-2";
-    private const string Unknown = "a-secret-this-service-never-had-at-all";
+    private static readonly string Previous1 = NewSecret();
+    private static readonly string Previous2 = NewSecret();
+    private static readonly string Unknown = NewSecret();
+
+    private static string NewSecret() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
     [Fact]
     public async Task A_token_signed_with_a_previous_secret_is_accepted_until_PreviousSecretsUntil_and_401_from_then_on()
@@ -104,7 +106,7 @@ public sealed class JwtRotationTests
     private static string Resign(string token, string secret, string algorithm = SecurityAlgorithms.HmacSha256) =>
         Sign(UserEndpointsTests.Base64Url(token.Split('.')[1]), secret, algorithm);
 
-    private static string Sign(string payload, string secret, string algorithm = SecurityAlgorithms.HmacSha256) =>
+    internal static string Sign(string payload, string secret, string algorithm = SecurityAlgorithms.HmacSha256) =>
         new JsonWebTokenHandler().CreateToken(payload, new SigningCredentials(new SymmetricSecurityKey(Encoding.UTF8.GetBytes(secret)), algorithm));
 
     private static bool IsSignedWith(string token, string secret)

@@ -33,6 +33,15 @@ public sealed class MeterCollector : IDisposable
     /// <summary>How many values <paramref name="instrument"/> recorded with all of <paramref name="tags"/> (a histogram's count).</summary>
     public int Count(string instrument, params (string Key, object Value)[] tags) => Matching(instrument, tags).Count;
 
+    /// <summary>Every instrument and tag set recorded so far, as "name{key=value,...}", with its count and sum.</summary>
+    public Dictionary<string, (int Count, double Sum)> Totals()
+    {
+        lock (_measurements)
+            return _measurements
+                .GroupBy(m => $"{m.Instrument}{{{string.Join(",", m.Tags.OrderBy(t => t.Key).Select(t => $"{t.Key}={t.Value}"))}}}")
+                .ToDictionary(g => g.Key, g => (g.Count(), g.Sum(m => m.Value)));
+    }
+
     /// <summary>Waits for measurements recorded after the answer reached the client (ASP.NET Core's, at the end of a request).</summary>
     public Task WaitUntil(Func<MeterCollector, bool> condition) => _recorded.WaitUntil(() => condition(this));
 

@@ -34,13 +34,14 @@ public sealed class MetricsTests
             Assert.Equal(4, meters.Count(instrument, ("operation", "hash")));
             Assert.Equal(3, meters.Count(instrument, ("operation", "verify")));
         }
-        // Entities started: users alice and bob; usernames alice, bob, carol, nobody and the skeletons of the first three; emails alice and bob.
-        Assert.Equal(2, meters.Sum("akka_users.entities.alive", ("entity", "user")));
+        // Entities started: users alice, bob and nobody's stand-in; usernames alice, bob, carol, nobody and the skeletons of
+        // the first three; emails alice and bob.
+        Assert.Equal(3, meters.Sum("akka_users.entities.alive", ("entity", "user")));
         Assert.Equal(7, meters.Sum("akka_users.entities.alive", ("entity", "username")));
         Assert.Equal(2, meters.Sum("akka_users.entities.alive", ("entity", "email")));
-        // Writes: two registrations, one sign-in and alice's failed one; claims of alice, bob, carol and their skeletons, and
-        // carol's two releases; two email claims.
-        Assert.Equal(4, meters.Count("akka_users.journal.write_duration", ("entity", "user")));
+        // Writes: two registrations and one sign-in (a failed one is not timed); claims of alice, bob, carol and their
+        // skeletons, and carol's two releases; two email claims.
+        Assert.Equal(3, meters.Count("akka_users.journal.write_duration", ("entity", "user")));
         Assert.Equal(8, meters.Count("akka_users.journal.write_duration", ("entity", "username")));
         Assert.Equal(2, meters.Count("akka_users.journal.write_duration", ("entity", "email")));
 
@@ -48,6 +49,38 @@ public sealed class MetricsTests
         await meters.WaitUntil(m => requests.All(r => RequestCount(m, "POST", r.Item1, r.Item2) == r.Item3) && RequestCount(m, "GET", "/user", 200) == 1);
         factory.DeleteData();
     }
+
+    [Fact]
+    public async Task A_wrong_password_of_a_known_user_and_an_unknown_login_move_the_same_metrics()
+    {
+        var first = new ApiFactory();
+        using (var client = first.CreateClient()) await client.RegisterForToken("known", "known@example.com");
+        await first.DisposeAsync();
+
+        // After a restart, so that neither login's entity runs yet.
+        await using var factory = new ApiFactory(dataDirectory: first.DataDirectory);
+        using var again = factory.CreateClient();
+        using var meters = new MeterCollector(factory.Services);
+
+        async Task<Dictionary<string, (int Count, double Sum)>> Moved(string username)
+        {
+            var before = meters.Totals();
+            await (await again.PostJson("/user/auth", new { username, password = "wrong-password" })).AssertBoom(401);
+            await meters.WaitUntil(m => RequestCount(m, "POST", "/user/auth", 401) > before.GetValueOrDefault(RequestKey).Count);
+            return meters.Totals().Select(t => (t.Key, Moved: (t.Value.Count - before.GetValueOrDefault(t.Key).Count,
+                    t.Key.Contains("duration") || t.Key.Contains("queue_wait") ? 0 : t.Value.Sum - before.GetValueOrDefault(t.Key).Sum)))
+                .Where(t => t.Moved != (0, 0) && !t.Key.Contains("operation=warm-up")) // the start's own hash, whenever it ends
+                .ToDictionary(t => t.Key, t => t.Moved);
+        }
+
+        var known = await Moved("known");
+        var unknown = await Moved("unknown");
+        Assert.Contains(known, moved => moved.Key.StartsWith("akka_users.sign_ins"));
+        Assert.Equal(known.OrderBy(m => m.Key), unknown.OrderBy(m => m.Key));
+        factory.DeleteData();
+    }
+
+    private const string RequestKey = "http.server.request.duration{http.request.method=POST,http.response.status_code=401,http.route=/user/auth}";
 
     [Fact]
     public async Task Prometheus_text_is_served_at_metrics_only_when_enabled()

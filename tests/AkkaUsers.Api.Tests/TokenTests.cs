@@ -64,36 +64,41 @@ public sealed class TokenTests
     }
 
     [Fact]
-    public async Task A_valid_token_for_a_user_that_does_not_exist_is_404()
+    public async Task A_valid_token_for_a_user_that_does_not_exist_is_401()
     {
         await using var factory = new ApiFactory();
         using var client = factory.CreateClient();
         var tokens = factory.Services.GetRequiredService<TokenService>();
         var ghost = new UserProfile(UserId.New(DateTimeOffset.UtcNow).Value, "ghost", false, "ghost@example.com", ["user"], "free", null, null, DateTimeOffset.UtcNow);
 
-        Assert.Equal("User not found", await (await client.GetUser(tokens.Mint(ghost))).AssertBoom(404));
+        Assert.Equal("Invalid token", await (await client.GetUser(tokens.Mint(ghost))).AssertBoom(401));
         factory.DeleteData();
     }
 
     [Fact]
-    public async Task With_API_USER_CREATE_SCOPE_creating_a_user_needs_a_token_with_that_scope()
+    public async Task With_API_USER_CREATE_SCOPE_creating_a_user_needs_a_token_whose_user_has_that_scope()
     {
-        await using var factory = new ApiFactory(new() { ["API_USER_CREATE_SCOPE"] = "admin, operator" });
+        await using var factory = new ApiFactory(new()
+        {
+            ["API_USER_CREATE_SCOPE"] = "admin, operator",
+            ["Admin:Email"] = AdminService.Email,
+            ["Admin:Password"] = AdminService.Password,
+        });
         using var client = factory.CreateClient();
-        var tokens = factory.Services.GetRequiredService<TokenService>();
-        var now = DateTimeOffset.UtcNow;
-        string TokenWith(params string[] scope) =>
-            tokens.Mint(new UserProfile(UserId.New(now).Value, "x", false, "x@example.com", scope, "free", null, null, now));
+        var admin = (await client.SignInAsConfiguredAdmin(AdminService.Email, AdminService.Password))["token"]!.GetValue<string>();
 
         await (await client.Register("scoped", "scoped@example.com")).AssertBoom(401);
 
-        client.DefaultRequestHeaders.Authorization = new("Bearer", TokenWith("user"));
-        Assert.Equal("Insufficient scope", await (await client.Register("scoped", "scoped@example.com")).AssertBoom(403));
+        var created = await (await client.PostJson("/user", new { username = "operator", email = "operator@example.com", password = "abc321" }, admin)).Body();
+        var (operatorId, operatorToken) = (created["user"]!["id"]!.GetValue<string>(), created["token"]!.GetValue<string>());
+        var byUser = await client.PostJson("/user", new { username = "scoped", email = "scoped@example.com", password = "abc321" }, operatorToken);
+        Assert.Equal("Insufficient scope", await byUser.AssertBoom(403));
 
-        client.DefaultRequestHeaders.Authorization = new("Bearer", TokenWith("user", "operator"));
-        Assert.Equal(HttpStatusCode.Created, (await client.Register("scoped", "scoped@example.com")).StatusCode);
+        var grant = await client.Send(HttpMethod.Put, $"/users/{operatorId}", admin, new { scope = new[] { "user", "operator" } });
+        Assert.Equal(HttpStatusCode.OK, grant.StatusCode);
+        var byOperator = await client.PostJson("/user", new { username = "scoped", email = "scoped@example.com", password = "abc321" }, operatorToken);
+        Assert.Equal(HttpStatusCode.Created, byOperator.StatusCode);
 
-        client.DefaultRequestHeaders.Authorization = null;
         Assert.Equal(HttpStatusCode.OK, (await client.PostJson("/user/auth", new { username = "scoped", password = "abc321" })).StatusCode);
         factory.DeleteData();
     }

@@ -62,10 +62,10 @@ public static class JournalSeeder
             var username = Username(i);
             var email = Keys.Email($"{username}@example.com");
             var usernameKey = Keys.Username(username);
-            Write(ClaimIndexActor.PersistenceIdFor(ClaimKind.Username, Keys.Digest(usernameKey)), new KeyClaimed(usernameKey, id, now), JournalTagger.ClaimTag);
+            Write(ClaimIndexActor.PersistenceIdFor(ClaimKind.Username, Keys.Digest(usernameKey)), new KeyClaimed(null, id, now) { Key = usernameKey }, JournalTagger.ClaimTag);
             var skeletonKey = Keys.UsernameSkeleton(username);
-            Write(ClaimIndexActor.PersistenceIdFor(ClaimKind.Username, Keys.Digest(skeletonKey)), new KeyClaimed(skeletonKey, id, now), JournalTagger.ClaimTag);
-            Write(ClaimIndexActor.PersistenceIdFor(ClaimKind.Email, Keys.Digest(email)), new KeyClaimed(email, id, now), JournalTagger.ClaimTag);
+            Write(ClaimIndexActor.PersistenceIdFor(ClaimKind.Username, Keys.Digest(skeletonKey)), new KeyClaimed(null, id, now) { Key = skeletonKey }, JournalTagger.ClaimTag);
+            Write(ClaimIndexActor.PersistenceIdFor(ClaimKind.Email, Keys.Digest(email)), new KeyClaimed(null, id, now) { Key = email }, JournalTagger.ClaimTag);
             Write(UserActor.PersistenceIdFor(id),
                 new UserRegistered(id, username, email, passwordHash, ["user"], "free", null, null, now), JournalTagger.UserTag);
         }

@@ -14,7 +14,7 @@ public static class Machine
     /// <summary>
     /// The kernel's transparent huge page mode ("always", "madvise" or "never"). Argon2id's memory comes from an
     /// anonymous mapping that libsodium never advises, so only "always" backs it with huge pages; on some virtual
-    /// machines that triples the hashing rate (see the README's Performance section).
+    /// machines that triples the hashing rate (see docs/performance.md, Transparent huge pages).
     /// </summary>
     public static string TransparentHugePages()
     {

@@ -194,7 +194,7 @@ public sealed class CliVerbTests(TwoUserJournal journal) : IClassFixture<TwoUser
         var aliceUsername = ClaimIndexActor.PersistenceIdFor(ClaimKind.Username, Keys.Digest("alice"));
         var carol = UserId.New(DateTimeOffset.UtcNow).Value;
         JournalFile.Append(DatabaseFile,
-            new JournalFile.Row(aliceUsername, JournalFile.NextSequenceNr(DatabaseFile, aliceUsername), new KeyClaimed("alice", _bob.Id, DateTimeOffset.UtcNow)),
+            new JournalFile.Row(aliceUsername, JournalFile.NextSequenceNr(DatabaseFile, aliceUsername), new KeyClaimed(null, _bob.Id, DateTimeOffset.UtcNow) { Key = "alice" }),
             new JournalFile.Row(UserActor.PersistenceIdFor(carol), 1,
                 new UserRegistered(carol, "ALICE", "carol@example.com", "$argon2id$x", ["user"], "free", null, null, DateTimeOffset.UtcNow)));
 
@@ -233,7 +233,7 @@ public sealed class CliVerbTests(TwoUserJournal journal) : IClassFixture<TwoUser
     {
         var ghost = UserId.New(DateTimeOffset.UtcNow).Value;
         var key = ClaimIndexActor.PersistenceIdFor(ClaimKind.Email, Keys.Digest("ghost@example.com"));
-        JournalFile.Append(DatabaseFile, new JournalFile.Row(key, 1, new KeyClaimed("ghost@example.com", ghost, DateTimeOffset.UtcNow.AddMinutes(-10))));
+        JournalFile.Append(DatabaseFile, new JournalFile.Row(key, 1, new KeyClaimed(null, ghost, DateTimeOffset.UtcNow.AddMinutes(-10)) { Key = "ghost@example.com" }));
 
         var withinGrace = await Cli("audit", "verify", "--Entities:ClaimGracePeriod=01:00:00");
         var pastGrace = await Cli("audit", "verify", "--Entities:ClaimGracePeriod=00:05:00");

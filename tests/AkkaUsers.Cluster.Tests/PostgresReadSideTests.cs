@@ -28,6 +28,7 @@ public sealed class SingleNodeOnPostgres : IAsyncLifetime
     private readonly string _workDirectory = Path.Combine(Path.GetTempPath(), "akka-users-postgres", Guid.NewGuid().ToString("N"));
     private TestDatabase? _database;
     private ClusterNode? _node;
+    private ClusterCertificates? _certificates;
 
     public ClusterNode Node => _node ?? throw new InvalidOperationException("not started");
     public TestDatabase Database => _database ?? throw new InvalidOperationException("not started");
@@ -43,7 +44,9 @@ public sealed class SingleNodeOnPostgres : IAsyncLifetime
         // A database that sorts text by a language's rules, where the list must still sort usernames by code point.
         _database = await TestDatabase.CreateAsync(ThreeNodeCluster.ServerConnection, icuLocale: "en-US");
         await _database.ExecuteAsync($"CREATE SCHEMA \"{Schema}\"");
-        _node = new ClusterNode(1, ServiceProcess.FreePort(), "", _database.ConnectionString, _workDirectory, new Dictionary<string, string>
+        // The cluster profile names certificate files: this node presents its own, from a throwaway CA.
+        _certificates = ClusterCertificates.Create(Path.Combine(_workDirectory, "tls"));
+        _node = new ClusterNode(1, ServiceProcess.FreePort(), "", _database.ConnectionString, _workDirectory, new Dictionary<string, string>(_certificates.NodeSettings)
         {
             ["Admin__Email"] = AdminEmail,
             ["Admin__Password"] = AdminPassword,
@@ -54,13 +57,13 @@ public sealed class SingleNodeOnPostgres : IAsyncLifetime
 
         // The admin is made by a hosted service at start: registered first, before anyone else.
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        HttpResponseMessage signedIn;
-        while ((signedIn = await _node.Client.PostAsJsonAsync("/user/auth", new { email = AdminEmail, password = AdminPassword })).StatusCode != HttpStatusCode.OK)
+        JsonObject admin;
+        while (await _node.Client.PostAsJsonAsync("/user/auth", new { email = AdminEmail, password = AdminPassword }) is not { StatusCode: HttpStatusCode.OK } signedIn
+               || (admin = await signedIn.Body())["user"]!["scope"]!.AsArray().All(s => s!.GetValue<string>() != "admin"))
         {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"the admin cannot sign in:\n{_node.LogTail()}");
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"the admin cannot sign in with the admin scope:\n{_node.LogTail()}");
             await Task.Delay(100); // poll interval
         }
-        var admin = await signedIn.Body();
         AdminToken = admin["token"]!.GetValue<string>();
         Ids["Root"] = admin["user"]!["id"]!.GetValue<string>();
 
@@ -118,6 +121,7 @@ public sealed class SingleNodeOnPostgres : IAsyncLifetime
     {
         if (_node is not null) await _node.DisposeAsync();
         if (_database is not null) await _database.DisposeAsync();
+        _certificates?.Dispose();
         if (Directory.Exists(_workDirectory)) Directory.Delete(_workDirectory, recursive: true);
     }
 }

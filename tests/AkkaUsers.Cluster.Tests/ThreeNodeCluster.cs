@@ -15,6 +15,8 @@ public sealed class ThreeNodeCluster : IAsyncLifetime
 
     public ClusterNode[] Nodes => _cluster?.Nodes ?? [];
 
+    public ClusterCertificates Certificates => _cluster?.Certificates ?? throw new InvalidOperationException("not started");
+
     public async Task InitializeAsync()
     {
         if (ServerConnection is not null) _cluster = await LocalCluster.StartAsync(ServerConnection);

@@ -6,6 +6,11 @@ namespace AkkaUsers.Domain.Tests;
 public class ClaimStateTests
 {
     private const string Key = "jsmith";
+
+    /// <summary>What the events hold instead of <see cref="Key"/>.</summary>
+    private static readonly string KeyDigest = Keys.KeyedDigest("a-claim-secret-of-at-least-32-bytes"u8.ToArray(), Key);
+
+    private static readonly string EntityId = Keys.Digest(Key);
     private const string Owner = "507f1f77bcf86cd799439011";
     private const string Other = "65a1b2c3d4e5f6a7b8c9d0e1";
 
@@ -16,7 +21,7 @@ public class ClaimStateTests
         events.Aggregate(state, (s, e) => s.Apply(e));
 
     private static ClaimDecision.Done DecideDone(ClaimState state, IClaimCommand command, DateTimeOffset now) =>
-        Assert.IsType<ClaimDecision.Done>(state.Decide(command, now, Grace));
+        Assert.IsType<ClaimDecision.Done>(state.Decide(command, KeyDigest, now, Grace));
 
     /// <summary>The key claimed by <see cref="Owner"/> at <see cref="T0"/>.</summary>
     private static ClaimState Claimed() => Fold(ClaimState.Free, DecideDone(ClaimState.Free, new ClaimKey(Key, Owner), T0).Events);
@@ -35,7 +40,7 @@ public class ClaimStateTests
     {
         var decision = DecideDone(ClaimState.Free, new ClaimKey(Key, Owner), T0);
 
-        Assert.Equal(new KeyClaimed(Key, Owner, T0), Assert.Single(decision.Events));
+        Assert.Equal(new KeyClaimed(KeyDigest, Owner, T0), Assert.Single(decision.Events));
         Assert.Equal(new ClaimGranted(Key, Owner), decision.Reply);
     }
 
@@ -80,7 +85,7 @@ public class ClaimStateTests
     [InlineData(31_536_000)]
     public void Another_user_after_the_grace_period_asks_to_verify_the_owner(int secondsLater)
     {
-        var decision = Claimed().Decide(new ClaimKey(Key, Other), T0.AddSeconds(secondsLater), Grace);
+        var decision = Claimed().Decide(new ClaimKey(Key, Other), KeyDigest, T0.AddSeconds(secondsLater), Grace);
 
         Assert.Equal(new ClaimDecision.VerifyOwner(Owner), decision);
     }
@@ -91,8 +96,8 @@ public class ClaimStateTests
         var state = Claimed();
         var now = T0.AddMinutes(30);
 
-        Assert.IsType<ClaimDecision.Done>(state.Decide(new ClaimKey(Key, Other), now, TimeSpan.FromHours(1)));
-        Assert.IsType<ClaimDecision.VerifyOwner>(state.Decide(new ClaimKey(Key, Other), now, TimeSpan.FromMinutes(1)));
+        Assert.IsType<ClaimDecision.Done>(state.Decide(new ClaimKey(Key, Other), KeyDigest, now, TimeSpan.FromHours(1)));
+        Assert.IsType<ClaimDecision.VerifyOwner>(state.Decide(new ClaimKey(Key, Other), KeyDigest, now, TimeSpan.FromMinutes(1)));
     }
 
     // DecideAfterOwnerCheck
@@ -102,7 +107,7 @@ public class ClaimStateTests
     {
         var now = T0.AddDays(1);
 
-        var decision = Claimed().DecideAfterOwnerCheck(new ClaimKey(Key, Other), ownerHoldsKey: true, now);
+        var decision = Claimed().DecideAfterOwnerCheck(new ClaimKey(Key, Other), KeyDigest, ownerHoldsKey: true, now);
 
         Assert.Empty(decision.Events);
         Assert.Equal(new ClaimRefused(Key, Owner), decision.Reply);
@@ -113,11 +118,11 @@ public class ClaimStateTests
     {
         var now = T0.AddDays(1);
 
-        var decision = Claimed().DecideAfterOwnerCheck(new ClaimKey(Key, Other), ownerHoldsKey: false, now);
+        var decision = Claimed().DecideAfterOwnerCheck(new ClaimKey(Key, Other), KeyDigest, ownerHoldsKey: false, now);
 
         Assert.Collection(decision.Events,
-            e => Assert.Equal(new KeyReleased(Key, Owner, now), e),
-            e => Assert.Equal(new KeyClaimed(Key, Other, now), e));
+            e => Assert.Equal(new KeyReleased(KeyDigest, Owner, now), e),
+            e => Assert.Equal(new KeyClaimed(KeyDigest, Other, now), e));
         Assert.Equal(new ClaimGranted(Key, Other), decision.Reply);
     }
 
@@ -127,7 +132,7 @@ public class ClaimStateTests
         var now = T0.AddDays(1);
         var state = Claimed();
 
-        var decision = state.DecideAfterOwnerCheck(new ClaimKey(Key, Other), ownerHoldsKey: false, now);
+        var decision = state.DecideAfterOwnerCheck(new ClaimKey(Key, Other), KeyDigest, ownerHoldsKey: false, now);
 
         Assert.Equal(new ClaimState(Other, now), Fold(state, decision.Events));
     }
@@ -139,9 +144,9 @@ public class ClaimStateTests
     {
         var now = T0.AddDays(1);
 
-        var decision = ClaimState.Free.DecideAfterOwnerCheck(new ClaimKey(Key, Other), ownerHoldsKey, now);
+        var decision = ClaimState.Free.DecideAfterOwnerCheck(new ClaimKey(Key, Other), KeyDigest, ownerHoldsKey, now);
 
-        Assert.Equal(new KeyClaimed(Key, Other, now), Assert.Single(decision.Events));
+        Assert.Equal(new KeyClaimed(KeyDigest, Other, now), Assert.Single(decision.Events));
         Assert.Equal(new ClaimGranted(Key, Other), decision.Reply);
     }
 
@@ -150,34 +155,34 @@ public class ClaimStateTests
     [Fact]
     public void Reviewing_a_claim_within_the_grace_period_changes_nothing()
     {
-        var decision = DecideDone(Claimed(), new ReviewClaim(Key, Owner), T0 + Grace - TimeSpan.FromTicks(1));
+        var decision = DecideDone(Claimed(), new ReviewClaim(EntityId, Owner), T0 + Grace - TimeSpan.FromTicks(1));
 
         Assert.Empty(decision.Events);
-        Assert.Equal(new KeyOwner(Key, Owner), decision.Reply);
+        Assert.Equal(new ClaimReviewed(EntityId, Owner), decision.Reply);
     }
 
     [Fact]
     public void Reviewing_the_claim_of_someone_who_no_longer_holds_the_key_changes_nothing()
     {
-        var decision = DecideDone(Claimed(), new ReviewClaim(Key, Other), T0.AddDays(1));
+        var decision = DecideDone(Claimed(), new ReviewClaim(EntityId, Other), T0.AddDays(1));
 
         Assert.Empty(decision.Events);
-        Assert.Equal(new KeyOwner(Key, Owner), decision.Reply);
+        Assert.Equal(new ClaimReviewed(EntityId, Owner), decision.Reply);
     }
 
     [Fact]
     public void Reviewing_a_free_key_changes_nothing()
     {
-        var decision = DecideDone(ClaimState.Free, new ReviewClaim(Key, Owner), T0.AddDays(1));
+        var decision = DecideDone(ClaimState.Free, new ReviewClaim(EntityId, Owner), T0.AddDays(1));
 
         Assert.Empty(decision.Events);
-        Assert.Equal(new KeyOwner(Key, null), decision.Reply);
+        Assert.Equal(new ClaimReviewed(EntityId, null), decision.Reply);
     }
 
     [Fact]
     public void Reviewing_a_claim_past_the_grace_period_asks_its_owner()
     {
-        var decision = Claimed().Decide(new ReviewClaim(Key, Owner), T0 + Grace, Grace);
+        var decision = Claimed().Decide(new ReviewClaim(EntityId, Owner), KeyDigest, T0 + Grace, Grace);
 
         Assert.Equal(new ClaimDecision.VerifyOwner(Owner), decision);
     }
@@ -185,10 +190,10 @@ public class ClaimStateTests
     [Fact]
     public void After_the_owner_check_a_review_keeps_the_claim_of_an_owner_that_holds_the_key()
     {
-        var decision = Claimed().DecideAfterOwnerCheck(new ReviewClaim(Key, Owner), ownerHoldsKey: true, T0.AddDays(1));
+        var decision = Claimed().DecideAfterOwnerCheck(new ReviewClaim(EntityId, Owner), KeyDigest, ownerHoldsKey: true, T0.AddDays(1));
 
         Assert.Empty(decision.Events);
-        Assert.Equal(new KeyOwner(Key, Owner), decision.Reply);
+        Assert.Equal(new ClaimReviewed(EntityId, Owner), decision.Reply);
     }
 
     [Fact]
@@ -197,10 +202,10 @@ public class ClaimStateTests
         var now = T0.AddDays(1);
         var state = Claimed();
 
-        var decision = state.DecideAfterOwnerCheck(new ReviewClaim(Key, Owner), ownerHoldsKey: false, now);
+        var decision = state.DecideAfterOwnerCheck(new ReviewClaim(EntityId, Owner), KeyDigest, ownerHoldsKey: false, now);
 
-        Assert.Equal(new KeyReleased(Key, Owner, now), Assert.Single(decision.Events));
-        Assert.Equal(new KeyOwner(Key, null), decision.Reply);
+        Assert.Equal(new KeyReleased(KeyDigest, Owner, now), Assert.Single(decision.Events));
+        Assert.Equal(new ClaimReviewed(EntityId, null), decision.Reply);
         Assert.Equal(ClaimState.Free, Fold(state, decision.Events));
     }
 
@@ -214,7 +219,7 @@ public class ClaimStateTests
 
         var decision = DecideDone(state, new ReleaseKey(Key, Owner), now);
 
-        Assert.Equal(new KeyReleased(Key, Owner, now), Assert.Single(decision.Events));
+        Assert.Equal(new KeyReleased(KeyDigest, Owner, now), Assert.Single(decision.Events));
         Assert.Equal(new KeyReleaseDone(Key), decision.Reply);
         Assert.Equal(ClaimState.Free, Fold(state, decision.Events));
     }
@@ -258,7 +263,26 @@ public class ClaimStateTests
     {
         var state = Claimed();
 
-        Assert.Equal(state, state.Apply(new KeyReleased(Key, Other, T0.AddMinutes(1))));
+        Assert.Equal(state, state.Apply(new KeyReleased(KeyDigest, Other, T0.AddMinutes(1))));
+    }
+
+    [Fact]
+    public void Events_written_before_claims_held_digests_name_the_key_and_recover_alike()
+    {
+        IClaimEvent[] legacy =
+        [
+            new KeyClaimed(null, Owner, T0) { Key = Key },
+            new KeyReleased(null, Owner, T0.AddMinutes(1)) { Key = Key },
+            new KeyClaimed(null, Other, T0.AddMinutes(2)) { Key = Key },
+        ];
+
+        Assert.Equal(new ClaimState(Other, T0.AddMinutes(2)), Fold(ClaimState.Free, legacy));
+    }
+
+    [Fact]
+    public void ClaimErased_leaves_the_state_as_it_is()
+    {
+        Assert.Equal(ClaimState.Free, ClaimState.Free.Apply(new ClaimErased(T0)));
     }
 
     // LookupKey
@@ -311,7 +335,7 @@ public class ClaimStateTests
 
     private sealed record UnknownEvent : IClaimEvent;
 
-    private sealed record UnknownCommand(string Key) : IClaimCommand;
+    private sealed record UnknownCommand(string Key) : IKeyCommand;
 
     [Fact]
     public void Apply_of_an_unknown_event_throws()
@@ -322,6 +346,6 @@ public class ClaimStateTests
     [Fact]
     public void Decide_of_an_unknown_command_throws()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => ClaimState.Free.Decide(new UnknownCommand(Key), T0, Grace));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ClaimState.Free.Decide(new UnknownCommand(Key), KeyDigest, T0, Grace));
     }
 }

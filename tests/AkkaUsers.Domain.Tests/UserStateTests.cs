@@ -369,9 +369,9 @@ public class UserStateTests
         var (state, _) = Run(Registered(), new ChangePassword(Id, Hash, NewHash, Id), at);
 
         Assert.Equal(NewHash, Assert.IsType<SignInSecret>(state.Decide(new GetSignInSecret(Id), T2).Reply).PasswordHash);
-        Assert.Equal(new TokenChecked(Id, false), state.Decide(new CheckToken(Id, T0), T2).Reply);
-        Assert.Equal(new TokenChecked(Id, false), state.Decide(new CheckToken(Id, T1), T2).Reply);
-        Assert.Equal(new TokenChecked(Id, true), state.Decide(new CheckToken(Id, T1.AddSeconds(1)), T2).Reply);
+        Assert.Null(ScopeOfToken(state, T0, T2));
+        Assert.Null(ScopeOfToken(state, T1, T2));
+        Assert.Equal(["user", "tester"], ScopeOfToken(state, T1.AddSeconds(1), T2));
         Assert.Empty(state.Decide(new CheckToken(Id, T1), T2).Events);
         // A later sign-in tells the caller not to mint a token older than that.
         Assert.Equal(T1.AddSeconds(1), Assert.IsType<SignedIn>(state.Decide(new RecordSignIn(Id, NewHash, null, null, null), at).Reply).TokensValidFrom);
@@ -383,26 +383,44 @@ public class UserStateTests
         var at = T1.AddMilliseconds(100);
         var (changed, change) = Run(Registered(), new ChangePassword(Id, Hash, NewHash, Id), at);
         var mintedAfterChange = Assert.IsType<SignedIn>(change.Reply).TokensValidFrom!.Value;
-        Assert.Equal(new TokenChecked(Id, true), changed.Decide(new CheckToken(Id, mintedAfterChange), at).Reply);
+        Assert.NotNull(ScopeOfToken(changed, mintedAfterChange, at));
 
         var (reset, resetDecision) = Run(changed, new ChangePassword(Id, null, "$argon2id$reset", "admin-id"), at.AddMilliseconds(300));
         var (again, _) = Run(reset, new ChangePassword(Id, null, "$argon2id$again", "admin-id"), at.AddMilliseconds(600));
 
         Assert.Equal(T1.AddSeconds(2), Assert.IsType<SignedIn>(resetDecision.Reply).TokensValidFrom);
-        Assert.Equal(new TokenChecked(Id, false), reset.Decide(new CheckToken(Id, mintedAfterChange), at).Reply);
-        Assert.Equal(new TokenChecked(Id, true), reset.Decide(new CheckToken(Id, T1.AddSeconds(2)), at).Reply);
+        Assert.Null(ScopeOfToken(reset, mintedAfterChange, at));
+        Assert.NotNull(ScopeOfToken(reset, T1.AddSeconds(2), at));
         Assert.Equal(T1.AddSeconds(3), again.TokensValidFrom);
-        Assert.Equal(new TokenChecked(Id, false), again.Decide(new CheckToken(Id, T1.AddSeconds(2)), at).Reply);
+        Assert.Null(ScopeOfToken(again, T1.AddSeconds(2), at));
         // Once the clock has passed them, revocations go back to the whole second after the clock.
         Assert.Equal(T2.AddSeconds(1), Run(again, new ChangePassword(Id, null, NewHash, "admin-id"), T2).State.TokensValidFrom);
     }
 
     [Fact]
-    public void Every_token_is_good_while_the_password_never_changed()
+    public void Every_token_of_a_user_is_good_while_the_password_never_changed()
     {
-        Assert.Equal(new TokenChecked(Id, true), Registered().Decide(new CheckToken(Id, DateTimeOffset.MinValue), T1).Reply);
-        Assert.Equal(new TokenChecked(Id, true), UserState.Empty.Decide(new CheckToken(Id, T0), T1).Reply);
+        Assert.Equal(["user", "tester"], ScopeOfToken(Registered(), DateTimeOffset.MinValue, T1));
     }
+
+    [Fact]
+    public void A_token_that_names_nobody_is_refused()
+    {
+        Assert.Null(ScopeOfToken(UserState.Empty, T0, T1));
+    }
+
+    [Fact]
+    public void A_token_is_authorised_with_the_users_scope_now_not_the_scope_it_was_minted_with()
+    {
+        var (admin, _) = Run(Registered(), new GrantScope(Id, "admin", "bootstrap"), T1);
+        Assert.Equal(["user", "tester", "admin"], ScopeOfToken(admin, T0, T2));
+
+        var (demoted, _) = Run(admin, new UpdateUser(Id, new UserChanges(Scope: ["user"]), "root"), T2);
+        Assert.Equal(["user"], ScopeOfToken(demoted, T0, T2));
+    }
+
+    private static IReadOnlyList<string>? ScopeOfToken(UserState state, DateTimeOffset issuedAt, DateTimeOffset now) =>
+        Assert.IsType<TokenChecked>(state.Decide(new CheckToken(Id, issuedAt), now).Reply).Scope;
 
     [Fact]
     public void ChangePassword_with_a_stale_hash_is_refused_and_without_one_is_a_reset()
@@ -794,7 +812,7 @@ public class UserStateTests
         Assert.Equal(new SignedIn(state.Profile!, validFrom), decision.Reply);
         var after = Fold(state, decision.Events);
         Assert.Equal(NewHash, after.PasswordHash);
-        Assert.Equal(new TokenChecked(Id, false), after.Decide(new CheckToken(Id, at), at).Reply);
+        Assert.Null(ScopeOfToken(after, at, at));
     }
 
     [Fact]
@@ -844,6 +862,20 @@ public class UserStateTests
         Assert.Equal(new PasswordResetRefused(Id), state.Decide(new ResetPasswordWithCode(Id, CodeHash, NewHash), T1.AddMinutes(11)).Reply);
         // The newer code counts its hour from its own request.
         Assert.IsType<SignedIn>(state.Decide(new ResetPasswordWithCode(Id, newer, NewHash), T1.AddMinutes(69)).Reply);
+    }
+
+    [Fact]
+    public void A_code_requested_within_a_minute_of_the_pending_one_is_not_issued_and_the_pending_one_stays()
+    {
+        var newer = ResetCode.Hash(ResetCode.New(Id));
+        var state = WithCode(CodeHash, T1);
+
+        var throttled = state.Decide(new RequestPasswordReset(Id, newer), T1.AddSeconds(59));
+        Assert.Equal(new PasswordResetThrottled(Id), throttled.Reply);
+        Assert.Empty(throttled.Events);
+        Assert.IsType<SignedIn>(state.Decide(new ResetPasswordWithCode(Id, CodeHash, NewHash), T1.AddMinutes(2)).Reply);
+
+        Assert.IsType<PasswordResetIssued>(state.Decide(new RequestPasswordReset(Id, newer), T1.AddMinutes(1)).Reply);
     }
 
     [Fact]

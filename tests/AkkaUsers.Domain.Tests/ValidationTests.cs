@@ -381,6 +381,31 @@ public class ValidationTests
         Assert.Null(Validation.Metadata(Json(json)));
     }
 
+    private static string Nested(int depth) => string.Concat(Enumerable.Repeat("{\"a\":", depth)) + "1" + new string('}', depth);
+
+    [Fact]
+    public void Metadata_nested_32_deep_is_accepted_and_33_deep_is_rejected()
+    {
+        Assert.Null(Validation.Metadata(Json(Nested(32))));
+        Assert.Equal("\"metadata\" must not nest more than 32 levels of objects and arrays", Validation.Metadata(Json(Nested(33))));
+        Assert.Equal("\"metadata\" must not nest more than 32 levels of objects and arrays", Validation.Metadata(Json("{\"a\":" + new string('[', 32) + new string(']', 32) + "}")));
+    }
+
+    [Theory]
+    [InlineData("{\"k\":\"\\udfff\"}")]
+    [InlineData("{\"k\":[\"ok\",\"\\ud800x\"]}")]
+    [InlineData("{\"\\udc00\":1}")]
+    public void Metadata_with_a_lone_surrogate_is_rejected(string json)
+    {
+        Assert.Equal("\"metadata\" must be valid Unicode text", Validation.Metadata(Json(json)));
+    }
+
+    [Fact]
+    public void Metadata_with_a_surrogate_pair_is_accepted()
+    {
+        Assert.Null(Validation.Metadata(Json("{\"k\":\"\\ud83d\\ude00\"}")));
+    }
+
     [Fact]
     public void Metadata_over_4096_bytes_is_rejected()
     {

@@ -11,6 +11,9 @@ public sealed class ClusterNode(
 {
     public int Index { get; } = index;
 
+    /// <summary>The port of the node's Akka remoting, on 127.0.0.1.</summary>
+    public int AkkaPort { get; } = akkaPort;
+
     private static Dictionary<string, string> Environment(
         int index, int akkaPort, string seedNodes, string connectionString, string workDirectory, IReadOnlyDictionary<string, string>? settings)
     {
@@ -21,6 +24,7 @@ public sealed class ClusterNode(
             ["Cluster__SeedNodes"] = seedNodes,
             ["Persistence__ConnectionString"] = connectionString,
             ["Jwt__Secret"] = ClusterProfile.JwtSecret,
+            ["Claims__Secret"] = ClusterProfile.ClaimSecret,
             ["Storage__DataDirectory"] = Path.Combine(workDirectory, $"node{index}"),
             ["Password__MemoryKiB"] = "8192", // cheaper hashes: the cluster runs are about the cluster, not Argon2
             ["Password__Iterations"] = "1",

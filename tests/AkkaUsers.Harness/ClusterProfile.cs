@@ -3,7 +3,10 @@ namespace AkkaUsers.Harness;
 /// <summary>config/cluster.env, the same file docker-compose.yml gives every node.</summary>
 public static class ClusterProfile
 {
-    public const string JwtSecret = "cluster-tests-secret-shared-by-all-nodes";
+    /// <summary>Made afresh for each run: a secret written in the repository is refused at start.</summary>
+    public static readonly string JwtSecret = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
+    public const string ClaimSecret = "cluster-tests-claim-secret-shared-by-all-nodes";
 
     /// <summary>The PostgreSQL server the suite runs against (.ci/run starts a private one and sets this).</summary>
     public const string ConnectionVariable = "AKKAUSERS_TEST_POSTGRES";

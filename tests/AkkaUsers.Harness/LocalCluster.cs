@@ -1,11 +1,15 @@
 namespace AkkaUsers.Harness;
 
-/// <summary>Three service processes on loopback over one fresh PostgreSQL database, nodes 1 and 2 as seeds.</summary>
+/// <summary>
+/// Three service processes on loopback over one fresh PostgreSQL database, nodes 1 and 2 as seeds, their remoting
+/// over mutual TLS with a throwaway CA, as the cluster profile requires.
+/// </summary>
 public sealed class LocalCluster : IAsyncDisposable
 {
     private readonly string _serverConnection;
     private readonly string _workDirectory = Path.Combine(Path.GetTempPath(), "akka-users-cluster", Guid.NewGuid().ToString("N"));
     private TestDatabase? _database;
+    private ClusterCertificates? _certificates;
 
     private LocalCluster(string serverConnection)
     {
@@ -16,6 +20,9 @@ public sealed class LocalCluster : IAsyncDisposable
 
     /// <summary>The cluster's own database, for checks that read the journal.</summary>
     public string DatabaseConnection => _database?.ConnectionString ?? throw new InvalidOperationException("not started");
+
+    /// <summary>The CA the nodes' certificate comes from, and their certificate's files.</summary>
+    public ClusterCertificates Certificates => _certificates ?? throw new InvalidOperationException("not started");
 
     /// <summary>Holds each node's console log (node1.log, ...).</summary>
     public string WorkDirectory => _workDirectory;
@@ -43,10 +50,12 @@ public sealed class LocalCluster : IAsyncDisposable
     {
         Directory.CreateDirectory(_workDirectory);
         _database = await TestDatabase.CreateAsync(_serverConnection);
+        _certificates = ClusterCertificates.Create(Path.Combine(_workDirectory, "tls"));
 
         var akkaPorts = Enumerable.Range(0, 3).Select(_ => ServiceProcess.FreePort()).ToArray();
-        var seeds = string.Join(',', akkaPorts.Take(2).Select(port => $"akka.tcp://akka-users@127.0.0.1:{port}"));
-        Nodes = akkaPorts.Select((port, i) => new ClusterNode(i + 1, port, seeds, DatabaseConnection, _workDirectory)).ToArray();
+        var seeds = string.Join(',', akkaPorts.Take(2).Select(port => $"akka.ssl.tcp://akka-users@127.0.0.1:{port}"));
+        Nodes = akkaPorts.Select((port, i) => new ClusterNode(
+            i + 1, port, seeds, DatabaseConnection, _workDirectory, _certificates.NodeSettings)).ToArray();
         await Task.WhenAll(Nodes.Select(node => node.StartAsync()));
         await Task.WhenAll(Nodes.Select(node => node.WaitUntilServingAsync()));
     }
@@ -55,6 +64,7 @@ public sealed class LocalCluster : IAsyncDisposable
     {
         foreach (var node in Nodes) await node.DisposeAsync();
         if (_database is not null) await _database.DisposeAsync();
+        _certificates?.Dispose();
         if (!KeepLogs && Directory.Exists(_workDirectory)) Directory.Delete(_workDirectory, recursive: true);
     }
 }

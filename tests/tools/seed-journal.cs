@@ -51,10 +51,10 @@ for (var i = 0; i < users; i++)
     var id = UserId.New(at).Value;
     var username = $"user{i:D7}";
     var email = $"{username}@example.com";
-    await Write(ClaimIndexActor.PersistenceIdFor(ClaimKind.Username, Keys.Digest(username)), new KeyClaimed(username, id, at), at);
+    await Write(ClaimIndexActor.PersistenceIdFor(ClaimKind.Username, Keys.Digest(username)), new KeyClaimed(null, id, at) { Key = username }, at);
     var skeleton = Keys.UsernameSkeleton(username);
-    await Write(ClaimIndexActor.PersistenceIdFor(ClaimKind.Username, Keys.Digest(skeleton)), new KeyClaimed(skeleton, id, at), at);
-    await Write(ClaimIndexActor.PersistenceIdFor(ClaimKind.Email, Keys.Digest(email)), new KeyClaimed(email, id, at), at);
+    await Write(ClaimIndexActor.PersistenceIdFor(ClaimKind.Username, Keys.Digest(skeleton)), new KeyClaimed(null, id, at) { Key = skeleton }, at);
+    await Write(ClaimIndexActor.PersistenceIdFor(ClaimKind.Email, Keys.Digest(email)), new KeyClaimed(null, id, at) { Key = email }, at);
     await Write(UserActor.PersistenceIdFor(id), new UserRegistered(id, username, email,
         "$argon2id$v=19$m=19456,t=2,p=1$c2VlZHNlZWRzZWVkc2VlZA$c2VlZGhhc2hzZWVkaGFzaHNlZWRoYXNoc2VlZGhhc2g",
         ["user"], "free", null, null, at), at);

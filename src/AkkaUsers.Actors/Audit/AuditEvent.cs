@@ -4,6 +4,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using Akka.Persistence.Query;
 using AkkaUsers.Actors.Persistence;
+using AkkaUsers.Domain;
 
 namespace AkkaUsers.Actors.Audit;
 
@@ -19,7 +20,11 @@ public sealed record AuditEvent(
     /// For writers of entries: no \u escapes for '+', quotes or non-ASCII letters in times and names. The output is
     /// JSON for programs and people, never embedded in HTML.
     /// </summary>
-    public static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    public static readonly JsonWriterOptions WriterOptions = new()
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        MaxDepth = JsonLimits.MaxDepth,
+    };
 
     /// <summary>An entry read straight from the journal's table: its payload is already the serializer's JSON.</summary>
     public static AuditEvent From(JournalRow row) => new(
@@ -83,7 +88,7 @@ public static class Redaction
     public static bool TryRedact(ReadOnlySpan<byte> json, IBufferWriter<byte> output)
     {
         if (json.IsEmpty) return false;
-        var reader = new Utf8JsonReader(json);
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = JsonLimits.MaxDepth });
         var copied = 0;
         try
         {

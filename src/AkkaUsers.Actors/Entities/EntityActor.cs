@@ -1,6 +1,9 @@
 using System.Diagnostics;
+using System.Runtime.Serialization;
 using Akka.Actor;
+using Akka.Event;
 using Akka.Persistence;
+using AkkaUsers.Actors.Persistence;
 using AkkaUsers.Actors.Telemetry;
 
 namespace AkkaUsers.Actors.Entities;
@@ -27,13 +30,23 @@ public abstract class EntityActor(string entityName, AkkaUsersMetrics metrics) :
     /// Persists <paramref name="events"/>, applying each as it is stored, then answers <paramref name="replyTo"/>
     /// once the last is stored (at once when there is nothing to store) and runs <paramref name="afterStored"/>.
     /// </summary>
+    /// <param name="timed">False for a write whose count alone would tell something (a failed sign-in of a known user).</param>
     protected void PersistThenReply<TEvent>(
-        IReadOnlyList<TEvent> events, Action<TEvent> apply, IActorRef replyTo, object reply, Action? afterStored = null)
+        IReadOnlyList<TEvent> events, Action<TEvent> apply, IActorRef replyTo, object reply, Action? afterStored = null, bool timed = true)
         where TEvent : class
     {
         if (events.Count == 0)
         {
             replyTo.Tell(reply);
+            return;
+        }
+
+        foreach (var e in events)
+        {
+            if (AkkaUsersSerializer.WhyNotStorable(e) is not { } why) continue;
+            // Persisted, it would fail every later read of this entity: refuse the command instead, changing nothing.
+            Context.GetLogger().Error("{0} refused to persist {1}: {2}", PersistenceId, e.GetType().Name, why);
+            replyTo.Tell(new Status.Failure(new SerializationException($"{e.GetType().Name} cannot be stored: {why}")));
             return;
         }
 
@@ -44,7 +57,7 @@ public abstract class EntityActor(string entityName, AkkaUsersMetrics metrics) :
             apply(e);
             if (!ReferenceEquals(e, last)) return;
             // Recorded before the reply, so whoever reads the metrics after the answer sees this write.
-            metrics.JournalWritten(entityName, Stopwatch.GetElapsedTime(writeStarted));
+            if (timed) metrics.JournalWritten(entityName, Stopwatch.GetElapsedTime(writeStarted));
             replyTo.Tell(reply);
             afterStored?.Invoke();
         });

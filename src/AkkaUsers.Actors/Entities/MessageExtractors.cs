@@ -17,5 +17,5 @@ public sealed class UserMessageExtractor() : HashCodeMessageExtractor(ShardCount
 public sealed class ClaimMessageExtractor() : HashCodeMessageExtractor(UserMessageExtractor.ShardCount)
 {
     public override string? EntityId(object message) =>
-        message is ClaimProtocol.IClaimCommand command ? Keys.Digest(command.Key) : null;
+        message is ClaimProtocol.IClaimCommand command ? command.EntityId : null;
 }

@@ -76,20 +76,23 @@ public sealed class OrphanedClaimSweep : ReceiveActor
     /// <summary>Waits until every claim of the batch is past the grace period, reviews the suspect ones, then stores the offset.</summary>
     private async Task<int> SweepAsync(IReadOnlyList<EventEnvelope> batch)
     {
-        var claims = batch.Select(envelope => (Kind: ClaimIndexActor.KindOf(envelope.PersistenceId)!.Value, Claim: (KeyClaimed)envelope.Event)).ToList();
+        var claims = batch.Select(envelope => (
+            Kind: ClaimIndexActor.KindOf(envelope.PersistenceId)!.Value,
+            EntityId: ClaimIndexActor.EntityIdOf(envelope.PersistenceId),
+            Claim: (KeyClaimed)envelope.Event)).ToList();
         var wait = claims.Max(c => c.Claim.At) + _gracePeriod - DateTimeOffset.UtcNow;
         if (wait > TimeSpan.Zero) await Task.Delay(wait);
 
         var profiles = await _readModel.ProfilesAsync(claims.Select(c => c.Claim.UserId).Distinct().ToList(), CancellationToken.None);
         var suspects = claims
-            .Where(c => !(profiles.TryGetValue(c.Claim.UserId, out var user) && Keys.HeldBy(c.Kind, user).Contains(c.Claim.Key)))
+            .Where(c => !(profiles.TryGetValue(c.Claim.UserId, out var user) && Keys.HeldBy(c.Kind, user).Any(key => Keys.Digest(key) == c.EntityId)))
             .ToList();
-        foreach (var (kind, claim) in suspects)
+        foreach (var (kind, entityId, claim) in suspects)
         {
             var index = kind == ClaimKind.Username ? _usernames : _emails;
             try
             {
-                var after = await index.Ask<KeyOwner>(new ReviewClaim(claim.Key, claim.UserId), _askTimeout);
+                var after = await index.Ask<ClaimReviewed>(new ReviewClaim(entityId, claim.UserId), _askTimeout);
                 if (after.UserId is null) _log.Info("Released the {0} claim of user {1}, who never registered with it", ClaimIndexActor.EntityName(kind), claim.UserId);
             }
             catch (Exception failure) when (failure is AskTimeoutException or TaskCanceledException)

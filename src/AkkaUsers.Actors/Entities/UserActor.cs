@@ -70,7 +70,7 @@ public sealed class UserActor : EntityActor
             // A deleted user's state still holds the profile until it is erased: it never goes into a snapshot.
             if (_state.Status != UserState.Lifecycle.Deleted && LastSequenceNr % _settings.SnapshotEvery < decision.Events.Count)
                 SaveSnapshot(_state);
-        });
+        }, timed: command is not RecordSignInFailed); // an unknown login writes nothing: its count would tell the two apart
     }
 
     private void ApplyEvent(IUserEvent e)

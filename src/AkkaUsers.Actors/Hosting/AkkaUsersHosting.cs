@@ -40,6 +40,7 @@ public static class AkkaUsersHosting
     public static IServiceCollection AddAkkaUsers(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddAkkaUsersServices(configuration);
+        services.AddSingleton<IValidateOptions<ClusterNodeOptions>, ClusterTransportValidation>();
         services.AddAkka(ActorSystemName, (builder, sp) => builder.AddAkkaUsersActors(
             sp.GetRequiredService<JournalDatabase>(),
             sp.GetRequiredService<IOptions<PersistenceOptions>>().Value,
@@ -47,7 +48,8 @@ public static class AkkaUsersHosting
             sp.GetRequiredService<IOptions<EntityOptions>>().Value,
             sp.GetRequiredService<IOptions<ClusterNodeOptions>>().Value,
             sp.GetRequiredService<AkkaUsersMetrics>(),
-            sp.GetRequiredService<UsersReadModel>()));
+            sp.GetRequiredService<UsersReadModel>(),
+            sp.GetRequiredService<ClaimDigests>()));
         return services;
     }
 
@@ -64,7 +66,8 @@ public static class AkkaUsersHosting
             sp.GetRequiredService<IOptions<PersistenceOptions>>().Value,
             sp.GetRequiredService<UserActor.Settings>(),
             sp.GetRequiredService<IOptions<EntityOptions>>().Value,
-            sp.GetRequiredService<AkkaUsersMetrics>()));
+            sp.GetRequiredService<AkkaUsersMetrics>(),
+            sp.GetRequiredService<ClaimDigests>()));
         return services;
     }
 
@@ -81,6 +84,10 @@ public static class AkkaUsersHosting
         services.AddSingleton<IValidateOptions<ClusterNodeOptions>, AkkaUsersOptionsValidation>();
         services.AddSingleton<IValidateOptions<PasswordOptions>, AkkaUsersOptionsValidation>();
         services.AddSingleton<IValidateOptions<SignInOptions>, AkkaUsersOptionsValidation>();
+        services.AddOptions<ClaimsOptions>().Bind(configuration.GetSection(ClaimsOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ClaimsOptions>, ClaimsOptionsValidation>();
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<ClaimsOptions>>().Value
+            .CreateDigests(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
         // Every rule that needs "now" reads this clock, so tests can move time instead of waiting for it.
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(sp => new UserActor.Settings(
@@ -94,6 +101,8 @@ public static class AkkaUsersHosting
             var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
             return new JournalDatabase(persistence.Provider, persistence.ResolveConnectionString(storage), persistence.SchemaName);
         });
+        // Before the actor system's own hosted service, so that it stops after it.
+        services.AddHostedService<CheckpointOnStop>();
         services.AddSingleton<AkkaUsersMetrics>(); // its IMeterFactory comes with every .NET host
         services.AddSingleton(sp =>
         {
@@ -108,7 +117,8 @@ public static class AkkaUsersHosting
             sp.GetRequiredService<ServingGate>(),
             sp.GetRequiredService<AkkaUsersMetrics>(),
             sp.GetRequiredService<ILogger<UserAccounts>>(),
-            sp.GetRequiredService<IOptions<EntityOptions>>().Value.AskTimeout));
+            sp.GetRequiredService<IOptions<EntityOptions>>().Value.AskTimeout,
+            journal: sp.GetRequiredService<JournalDatabase>()));
         services.AddSingleton<ServingGate>();
         services.AddSingleton<JournalAvailability>();
         services.AddHostedService(sp => sp.GetRequiredService<JournalAvailability>());
@@ -120,9 +130,12 @@ public static class AkkaUsersHosting
     public static AkkaConfigurationBuilder AddAkkaUsersActors(
         this AkkaConfigurationBuilder builder, JournalDatabase journal,
         PersistenceOptions persistence, UserActor.Settings userSettings, EntityOptions entities, ClusterNodeOptions node,
-        AkkaUsersMetrics metrics, UsersReadModel readModel)
+        AkkaUsersMetrics metrics, UsersReadModel readModel, ClaimDigests claimDigests)
     {
         journal.Prepare();
+
+        var remote = new RemoteOptions { HostName = node.Hostname, PublicHostName = node.PublicHostname, Port = node.Port };
+        if (node.Tls.IsEnabled) ClusterTransport.Load(node.Tls).Apply(remote);
 
         // Coordinator state in distributed data, not in the journal, which holds only the service's own events.
         var shardOptions = new ShardOptions
@@ -135,7 +148,7 @@ public static class AkkaUsersHosting
 
         builder
             .WithLoggerFactory(Akka.Event.LogLevel.InfoLevel)
-            .WithRemoting(new RemoteOptions { HostName = node.Hostname, PublicHostName = node.PublicHostname, Port = node.Port })
+            .WithRemoting(remote)
             .WithClustering(new ClusterOptions
             {
                 SeedNodes = node.SeedNodeList,
@@ -162,12 +175,12 @@ public static class AkkaUsersHosting
             .WithShardRegion<UsernameIndex>(
                 ClaimIndexActor.EntityName(ClaimKind.Username),
                 (_, registry, _) => entityId => ClaimIndexActor.Props<UsernameIndex>(
-                    entityId, registry.Get<UserActor>(), entities.ClaimGracePeriod, entities.AskTimeout, metrics),
+                    entityId, claimDigests, registry.Get<UserActor>(), entities.ClaimGracePeriod, entities.AskTimeout, metrics),
                 new ClaimMessageExtractor(), shardOptions)
             .WithShardRegion<EmailIndex>(
                 ClaimIndexActor.EntityName(ClaimKind.Email),
                 (_, registry, _) => entityId => ClaimIndexActor.Props<EmailIndex>(
-                    entityId, registry.Get<UserActor>(), entities.ClaimGracePeriod, entities.AskTimeout, metrics),
+                    entityId, claimDigests, registry.Get<UserActor>(), entities.ClaimGracePeriod, entities.AskTimeout, metrics),
                 new ClaimMessageExtractor(), shardOptions)
             // One projection, one sweep and one migration per cluster: two would race to store the same offset.
             .WithSingleton<UsersProjection>("users-projection", UsersProjection.Props(readModel), createProxyToo: false)
@@ -188,7 +201,7 @@ public static class AkkaUsersHosting
     /// <summary>The entities of <see cref="AddAkkaUsersTools"/>: the service's own, behind local stand-ins for the shard regions.</summary>
     public static AkkaConfigurationBuilder AddAkkaUsersLocalEntities(
         this AkkaConfigurationBuilder builder, JournalDatabase journal, PersistenceOptions persistence,
-        UserActor.Settings userSettings, EntityOptions entities, AkkaUsersMetrics metrics)
+        UserActor.Settings userSettings, EntityOptions entities, AkkaUsersMetrics metrics, ClaimDigests claimDigests)
     {
         journal.Prepare();
         return builder
@@ -200,9 +213,9 @@ public static class AkkaUsersHosting
                     userId => UserActor.Props(userId, userSettings, metrics)), "user");
                 registry.Register<UserActor>(users);
                 registry.Register<UsernameIndex>(system.ActorOf(LocalEntities.Props(new ClaimMessageExtractor(),
-                    entityId => ClaimIndexActor.Props<UsernameIndex>(entityId, users, entities.ClaimGracePeriod, entities.AskTimeout, metrics)), "username"));
+                    entityId => ClaimIndexActor.Props<UsernameIndex>(entityId, claimDigests, users, entities.ClaimGracePeriod, entities.AskTimeout, metrics)), "username"));
                 registry.Register<EmailIndex>(system.ActorOf(LocalEntities.Props(new ClaimMessageExtractor(),
-                    entityId => ClaimIndexActor.Props<EmailIndex>(entityId, users, entities.ClaimGracePeriod, entities.AskTimeout, metrics)), "email"));
+                    entityId => ClaimIndexActor.Props<EmailIndex>(entityId, claimDigests, users, entities.ClaimGracePeriod, entities.AskTimeout, metrics)), "email"));
             });
     }
 

@@ -1,3 +1,4 @@
+using System.Text;
 using AkkaUsers.Actors.Passwords;
 using AkkaUsers.Domain;
 using Microsoft.Extensions.Options;
@@ -17,6 +18,38 @@ public sealed class StorageOptions
     public string DataDirectory { get; init; } = "data";
 
     public string FullDataDirectory => Path.GetFullPath(DataDirectory);
+}
+
+/// <summary>"Claims": the secret of the keyed digests that the username and email index journals hold instead of the keys.</summary>
+public sealed class ClaimsOptions
+{
+    public const string Section = "Claims";
+
+    /// <summary>The file in the data directory that holds the secret made on first start when none is configured.</summary>
+    public const string SecretFileName = "claim-secret";
+
+    /// <summary>At least 32 bytes, the same on every node; null makes one on first start and keeps it in the data directory.</summary>
+    public string? Secret { get; init; }
+
+    public ClaimDigests CreateDigests(StorageOptions storage) =>
+        new(Encoding.UTF8.GetBytes(Secret ?? PrivateFiles.ReadOrCreateSecret(storage.FullDataDirectory, SecretFileName)));
+}
+
+/// <summary>The keyed digests (<see cref="Keys.KeyedDigest"/>) of normalized keys under the deployment's claim secret.</summary>
+public sealed class ClaimDigests(byte[] secret)
+{
+    public string Of(string normalizedKey) => Keys.KeyedDigest(secret, normalizedKey);
+}
+
+/// <summary>The claim secret's rules; apart from <see cref="AkkaUsersOptionsValidation"/>, which validates the cluster options it reads.</summary>
+public sealed class ClaimsOptionsValidation(IOptions<ClusterNodeOptions> cluster) : IValidateOptions<ClaimsOptions>
+{
+    /// <summary>The secret's value never appears in a message.</summary>
+    public ValidateOptionsResult Validate(string? name, ClaimsOptions o) => AkkaUsersOptionsValidation.Check(
+        // A generated secret is per node: the nodes' claim events would name one key by different digests.
+        (o.Secret is null && cluster.Value.SeedNodeList.Length > 0,
+            $"{ClaimsOptions.Section}:Secret is required when {ClusterNodeOptions.Section}:SeedNodes is set (every node must use the same secret)"),
+        (o.Secret is { } secret && Encoding.UTF8.GetByteCount(secret) < 32, $"{ClaimsOptions.Section}:Secret must be at least 32 bytes"));
 }
 
 /// <summary>"Persistence": the journal and snapshot store.</summary>
@@ -91,7 +124,10 @@ public sealed class ClusterNodeOptions
     /// <summary>0 picks a free port, which suits a cluster of one; a cluster needs a fixed one.</summary>
     public int Port { get; init; }
 
-    /// <summary>e.g. "akka.tcp://akka-users@node1:4053,akka.tcp://akka-users@node2:4053"; empty = cluster of one.</summary>
+    /// <summary>
+    /// e.g. "akka.ssl.tcp://akka-users@node1:4053,akka.ssl.tcp://akka-users@node2:4053" (akka.tcp:// with
+    /// Cluster:Tls:Disabled); empty = cluster of one.
+    /// </summary>
     public string SeedNodes { get; init; } = "";
 
     public string Roles { get; init; } = "";
@@ -99,12 +135,50 @@ public sealed class ClusterNodeOptions
     /// <summary>How long the split-brain resolver waits for a stable view before it downs unreachable nodes.</summary>
     public TimeSpan DownUnreachableAfter { get; init; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>How the nodes prove to each other that they belong to this cluster.</summary>
+    public ClusterTlsOptions Tls { get; init; } = new();
+
     public string[] SeedNodeList => Split(SeedNodes);
+
+    /// <summary>Other hosts can reach this node's remoting: it has seed nodes or binds an address that is not loopback.</summary>
+    public bool IsExposed => SeedNodeList.Length > 0 || !IsLoopback(Hostname);
+
+    /// <summary>The remoting addresses' scheme: akka.ssl.tcp when the transport is TLS.</summary>
+    public string Scheme => Tls.IsEnabled ? "akka.ssl.tcp" : "akka.tcp";
 
     public string[] RoleList => Split(Roles);
 
     private static string[] Split(string list) =>
         list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    private static bool IsLoopback(string host) =>
+        string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)
+        || (System.Net.IPAddress.TryParse(host, out var address) && System.Net.IPAddress.IsLoopback(address));
+}
+
+/// <summary>
+/// "Cluster:Tls": Akka remoting over mutual TLS. Every node presents a certificate issued by the cluster's CA and
+/// accepts a peer (inbound or outbound) only if the peer's certificate chains to that CA; host names are not
+/// checked, so holding a certificate from the CA is what makes a process a member. Required when the node is
+/// reachable from other hosts (seed nodes, or a bind address that is not loopback) unless <see cref="Disabled"/>.
+/// </summary>
+public sealed class ClusterTlsOptions
+{
+    public const string Section = "Cluster:Tls";
+
+    /// <summary>A PKCS#12 (.pfx) file with this node's certificate and its private key; unset = no TLS.</summary>
+    public string? CertificatePath { get; init; }
+
+    /// <summary>The password of <see cref="CertificatePath"/>; unset = a file without a password.</summary>
+    public string? CertificatePassword { get; init; }
+
+    /// <summary>The cluster CA's certificate (PEM or DER), the only trust anchor for peers' certificates.</summary>
+    public string? CaCertificatePath { get; init; }
+
+    /// <summary>Runs an exposed node's remoting in plain TCP, unauthenticated: only for a network nothing else can reach.</summary>
+    public bool Disabled { get; init; }
+
+    public bool IsEnabled => !Disabled && !string.IsNullOrWhiteSpace(CertificatePath);
 }
 
 /// <summary>"Password": the password policy and the Argon2id engine and cost.</summary>
@@ -158,8 +232,9 @@ public sealed class AkkaUsersOptionsValidation :
         (string.IsNullOrWhiteSpace(o.Hostname), $"{ClusterNodeOptions.Section}:Hostname must not be empty"),
         (o.Port is < 0 or > 65535, $"{ClusterNodeOptions.Section}:Port must be between 0 and 65535 (is {o.Port})"),
         (o.SeedNodeList.Length > 0 && o.Port == 0, $"{ClusterNodeOptions.Section}:Port must be fixed when {ClusterNodeOptions.Section}:SeedNodes is set"),
-        (o.SeedNodeList.Any(seed => !seed.StartsWith($"akka.tcp://{AkkaUsersHosting.ActorSystemName}@", StringComparison.Ordinal)),
-            $"{ClusterNodeOptions.Section}:SeedNodes must be akka.tcp://{AkkaUsersHosting.ActorSystemName}@host:port addresses"),
+        (o.SeedNodeList.Any(seed => !seed.StartsWith($"{o.Scheme}://{AkkaUsersHosting.ActorSystemName}@", StringComparison.Ordinal)),
+            $"{ClusterNodeOptions.Section}:SeedNodes must be {o.Scheme}://{AkkaUsersHosting.ActorSystemName}@host:port addresses"
+            + (o.Tls.IsEnabled ? $" ({ClusterTlsOptions.Section} is on)" : "")),
         (o.DownUnreachableAfter <= TimeSpan.Zero, $"{ClusterNodeOptions.Section}:DownUnreachableAfter must be positive"));
 
     public ValidateOptionsResult Validate(string? name, PasswordOptions o) => Check(

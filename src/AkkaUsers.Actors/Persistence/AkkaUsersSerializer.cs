@@ -74,10 +74,12 @@ public sealed class AkkaUsersSerializer(ExtendedActorSystem system) : Serializer
         [typeof(DeletionStarted)] = "deletion-started",
         [typeof(DeletionStatus)] = "deletion-status",
         [typeof(PasswordResetIssued)] = "password-reset-issued",
+        [typeof(PasswordResetThrottled)] = "password-reset-throttled",
         [typeof(PasswordResetRefused)] = "password-reset-refused",
         // claim events, commands, replies
         [typeof(KeyClaimed)] = "key-claimed",
         [typeof(KeyReleased)] = "key-released",
+        [typeof(ClaimErased)] = "claim-erased",
         [typeof(ClaimKey)] = "claim-key",
         [typeof(ReleaseKey)] = "release-key",
         [typeof(LookupKey)] = "lookup-key",
@@ -86,6 +88,7 @@ public sealed class AkkaUsersSerializer(ExtendedActorSystem system) : Serializer
         [typeof(ClaimRefused)] = "claim-refused",
         [typeof(KeyReleaseDone)] = "key-release-done",
         [typeof(KeyOwner)] = "key-owner",
+        [typeof(ClaimReviewed)] = "claim-reviewed",
         // snapshots
         [typeof(UserState)] = "user-state",
         [typeof(ClaimState)] = "claim-state",
@@ -98,7 +101,11 @@ public sealed class AkkaUsersSerializer(ExtendedActorSystem system) : Serializer
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         Converters = { new JsonStringEnumConverter() },
+        // Deeper than anything stored, so that a stored value still fits inside the snapshot or answer around it.
+        MaxDepth = JsonLimits.MaxDepth,
     };
+
+    private static readonly JsonSerializerOptions Storable = new(Json) { MaxDepth = JsonLimits.StoredDepth };
 
     public override int Identifier => Id;
 
@@ -114,6 +121,23 @@ public sealed class AkkaUsersSerializer(ExtendedActorSystem system) : Serializer
         Manifests.TryGetValue(o.GetType(), out var manifest)
             ? manifest
             : throw new SerializationException($"{o.GetType()} has no manifest in {nameof(AkkaUsersSerializer)}");
+
+    /// <summary>
+    /// Why <paramref name="e"/> must not be persisted, or null when it may: it must serialize (no lone surrogate in
+    /// its text) and nest at most <see cref="JsonLimits.StoredDepth"/> deep, so that every reader can give it back.
+    /// </summary>
+    public static string? WhyNotStorable(object e)
+    {
+        try
+        {
+            _ = JsonSerializer.SerializeToUtf8Bytes(e, e.GetType(), Storable);
+            return null;
+        }
+        catch (Exception failure) when (failure is JsonException or InvalidOperationException or ArgumentException)
+        {
+            return failure.Message;
+        }
+    }
 
     public static byte[] Encode(object obj) => JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), Json);
 

@@ -89,15 +89,34 @@ public sealed class JournalDatabase(PersistenceProvider provider, string connect
     /// <summary>
     /// SQLite: when another connection holds the write lock, SQLite answers "busy" at once and Microsoft.Data.Sqlite
     /// sleeps 150 ms before it tries again, so the read model writing beside the journal would stall it. With a busy
-    /// timeout SQLite itself waits for the lock, a few milliseconds at a time.
+    /// timeout SQLite itself waits for the lock, a few milliseconds at a time. Secure delete overwrites what a delete
+    /// frees with zeros, so that an erased user's rows do not stay readable in the file's free pages.
     /// </summary>
     private async Task ConfigureAsync(DbConnection connection, CancellationToken ct)
     {
         if (Provider != PersistenceProvider.Sqlite) return;
         await using var pragma = connection.CreateCommand();
-        pragma.CommandText = "PRAGMA busy_timeout = 30000;";
+        pragma.CommandText = "PRAGMA busy_timeout = 30000; PRAGMA secure_delete = ON;";
         await pragma.ExecuteNonQueryAsync(ct);
     }
+
+    /// <summary>
+    /// SQLite: copies the write-ahead log into the database file and truncates the log to nothing, so that the page
+    /// images it held of rows deleted since (an erased user's) are gone from the disk too. False when a reader kept the
+    /// checkpoint from finishing (the next one catches up); for PostgreSQL there is nothing to do here (see VACUUM).
+    /// </summary>
+    public async Task<bool> CheckpointAsync(CancellationToken ct)
+    {
+        if (Provider != PersistenceProvider.Sqlite || IsInMemory) return true;
+        await using var connection = await OpenConnectionAsync(ct);
+        await using var checkpoint = connection.CreateCommand();
+        checkpoint.CommandText = "PRAGMA wal_checkpoint(TRUNCATE);";
+        await using var reader = await checkpoint.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) && reader.GetInt64(0) == 0; // the first column is 1 when it could not finish
+    }
+
+    private bool IsInMemory => new SqliteConnectionStringBuilder(ConnectionString) is var b
+        && (b.Mode == SqliteOpenMode.Memory || b.DataSource is "" or ":memory:");
 
     /// <summary>
     /// The SQLite file's full path when it does not exist (a tool pointed at the wrong data directory would
@@ -120,15 +139,22 @@ public sealed class JournalDatabase(PersistenceProvider provider, string connect
         Provider == PersistenceProvider.PostgreSql ? $"{column} COLLATE \"C\"" : column;
 
     /// <summary>
-    /// SQLite: creates the file's folder and switches the file to WAL, so readers never block the one writer.
-    /// WAL is a property of the file, so this holds for every later connection.
+    /// SQLite: creates the file's folder (0700) and the file (0600; its -wal and -shm files take its mode), and switches
+    /// the file to WAL, so readers never block the one writer. WAL is a property of the file, so this holds for every
+    /// later connection.
     /// </summary>
     public void Prepare()
     {
         if (Provider != PersistenceProvider.Sqlite) return;
         var builder = new SqliteConnectionStringBuilder(ConnectionString);
-        if (builder.Mode != SqliteOpenMode.Memory && Path.GetDirectoryName(Path.GetFullPath(builder.DataSource)) is { } folder)
-            Directory.CreateDirectory(folder);
+        if (!IsInMemory && builder.Mode != SqliteOpenMode.ReadOnly)
+        {
+            var file = Path.GetFullPath(builder.DataSource);
+            if (Path.GetDirectoryName(file) is { } folder) PrivateFiles.CreateDirectory(folder);
+            foreach (var suffix in new[] { "-wal", "-shm" })
+                if (File.Exists(file + suffix)) PrivateFiles.CreateOrRestrict(file + suffix);
+            PrivateFiles.CreateOrRestrict(file);
+        }
         using var connection = new SqliteConnection(ConnectionString);
         connection.Open();
         using var pragma = connection.CreateCommand();

@@ -109,6 +109,7 @@ public sealed class UsersReadModel(JournalDatabase database)
     /// <summary>
     /// Applies <paramref name="events"/> (in journal order) and stores the last one's ordering as the offset, in
     /// one transaction. Returns the events that could not be applied (logged by the caller, never retried forever).
+    /// A deleted user's row leaves the file at once: the write-ahead log is checkpointed after the batch.
     /// </summary>
     public async Task<IReadOnlyList<string>> ApplyAsync(IReadOnlyList<UserEventAt> events, CancellationToken ct)
     {
@@ -119,6 +120,7 @@ public sealed class UsersReadModel(JournalDatabase database)
         var problems = await ApplyAsync(transaction, events, ct);
         await SaveOffsetAsync(transaction, ProjectionName, events[^1].Ordering, ct);
         await transaction.CommitAsync(ct);
+        if (events.Any(e => e.Event is UserProtocol.UserDeleted)) await database.CheckpointAsync(ct);
         return problems;
     }
 

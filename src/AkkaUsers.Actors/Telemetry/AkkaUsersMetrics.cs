@@ -3,7 +3,7 @@ using System.Diagnostics.Metrics;
 namespace AkkaUsers.Actors.Telemetry;
 
 /// <summary>
-/// Every meter of the service, in one place so that the README's table and this file can be read side by side.
+/// Every meter of the service, in one place so that the table in docs/operations.md (Metrics) and this file can be read side by side.
 /// The meter comes from the host's <see cref="IMeterFactory"/>, so each host (and each test's host) has its own.
 /// </summary>
 public sealed class AkkaUsersMetrics

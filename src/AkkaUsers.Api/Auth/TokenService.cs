@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using AkkaUsers.Actors;
@@ -61,7 +62,7 @@ public sealed class TokenService
     /// <summary>
     /// Only HS256 with one of <see cref="VerificationKeys"/>, not expired (one second of clock skew); issuer and
     /// audience are not used. Whether the user revoked it (a password change) is checked after this, by
-    /// <see cref="RejectRevokedAsync"/>.
+    /// <see cref="AuthorizeWithCurrentScopeAsync"/>.
     /// </summary>
     public TokenValidationParameters ValidationParameters => new()
     {
@@ -85,10 +86,11 @@ public sealed class TokenService
         _clock.GetUtcNow() < _previousKeysUntil ? [SigningKey, .. _previousKeys] : [SigningKey];
 
     /// <summary>
-    /// Fails a well-signed token whose user revoked it since (its iat is before the user's "tokens valid from"), or
-    /// that names no user id. Runs on every authenticated request: the user's entity is the one that knows.
+    /// Fails a well-signed token that names no user, a deleted one, or one who revoked it since (its iat is before the
+    /// user's "tokens valid from"); otherwise authorises the request with the user's current scope, not the token's,
+    /// so that a grant or a demotion counts at once. Runs on every authenticated request: the user's entity knows.
     /// </summary>
-    public static async Task RejectRevokedAsync(TokenValidatedContext context)
+    public static async Task AuthorizeWithCurrentScopeAsync(TokenValidatedContext context)
     {
         var token = (JsonWebToken)context.SecurityToken;
         if (!token.TryGetPayloadValue<string>(IdClaim, out var id) || !UserId.TryParse(id, out var userId))
@@ -98,31 +100,20 @@ public sealed class TokenService
         }
         var accounts = context.HttpContext.RequestServices.GetRequiredService<UserAccounts>();
         var issuedAt = token.IssuedAt == DateTime.MinValue ? DateTimeOffset.MinValue : new DateTimeOffset(token.IssuedAt, TimeSpan.Zero);
-        if (!await accounts.IsTokenValidAsync(userId.Value, issuedAt, context.HttpContext.RequestAborted))
+        if (await accounts.CurrentScopeAsync(userId.Value, issuedAt, context.HttpContext.RequestAborted) is not { } scope)
+        {
             context.Fail("Token revoked");
+            return;
+        }
+        var identity = new ClaimsIdentity(
+            context.Principal!.Claims.Where(claim => claim.Type != ScopeClaim).Concat(scope.Select(s => new Claim(ScopeClaim, s))),
+            context.Principal.Identity?.AuthenticationType, IdClaim, ScopeClaim);
+        context.Principal = new ClaimsPrincipal(identity);
     }
 
     private static SymmetricSecurityKey KeyOf(string secret) => new(Encoding.UTF8.GetBytes(secret));
 
     /// <summary>A random 256-bit secret kept in the data directory, readable by its owner only; made on first start.</summary>
-    private static string StoredSecret(StorageOptions storage)
-    {
-        var path = Path.Combine(storage.FullDataDirectory, SecretFileName);
-        if (File.Exists(path)) return File.ReadAllText(path).Trim();
-
-        Directory.CreateDirectory(storage.FullDataDirectory);
-        var secret = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        try
-        {
-            using var writer = new StreamWriter(path, Encoding.ASCII, options);
-            writer.Write(secret);
-            return secret;
-        }
-        catch (IOException) when (File.Exists(path))
-        {
-            return File.ReadAllText(path).Trim(); // another start won the race to create it
-        }
-    }
+    private static string StoredSecret(StorageOptions storage) =>
+        PrivateFiles.ReadOrCreateSecret(storage.FullDataDirectory, SecretFileName);
 }

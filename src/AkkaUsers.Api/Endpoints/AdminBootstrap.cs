@@ -1,5 +1,3 @@
-using Akka.Actor;
-using Akka.Cluster;
 using AkkaUsers.Actors;
 using AkkaUsers.Actors.Hosting;
 using AkkaUsers.Api.Configuration;
@@ -41,40 +39,71 @@ public sealed class AdminOptionsValidation(IOptions<PasswordOptions> password) :
 
 /// <summary>
 /// At start, when <c>Admin:Email</c> is configured: the account with that email gets the "admin" scope, created
-/// first (with <c>Admin:Password</c>) if there is none. Both steps are idempotent, so every start may run it;
-/// the grant is a ScopeGranted event by "bootstrap" in the user's journal, once.
+/// first (with <c>Admin:Password</c>) if there is none. An existing account is granted only when
+/// <c>Admin:Password</c> is its password: whoever registered the email first does not become admin by it.
+/// Runs beside the serving node, retrying with backoff until it is done, so a slow start never stops the service;
+/// every step is idempotent, and the grant is one ScopeGranted event by "bootstrap" in the user's journal.
 /// </summary>
 public sealed class AdminBootstrap(
-    IOptions<AdminOptions> admin, IOptions<AccountOptions> accounts, UserAccounts users, ActorSystem system,
-    ILogger<AdminBootstrap> log) : IHostedService
+    IOptions<AdminOptions> admin, IOptions<AccountOptions> accounts, UserAccounts users, ILogger<AdminBootstrap> log) : BackgroundService
 {
     public const string GrantedBy = "bootstrap";
 
-    public async Task StartAsync(CancellationToken ct)
+    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(30);
+
+    protected override async Task ExecuteAsync(CancellationToken stopping)
     {
         if (admin.Value is not { Email: { } email, Password: { } password }) return;
 
-        // Entities answer once this node is an Up member of its cluster.
-        var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Cluster.Get(system).RegisterOnMemberUp(() => up.TrySetResult());
-        await up.Task.WaitAsync(ct);
+        for (var (attempt, delay) = (1, FirstRetryDelay); ; attempt++, delay = Min(delay * 2, MaxRetryDelay))
+        {
+            try
+            {
+                await GrantAsync(email, password, stopping);
+                return;
+            }
+            catch (Exception e) when (!stopping.IsCancellationRequested)
+            {
+                log.LogWarning("Admin bootstrap attempt {Attempt} failed ({Reason}); retrying in {Delay} s",
+                    attempt, e.Message, delay.TotalSeconds);
+            }
+            await Task.Delay(delay, stopping);
+        }
+    }
 
-        var user = await users.GrantScopeByEmailAsync(email, AdminEndpoints.AdminScope, GrantedBy, ct);
-        if (user is null)
+    private async Task GrantAsync(string email, string password, CancellationToken ct)
+    {
+        var existing = await users.FindByEmailAsync(email, ct);
+        if (existing is null)
         {
             var account = new NewAccount(admin.Value.Username ?? email, email, password, ["user"],
                 accounts.Value.DefaultPlan, accounts.Value.DefaultVendor, null);
-            user = await users.RegisterAsync(account, ct) switch
+            if (await users.RegisterAsync(account, ct) is RegistrationOutcome.Taken taken)
             {
-                RegistrationOutcome.Registered r => await users.GrantScopeAsync(r.User.Id, AdminEndpoints.AdminScope, GrantedBy, ct),
-                RegistrationOutcome.Taken t => throw new InvalidOperationException(
-                    $"The admin account for {AdminOptions.Section}:Email cannot be created: its {t.Field} belongs to another account" +
-                    (t.Field == "username" ? $" (set {AdminOptions.Section}:Username)" : "")),
-                _ => throw new InvalidOperationException("unknown registration outcome"),
-            };
+                log.LogError("The admin account for {Key} cannot be created: its {Field} belongs to another account{Hint}; no admin was granted",
+                    $"{AdminOptions.Section}:Email", taken.Field, taken.Field == "username" ? $" (set {AdminOptions.Section}:Username)" : "");
+                return;
+            }
         }
-        log.LogInformation("Admin account {UserId} has the {Scope} scope", user!.Id, AdminEndpoints.AdminScope);
+        else if (existing.Scope.Contains(AdminEndpoints.AdminScope))
+        {
+            log.LogInformation("Admin account {UserId} has the {Scope} scope", existing.Id, AdminEndpoints.AdminScope);
+            return;
+        }
+        else if (await users.SignInAsync(ClaimKind.Email, email, password, BootstrapClient, ct) is null)
+        {
+            log.LogError("{Key} names an existing account whose password is not {PasswordKey} (or that is locked): it is not granted the {Scope} scope",
+                $"{AdminOptions.Section}:Email", $"{AdminOptions.Section}:Password", AdminEndpoints.AdminScope);
+            return;
+        }
+
+        var user = await users.GrantScopeByEmailAsync(email, AdminEndpoints.AdminScope, GrantedBy, ct)
+                   ?? throw new InvalidOperationException($"no account holds {AdminOptions.Section}:Email after its registration");
+        log.LogInformation("Admin account {UserId} has the {Scope} scope", user.Id, AdminEndpoints.AdminScope);
     }
 
-    public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
+    private static readonly ClientInfo BootstrapClient = new(null, "admin bootstrap");
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 }

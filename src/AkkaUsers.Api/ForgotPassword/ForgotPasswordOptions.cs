@@ -16,7 +16,7 @@ public sealed class ForgotPasswordOptions
     /// <summary>Where the link template puts the code.</summary>
     public const string CodePlaceholder = "{{code}}";
 
-    /// <summary>The URL each issued code is POSTed to; null: nothing is delivered (see the README).</summary>
+    /// <summary>The URL each issued code is POSTed to; null: nothing is delivered (see docs/api.md, Forgot password).</summary>
     public string? Webhook { get; private set; }
 
     /// <summary>The frontend's reset page with <see cref="CodePlaceholder"/> in it, e.g. https://app.example.com/reset?code={{code}}; null: no link.</summary>

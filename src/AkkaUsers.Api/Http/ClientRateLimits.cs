@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
 using AkkaUsers.Actors.Hosting;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 
@@ -41,7 +42,9 @@ public static class ClientRateLimits
             {
                 var limits = http.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value;
                 var address = http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-                return RateLimitPartition.GetFixedWindowLimiter($"{http.Request.Path}|{address}", _ => new FixedWindowRateLimiterOptions
+                // The route, not the path: "/USER/auth" and "/user/auth/" reach the same endpoint and share its count.
+                var endpoint = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? http.Request.Path.Value?.ToLowerInvariant();
+                return RateLimitPartition.GetFixedWindowLimiter($"{endpoint}|{address}", _ => new FixedWindowRateLimiterOptions
                 {
                     PermitLimit = limits.PermitLimit,
                     Window = limits.Window,
@@ -76,4 +79,31 @@ public static class SecurityHeaders
         });
         return next(context);
     });
+}
+
+/// <summary>
+/// The client's address behind a reverse proxy: X-Forwarded-For and X-Forwarded-Proto are read only from the proxies
+/// of <c>Http:TrustedProxies</c> (addresses or CIDR networks), and ignored from anyone else, who could forge them.
+/// </summary>
+public static class TrustedProxies
+{
+    public static IApplicationBuilder UseTrustedProxies(this WebApplication app)
+    {
+        var trusted = app.Services.GetRequiredService<IOptions<Configuration.HttpOptions>>().Value.TrustedProxyList;
+        if (trusted.Count == 0) return app;
+
+        var options = new ForwardedHeadersOptions
+        {
+            ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto,
+            ForwardLimit = null, // a chain of trusted proxies is walked back to the first address that is not one
+        };
+        options.KnownProxies.Clear();
+        options.KnownIPNetworks.Clear();
+        foreach (var entry in trusted)
+        {
+            if (System.Net.IPNetwork.TryParse(entry, out var network)) options.KnownIPNetworks.Add(network);
+            else options.KnownProxies.Add(System.Net.IPAddress.Parse(entry));
+        }
+        return app.UseForwardedHeaders(options);
+    }
 }
