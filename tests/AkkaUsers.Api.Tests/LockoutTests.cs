@@ -74,8 +74,7 @@ public sealed class LockoutTests
     public async Task A_stranger_failing_from_one_address_locks_that_address_out_and_not_the_owner_at_another()
     {
         await using var factory = new ApiFactory(clock: new ManualClock());
-        await using var service = WithClientAddresses(factory);
-        using var client = service.CreateClient();
+        using var client = factory.CreateClient();
         Assert.Equal(HttpStatusCode.Created, (await client.Register("targeted", "targeted@example.com")).StatusCode);
         var wrongBody = await (await SignIn(client, "targeted", "wrong-password", Stranger)).Content.ReadAsStringAsync();
         for (var i = 1; i < 10; i++) Assert.Equal(HttpStatusCode.Unauthorized, (await SignIn(client, "targeted", "wrong-password", Stranger)).StatusCode);
@@ -98,8 +97,7 @@ public sealed class LockoutTests
     {
         var clock = new ManualClock();
         await using var factory = new ApiFactory(new() { ["SignIn:MaxFailures"] = "3", ["SignIn:AccountMaxFailures"] = "6" }, clock: clock);
-        await using var service = WithClientAddresses(factory);
-        using var client = service.CreateClient();
+        using var client = factory.CreateClient();
         Assert.Equal(HttpStatusCode.Created, (await client.Register("botnet-target", "botnet-target@example.com")).StatusCode);
 
         for (var i = 1; i <= 5; i++) await SignIn(client, "botnet-target", "wrong-password", $"192.0.2.{i}");
@@ -117,10 +115,9 @@ public sealed class LockoutTests
     public async Task An_admins_reset_unlocks_the_account()
     {
         await using var factory = new ApiFactory(LockEverythingAtOnce, clock: new ManualClock());
-        await using var service = WithClientAddresses(factory);
-        using var client = service.CreateClient();
+        using var client = factory.CreateClient();
         var adminId = (await (await client.Register("unlocker", "unlocker@example.com")).Body())["user"]!["id"]!.GetValue<string>();
-        await service.Services.GetRequiredService<UserAccounts>().GrantScopeAsync(adminId, "admin", "test", CancellationToken.None);
+        await factory.Services.GetRequiredService<UserAccounts>().GrantScopeAsync(adminId, "admin", "test", CancellationToken.None);
         var adminToken = (await (await SignIn(client, "unlocker", "abc321", Owner)).Body())["token"]!.GetValue<string>();
         Assert.Equal(HttpStatusCode.Created, (await client.Register("reset-by-admin", "reset-by-admin@example.com")).StatusCode);
         await LockOut(client, "reset-by-admin");
@@ -137,12 +134,11 @@ public sealed class LockoutTests
     public async Task A_reset_with_a_forgotten_password_code_unlocks_the_account()
     {
         await using var factory = new ApiFactory(LockEverythingAtOnce, clock: new ManualClock());
-        await using var service = WithClientAddresses(factory);
-        using var client = service.CreateClient();
+        using var client = factory.CreateClient();
         Assert.Equal(HttpStatusCode.Created, (await client.Register("reset-by-code", "reset-by-code@example.com")).StatusCode);
         await LockOut(client, "reset-by-code");
         // The code as the webhook would deliver it to the owner.
-        var issued = await service.Services.GetRequiredService<UserAccounts>().RequestPasswordResetAsync("reset-by-code@example.com", CancellationToken.None);
+        var issued = await factory.Services.GetRequiredService<UserAccounts>().RequestPasswordResetAsync("reset-by-code@example.com", CancellationToken.None);
 
         var reset = await client.PostJson("/forgot-password/reset", new { code = issued!.Code, password = "reset-secret-1" });
         Assert.Equal(HttpStatusCode.OK, reset.StatusCode);
@@ -169,26 +165,7 @@ public sealed class LockoutTests
     private static Task<HttpResponseMessage> SignIn(HttpClient client, string username, string password, string address)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "/user/auth") { Content = Api.Json(System.Text.Json.JsonSerializer.Serialize(new { username, password })) };
-        request.Headers.Add(RemoteAddressFromHeader.Header, address);
+        request.Headers.Add(PeerAddressFilter.Header, address);
         return client.SendAsync(request);
-    }
-
-    /// <summary>The service with each request's remote address taken from a test header, as a client's own connection would give it.</summary>
-    private static WebApplicationFactory<Program> WithClientAddresses(ApiFactory factory) =>
-        factory.WithWebHostBuilder(builder => builder.ConfigureServices(services => services.AddSingleton<IStartupFilter, RemoteAddressFromHeader>()));
-
-    private sealed class RemoteAddressFromHeader : IStartupFilter
-    {
-        public const string Header = "X-Test-Remote-Address";
-
-        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
-        {
-            app.Use((context, proceed) =>
-            {
-                if (context.Request.Headers.TryGetValue(Header, out var address)) context.Connection.RemoteIpAddress = IPAddress.Parse(address.ToString());
-                return proceed();
-            });
-            next(app);
-        };
     }
 }
