@@ -34,6 +34,7 @@ public sealed record CreateUserRequest(
     internal static PasswordOptions PasswordOf(IServiceProvider services) => services.GetRequiredService<IOptions<PasswordOptions>>().Value;
 }
 
+[AnyOfRequired("username", "email")]
 public sealed record SignInRequest(
     [property: Required, PasswordToVerify] string Password,
     [property: Description("Looked up among usernames; wins when email is given too; username or email is required")] string? Username = null,
@@ -137,3 +138,10 @@ public sealed class VendorAttribute : Attribute;
 /// <summary>A JSON object of any shape (metadata).</summary>
 [AttributeUsage(AttributeTargets.Property)]
 public sealed class JsonObjectAttribute : Attribute;
+
+/// <summary>At least one of these fields is required; the first given wins.</summary>
+[AttributeUsage(AttributeTargets.Class)]
+public sealed class AnyOfRequiredAttribute(params string[] fields) : Attribute
+{
+    public IReadOnlyList<string> Fields { get; } = fields;
+}

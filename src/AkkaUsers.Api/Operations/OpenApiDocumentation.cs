@@ -109,6 +109,8 @@ public static class OpenApiDocumentation
         options.AddSchemaTransformer((schema, context, _) =>
         {
             if (Examples.TryGetValue(context.JsonTypeInfo.Type, out var example)) schema.Examples = [JsonNode.Parse(example)!];
+            if (context.JsonPropertyInfo is null && context.JsonTypeInfo.Type.GetCustomAttribute<AnyOfRequiredAttribute>() is { } anyOf)
+                schema.AnyOf = [.. anyOf.Fields.Select(field => new OpenApiSchema { Required = new HashSet<string> { field } })];
             // Each property is replaced rather than changed: a property's schema may be shared (JsonElement's is).
             if (schema.Properties is null) return Task.CompletedTask;
             var password = context.ApplicationServices.GetRequiredService<IOptions<PasswordOptions>>().Value;
