@@ -65,14 +65,11 @@ public sealed class OpenApiContractTests(AdminService service) : IClassFixture<A
     public async Task Each_required_field_of_a_body_is_required_by_the_handler_and_no_other_is()
     {
         var token = await service.AdminToken();
-        foreach (var operation in (await OperationsAsync()).Where(o => o.Body is not null))
+        foreach (var (operation, schema, required) in await BodiesAsync())
         {
-            var schema = Resolve(operation.Body!);
-            var required = schema["required"]?.AsArray().Select(r => r!.GetValue<string>()).ToList() ?? [];
             foreach (var missing in required)
             {
-                var body = new JsonObject(required.Where(f => f != missing)
-                    .Select(f => KeyValuePair.Create(f, (JsonNode?)Sample(schema["properties"]![f]!))));
+                var body = Sampled(schema, required.Where(f => f != missing));
                 var response = await SendAsync(operation, token, body.ToJsonString());
                 Assert.True(await response.AssertBoom(400) == $"\"{missing}\" is required", $"{operation.Key} without {missing}");
             }
@@ -81,14 +78,13 @@ public sealed class OpenApiContractTests(AdminService service) : IClassFixture<A
             var alternatives = schema["anyOf"]?.AsArray().Select(a => a!["required"]![0]!.GetValue<string>()).ToList() ?? [];
             if (alternatives.Count > 0)
             {
-                var none = new JsonObject(required.Select(f => KeyValuePair.Create(f, (JsonNode?)Sample(schema["properties"]![f]!))));
+                var none = Sampled(schema, required);
                 var message = await (await SendAsync(operation, token, none.ToJsonString())).AssertBoom(400);
                 Assert.Equal(string.Join(" or ", alternatives.Select(a => $"\"{a}\"")) + " is required", message);
             }
 
             // Only the required fields: whatever the answer, it is documented and names no other field as required.
-            var minimal = new JsonObject(required.Concat(alternatives.Take(1))
-                .Select(f => KeyValuePair.Create(f, (JsonNode?)Sample(schema["properties"]![f]!))));
+            var minimal = Sampled(schema, required.Concat(alternatives.Take(1)));
             var answer = await SendAsync(operation, token, minimal.ToJsonString());
             await AssertDocumentedAsync(operation, answer);
             var text = await answer.Content.ReadAsStringAsync();
@@ -100,17 +96,13 @@ public sealed class OpenApiContractTests(AdminService service) : IClassFixture<A
     public async Task The_documented_string_lengths_of_a_body_are_enforced()
     {
         var token = await service.AdminToken();
-        foreach (var operation in (await OperationsAsync()).Where(o => o.Body is not null))
+        foreach (var (operation, schema, required) in await BodiesAsync())
         {
-            var schema = Resolve(operation.Body!);
-            var required = schema["required"]?.AsArray().Select(r => r!.GetValue<string>()).ToList() ?? [];
             foreach (var (name, property) in schema["properties"]!.AsObject())
             {
                 if (property!["maxLength"]?.GetValue<int>() is not { } max) continue;
-                var body = new JsonObject(required.Select(f => KeyValuePair.Create(f, (JsonNode?)Sample(schema["properties"]![f]!))))
-                {
-                    [name] = new string('a', max + 1),
-                };
+                var body = Sampled(schema, required);
+                body[name] = new string('a', max + 1);
                 var response = await SendAsync(operation, token, body.ToJsonString());
                 Assert.Contains($"\"{name}\"", await response.AssertBoom(400));
             }
@@ -206,6 +198,18 @@ public sealed class OpenApiContractTests(AdminService service) : IClassFixture<A
     }
 
     private JsonNode? schemas;
+
+    /// <summary>Each operation with a body, the body's schema and its required fields.</summary>
+    private async Task<List<(Operation Operation, JsonNode Schema, List<string> Required)>> BodiesAsync() =>
+        (await OperationsAsync()).Where(o => o.Body is not null).Select(o =>
+        {
+            var schema = Resolve(o.Body!);
+            return (o, schema, schema["required"]?.AsArray().Select(r => r!.GetValue<string>()).ToList() ?? []);
+        }).ToList();
+
+    /// <summary>A body with those fields of the schema, each a sample value.</summary>
+    private static JsonObject Sampled(JsonNode schema, IEnumerable<string> fields) =>
+        new(fields.Select(f => KeyValuePair.Create(f, (JsonNode?)Sample(schema["properties"]![f]!))));
 
     private JsonNode Resolve(JsonNode schema) => schema["$ref"]?.GetValue<string>() is { } reference
         ? schemas![reference.Split('/')[^1]]!
