@@ -12,6 +12,9 @@ using Microsoft.AspNetCore.HttpLogging;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 
+if (args is [HealthProbe.Verb, .. var probeArgs])
+    return await HealthProbe.RunAsync(probeArgs.FirstOrDefault() ?? HealthProbe.DefaultUrl);
+
 var builder = WebApplication.CreateBuilder(args).AddOperations().AddManagementListener();
 var services = builder.Services;
 

@@ -47,13 +47,8 @@ public sealed class AdminBootstrapTests
     [Fact]
     public async Task An_existing_account_whose_password_is_Admin_Password_is_granted_admin_and_its_old_token_too()
     {
-        var first = new ApiFactory();
-        string userToken;
-        using (var client = first.CreateClient())
-            userToken = await client.RegisterForToken("boss", "boss@example.com", "boss-password");
-        await first.DisposeAsync();
-
-        await using var second = new ApiFactory(Admin, first.DataDirectory);
+        var (second, userToken) = await RegisteredThenStartedWithAdmin("boss-password");
+        await using var _ = second;
         using var again = second.CreateClient();
         await again.SignInAsConfiguredAdmin("boss@example.com", "boss-password");
         // A request is authorised with the user's scope now, not the scope its token was minted with.
@@ -65,13 +60,8 @@ public sealed class AdminBootstrapTests
     [Fact]
     public async Task An_account_that_registered_the_admin_email_with_another_password_is_not_granted_anything()
     {
-        var first = new ApiFactory();
-        string attackerToken;
-        using (var client = first.CreateClient())
-            attackerToken = await client.RegisterForToken("boss", "boss@example.com", "attackers-password");
-        await first.DisposeAsync();
-
-        await using var second = new ApiFactory(Admin, first.DataDirectory);
+        var (second, attackerToken) = await RegisteredThenStartedWithAdmin("attackers-password");
+        await using var _ = second;
         using var again = second.CreateClient();
         var refusal = await Poll.UntilAsync(() => Task.FromResult(second.Logs.Lines.Where(l => l.StartsWith("Error")).ToList()),
             errors => errors.Count > 0, "the bootstrap refuses the account");
@@ -95,5 +85,16 @@ public sealed class AdminBootstrapTests
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
         Assert.DoesNotContain(factory.Logs.Lines, l => l.Contains("Admin bootstrap attempt") && l.Contains("   at "));
         factory.DeleteData();
+    }
+
+    /// <summary>"boss" registered with the admin email and <paramref name="password"/>, then a restart with the admin configured.</summary>
+    private static async Task<(ApiFactory Restarted, string Token)> RegisteredThenStartedWithAdmin(string password)
+    {
+        var first = new ApiFactory();
+        string token;
+        using (var client = first.CreateClient())
+            token = await client.RegisterForToken("boss", "boss@example.com", password);
+        await first.DisposeAsync();
+        return (new ApiFactory(Admin, first.DataDirectory), token);
     }
 }
