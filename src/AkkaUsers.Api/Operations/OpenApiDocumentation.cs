@@ -14,8 +14,9 @@ using Microsoft.OpenApi;
 namespace AkkaUsers.Api.Operations;
 
 /// <summary>
-/// What the generated OpenAPI document cannot infer from the endpoints: the bearer scheme and which
-/// operations need it, and examples taken from the seed's own (abc@example.com / abc321).
+/// What the generated OpenAPI document cannot infer from the endpoints: the bearer scheme and which operations need
+/// it, the query parameters the request types read, the rules their attributes mark (password policy, email, vendor,
+/// at least one of), the path parameters' patterns, and examples taken from the seed's own (abc@example.com / abc321).
 /// </summary>
 public static class OpenApiDocumentation
 {
@@ -129,7 +130,6 @@ public static class OpenApiDocumentation
     /// <summary>What a property's attributes say that the generated schema does not; null when nothing.</summary>
     private static OpenApiSchema? PropertySchema(ICustomAttributeProvider attributes, PasswordOptions password, Type type)
     {
-        var nullable = Nullable.GetUnderlyingType(type) is not null || !type.IsValueType;
         if (attributes.IsDefined(typeof(NewPasswordAttribute), false))
             return new OpenApiSchema { Type = JsonSchemaType.String, MinLength = password.MinLength, MaxLength = password.MaxLength };
         if (attributes.IsDefined(typeof(PasswordToVerifyAttribute), false))
