@@ -1,5 +1,6 @@
-using AkkaUsers.Actors.Hosting;
-using AkkaUsers.Actors.Passwords;
+using AkkaUsers.Accounts.Hosting;
+using AkkaUsers.Accounts.Passwords;
+using AkkaUsers.ReadSide.Hosting;
 using AkkaUsers.Api.Auth;
 using AkkaUsers.Api.Configuration;
 using AkkaUsers.Api.Endpoints;
@@ -18,7 +19,7 @@ if (args is [HealthProbe.Verb, .. var probeArgs])
 var builder = WebApplication.CreateBuilder(args).AddOperations().AddManagementListener();
 var services = builder.Services;
 
-services.AddAkkaUsers(builder.Configuration);
+services.AddAccounts(builder.Configuration, (akka, sp) => akka.WithReadSide(sp)).AddReadSide();
 
 services.AddOptions<JwtOptions>().Bind(builder.Configuration.GetSection(JwtOptions.Section)).ValidateOnStart();
 services.AddOptions<HttpOptions>().Bind(builder.Configuration.GetSection(HttpOptions.Section)).ValidateOnStart();

@@ -1,12 +1,13 @@
 using System.Data.Common;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
-using AkkaUsers.Actors;
-using AkkaUsers.Actors.Audit;
-using AkkaUsers.Actors.Entities;
-using AkkaUsers.Actors.Hosting;
-using AkkaUsers.Actors.Persistence;
-using AkkaUsers.Actors.ReadModel;
+using AkkaUsers.Accounts;
+using AkkaUsers.ReadSide.Audit;
+using AkkaUsers.Accounts.Entities;
+using AkkaUsers.Accounts.Hosting;
+using AkkaUsers.Accounts.Persistence;
+using AkkaUsers.ReadSide.Hosting;
+using AkkaUsers.ReadSide.ReadModel;
 using AkkaUsers.Domain;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -102,7 +103,7 @@ public static class AkkaUsersCli
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Logging.AddProvider(new ErrorsLoggerProvider(errors));
-        builder.Services.AddAkkaUsersTools(builder.Configuration);
+        builder.Services.AddAccountsTools(builder.Configuration).AddReadSide();
         return builder.Build();
     }
 

@@ -1,6 +1,6 @@
-using AkkaUsers.Actors.Audit;
-using AkkaUsers.Actors.Entities;
-using AkkaUsers.Actors.Persistence;
+using AkkaUsers.ReadSide.Audit;
+using AkkaUsers.Accounts.Entities;
+using AkkaUsers.Accounts.Persistence;
 using AkkaUsers.Domain;
 using static AkkaUsers.Domain.ClaimProtocol;
 using static AkkaUsers.Domain.UserProtocol;

@@ -1,5 +1,5 @@
 using System.Net;
-using AkkaUsers.Actors.Tests;
+using AkkaUsers.Accounts.Tests;
 
 namespace AkkaUsers.Api.Tests;
 

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
-using AkkaUsers.Actors.Tests;
+using AkkaUsers.Accounts.Tests;
 
 namespace AkkaUsers.Api.Tests;
 

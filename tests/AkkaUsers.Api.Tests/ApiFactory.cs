@@ -177,7 +177,7 @@ public static class Api
     /// the body of the first sign-in whose user has the admin scope.
     /// </summary>
     public static async Task<JsonObject> SignInAsConfiguredAdmin(this HttpClient client, string email, string password) =>
-        (await AkkaUsers.Actors.Tests.Poll.UntilAsync(
+        (await AkkaUsers.Accounts.Tests.Poll.UntilAsync(
             async () =>
             {
                 var signIn = await client.PostJson("/user/auth", new { email, password });

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
-using AkkaUsers.Actors.Tests;
+using AkkaUsers.Accounts.Tests;
 using Microsoft.Data.Sqlite;
 using Xunit.Abstractions;
 

@@ -17,7 +17,7 @@ public sealed class ForgotPasswordDeliveryTests
     }
 
     private static Task<string> WaitForLine(ApiFactory factory, Func<string, bool> match) =>
-        Actors.Tests.Poll.UntilAsync(() => Task.FromResult(factory.Logs.Lines.FirstOrDefault(match)), line => line is not null, "the log line")!;
+        Accounts.Tests.Poll.UntilAsync(() => Task.FromResult(factory.Logs.Lines.FirstOrDefault(match)), line => line is not null, "the log line")!;
 
     [Fact]
     public async Task Without_a_webhook_Development_logs_the_code_at_warning_and_the_code_works()
@@ -95,7 +95,7 @@ public sealed class ForgotPasswordDeliveryTests
         webhook.ReleaseAnswers();
 
         // One of the two later requests was queued and is delivered; the other was dropped.
-        var delivered = await Actors.Tests.Poll.UntilAsync(
+        var delivered = await Accounts.Tests.Poll.UntilAsync(
             () => Task.FromResult(webhook.For(users[1].Email).Count + webhook.For(users[2].Email).Count), n => n >= 1, "the queued delivery");
         Assert.Equal(1, delivered);
         Assert.Single(factory.Logs.Lines, l => l.Contains("The forgot-password queue is full", StringComparison.Ordinal));

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.RegularExpressions;
-using AkkaUsers.Actors.Audit;
+using AkkaUsers.ReadSide.Audit;
 using AkkaUsers.Api.Endpoints;
 using AkkaUsers.Domain;
 using Microsoft.Extensions.DependencyInjection;
@@ -337,6 +337,6 @@ public sealed class ForgotPasswordTests(ForgotPasswordService service, ITestOutp
 
     private static async Task Poll(Func<bool> condition, string what)
     {
-        await AkkaUsers.Actors.Tests.Poll.UntilAsync(() => Task.FromResult(condition()), done => done, what);
+        await AkkaUsers.Accounts.Tests.Poll.UntilAsync(() => Task.FromResult(condition()), done => done, what);
     }
 }

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
-using AkkaUsers.Actors.Hosting;
+using AkkaUsers.Accounts.Hosting;
 using AkkaUsers.Api.Configuration;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;

@@ -1,6 +1,6 @@
 using System.Net;
-using AkkaUsers.Actors;
-using AkkaUsers.Actors.Audit;
+using AkkaUsers.Accounts;
+using AkkaUsers.ReadSide.Audit;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using AkkaUsers.Actors.Tests;
+using AkkaUsers.Accounts.Tests;
 
 namespace AkkaUsers.Api.Tests;
 

@@ -1,5 +1,5 @@
 using System.Net;
-using AkkaUsers.Actors;
+using AkkaUsers.Accounts;
 using AkkaUsers.Api.Endpoints;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -1,7 +1,7 @@
 using Akka.Actor;
-using AkkaUsers.Actors.Entities;
-using AkkaUsers.Actors.Hosting;
-using AkkaUsers.Actors.Persistence;
+using AkkaUsers.Accounts.Entities;
+using AkkaUsers.Accounts.Hosting;
+using AkkaUsers.Accounts.Persistence;
 using AkkaUsers.Domain;
 using Microsoft.Data.Sqlite;
 using static AkkaUsers.Domain.ClaimProtocol;

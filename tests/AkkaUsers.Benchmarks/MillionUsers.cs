@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using AkkaUsers.Actors.Passwords;
-using AkkaUsers.Actors.ReadModel;
+using AkkaUsers.Accounts.Passwords;
+using AkkaUsers.ReadSide.ReadModel;
 using AkkaUsers.Harness;
 using Microsoft.Data.Sqlite;
 
@@ -98,10 +98,10 @@ public static class MillionUsers
     private static async Task CheckSeededUsersAreServed(ServiceProcess node, int users)
     {
         var last = JournalSeeder.Username(users - 1);
-        var (status, body) = await Accounts.Send(() => node.SignIn(last, Password));
+        var (status, body) = await TestAccounts.Send(() => node.SignIn(last, Password));
         if (status != 200) throw new InvalidOperationException($"seeded user {last} does not sign in: {status}");
         var token = body!["token"]!.GetValue<string>();
-        var (_, profile) = await Accounts.Send(() => node.GetUser(token));
+        var (_, profile) = await TestAccounts.Send(() => node.GetUser(token));
         if (profile?["username"]?.GetValue<string>() != last) throw new InvalidOperationException($"GET /user of {last} answered {profile}");
         await Expect(node.Register(JournalSeeder.Username(0), "someone-new@example.com", Password), HttpStatusCode.Conflict);
         await Expect(node.Register("someone-new", $"{JournalSeeder.Username(0)}@example.com", Password), HttpStatusCode.Conflict);

@@ -1,4 +1,4 @@
-using AkkaUsers.Actors.Passwords;
+using AkkaUsers.Accounts.Passwords;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;

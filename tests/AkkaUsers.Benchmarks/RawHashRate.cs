@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
-using AkkaUsers.Actors.Passwords;
-using AkkaUsers.Actors.Telemetry;
+using AkkaUsers.Accounts.Passwords;
+using AkkaUsers.Accounts.Telemetry;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection;
 

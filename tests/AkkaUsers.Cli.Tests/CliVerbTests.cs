@@ -1,9 +1,9 @@
 using System.Text;
 using System.Text.Json.Nodes;
-using AkkaUsers.Actors;
-using AkkaUsers.Actors.Entities;
-using AkkaUsers.Actors.ReadModel;
-using AkkaUsers.Actors.Tests;
+using AkkaUsers.Accounts;
+using AkkaUsers.Accounts.Entities;
+using AkkaUsers.ReadSide.ReadModel;
+using AkkaUsers.Accounts.Tests;
 using AkkaUsers.Domain;
 using static AkkaUsers.Domain.ClaimProtocol;
 using static AkkaUsers.Domain.UserProtocol;
@@ -255,7 +255,7 @@ public sealed class CliVerbTests(TwoUserJournal journal) : IClassFixture<TwoUser
         Assert.Contains("projection rebuild: 4 events in", first.Output);
         Assert.Contains("2 users listed, up to ordering 10", first.Output);
         Assert.Equal(0, second.ExitCode);
-        var readModel = new UsersReadModel(new Actors.Persistence.JournalDatabase(Actors.Hosting.PersistenceProvider.Sqlite, $"Data Source={DatabaseFile}"));
+        var readModel = new UsersReadModel(new Accounts.Persistence.JournalDatabase(Accounts.Hosting.PersistenceProvider.Sqlite, $"Data Source={DatabaseFile}"));
         Assert.Equal(10, await readModel.PrepareAsync(CancellationToken.None));
         var users = await readModel.ListAsync(new UserQuery(Sort: UserSort.UsernameAscending), CancellationToken.None);
         Assert.Equal([_alice.Id, _bob.Id], users.Select(u => u.Id));

@@ -1,8 +1,8 @@
-using AkkaUsers.Actors.Audit;
-using AkkaUsers.Actors.Entities;
-using AkkaUsers.Actors.Hosting;
-using AkkaUsers.Actors.Persistence;
-using AkkaUsers.Actors.Tests;
+using AkkaUsers.ReadSide.Audit;
+using AkkaUsers.Accounts.Entities;
+using AkkaUsers.Accounts.Hosting;
+using AkkaUsers.Accounts.Persistence;
+using AkkaUsers.Accounts.Tests;
 using static AkkaUsers.Domain.UserProtocol;
 
 namespace AkkaUsers.Cli.Tests;

@@ -1,4 +1,4 @@
-using AkkaUsers.Actors.Persistence;
+using AkkaUsers.Accounts.Persistence;
 using Microsoft.Data.Sqlite;
 
 namespace AkkaUsers.Cli.Tests;

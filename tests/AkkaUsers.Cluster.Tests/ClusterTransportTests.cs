@@ -4,8 +4,8 @@ using Akka.Actor.Setup;
 using Akka.Cluster;
 using Akka.Configuration;
 using Akka.Remote.Transport.DotNetty;
-using AkkaUsers.Actors.Entities;
-using AkkaUsers.Actors.Hosting;
+using AkkaUsers.Accounts.Entities;
+using AkkaUsers.Accounts.Hosting;
 using AkkaCluster = Akka.Cluster.Cluster;
 
 namespace AkkaUsers.Cluster.Tests;

@@ -11,7 +11,7 @@ public sealed class CrossNodeTests(ThreeNodeCluster cluster) : IClassFixture<Thr
     {
         Skip.If(ThreeNodeCluster.ServerConnection is null, ThreeNodeCluster.SkipReason);
         var (n1, n2, n3) = (cluster.Nodes[0], cluster.Nodes[1], cluster.Nodes[2]);
-        var name = Accounts.Unique("cross");
+        var name = TestAccounts.Unique("cross");
 
         var created = await n1.Register(name, $"{name}@example.com");
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
@@ -33,15 +33,15 @@ public sealed class CrossNodeTests(ThreeNodeCluster cluster) : IClassFixture<Thr
         Skip.If(ThreeNodeCluster.ServerConnection is null, ThreeNodeCluster.SkipReason);
         for (var round = 0; round < 20; round++)
         {
-            var email = $"{Accounts.Unique("race")}@example.com";
-            var username = Accounts.Unique("racer");
+            var email = $"{TestAccounts.Unique("race")}@example.com";
+            var username = TestAccounts.Unique("racer");
             // Six racers for one email (other usernames) and six for one username (other emails), two per node.
             var racers = Enumerable.Range(0, 12).Select(i =>
             {
                 var node = cluster.Nodes[i % 3];
                 return i < 6
-                    ? node.Register(Accounts.Unique("u"), i % 2 == 0 ? email : email.ToUpperInvariant())
-                    : node.Register(i % 2 == 0 ? username : username.ToUpperInvariant(), $"{Accounts.Unique("e")}@example.com");
+                    ? node.Register(TestAccounts.Unique("u"), i % 2 == 0 ? email : email.ToUpperInvariant())
+                    : node.Register(i % 2 == 0 ? username : username.ToUpperInvariant(), $"{TestAccounts.Unique("e")}@example.com");
             }).ToList();
             var statuses = (await Task.WhenAll(racers)).Select(r => r.StatusCode).ToList();
 

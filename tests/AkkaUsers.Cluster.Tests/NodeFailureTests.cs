@@ -16,8 +16,8 @@ public sealed class NodeFailureTests(ThreeNodeCluster cluster) : IClassFixture<T
         // Users registered through every node, so some of their entities live on the victim.
         for (var i = 0; i < 12; i++)
         {
-            var name = Accounts.Unique("before");
-            if (await Accounts.StatusOf(() => cluster.Nodes[i % 3].Register(name, $"{name}@example.com")) == 201) registered.Enqueue(name);
+            var name = TestAccounts.Unique("before");
+            if (await TestAccounts.StatusOf(() => cluster.Nodes[i % 3].Register(name, $"{name}@example.com")) == 201) registered.Enqueue(name);
         }
         Assert.Equal(12, registered.Count);
 
@@ -28,10 +28,10 @@ public sealed class NodeFailureTests(ThreeNodeCluster cluster) : IClassFixture<T
             for (var i = 0; !stop.IsCancellationRequested; i++)
             {
                 var node = survivors[i % 2];
-                var name = Accounts.Unique("during");
-                if (await Accounts.StatusOf(() => node.Register(name, $"{name}@example.com")) == 201) registered.Enqueue(name);
+                var name = TestAccounts.Unique("during");
+                if (await TestAccounts.StatusOf(() => node.Register(name, $"{name}@example.com")) == 201) registered.Enqueue(name);
                 var someone = registered.ElementAt(i % registered.Count);
-                await Accounts.StatusOf(() => node.SignIn(someone));
+                await TestAccounts.StatusOf(() => node.SignIn(someone));
             }
         });
         await Until(() => registered.Count >= 20, TimeSpan.FromSeconds(60), "the stream never got going");
@@ -49,7 +49,7 @@ public sealed class NodeFailureTests(ThreeNodeCluster cluster) : IClassFixture<T
         do
         {
             foreach (var name in pending.ToList())
-                if (await Accounts.StatusOf(() => survivors[pending.Count % 2].SignIn(name)) == 200) pending.Remove(name);
+                if (await TestAccounts.StatusOf(() => survivors[pending.Count % 2].SignIn(name)) == 200) pending.Remove(name);
         } while (pending.Count > 0 && killed.Elapsed < TimeSpan.FromSeconds(30));
         Assert.True(pending.Count == 0, $"{pending.Count} of {users.Count} acknowledged users do not sign in {killed.Elapsed} after the kill: {string.Join(", ", pending.Take(5))}");
 
@@ -57,7 +57,7 @@ public sealed class NodeFailureTests(ThreeNodeCluster cluster) : IClassFixture<T
         await victim.StartAsync();
         await victim.WaitUntilServingAsync();
         foreach (var name in users)
-            Assert.Equal(200, await Accounts.StatusOf(() => victim.SignIn(name)));
+            Assert.Equal(200, await TestAccounts.StatusOf(() => victim.SignIn(name)));
     }
 
     private static async Task Until(Func<bool> condition, TimeSpan within, string failure)

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
-using AkkaUsers.Actors.Persistence;
+using AkkaUsers.Accounts.Persistence;
 using AkkaUsers.Cli;
 
 namespace AkkaUsers.Cluster.Tests;

@@ -19,15 +19,15 @@ public sealed class RollingRestartTests(ThreeNodeCluster cluster) : IClassFixtur
             for (var i = 0; !stop.IsCancellationRequested; i++)
             {
                 var node = cluster.Nodes[i % 3];
-                var name = Accounts.Unique("rolling");
-                var (status, body) = await Accounts.Send(() => node.Register(name, $"{name}@example.com"));
+                var name = TestAccounts.Unique("rolling");
+                var (status, body) = await TestAccounts.Send(() => node.Register(name, $"{name}@example.com"));
                 statuses.Add(("register", node.Index, status));
                 if (status == 201) registered.Enqueue((name, body!["token"]!.GetValue<string>()));
                 if (registered.IsEmpty) continue;
 
                 var (someone, token) = registered.ElementAt(i % registered.Count);
-                statuses.Add(("sign-in", node.Index, await Accounts.StatusOf(() => node.SignIn(someone))));
-                statuses.Add(("get-user", node.Index, await Accounts.StatusOf(() => node.GetUser(token))));
+                statuses.Add(("sign-in", node.Index, await TestAccounts.StatusOf(() => node.SignIn(someone))));
+                statuses.Add(("get-user", node.Index, await TestAccounts.StatusOf(() => node.GetUser(token))));
             }
         });
 
@@ -50,7 +50,7 @@ public sealed class RollingRestartTests(ThreeNodeCluster cluster) : IClassFixtur
 
         foreach (var (name, token) in registered)
         {
-            Assert.Equal(200, await Accounts.StatusOf(() => cluster.Nodes[0].SignIn(name)));
+            Assert.Equal(200, await TestAccounts.StatusOf(() => cluster.Nodes[0].SignIn(name)));
             Assert.Equal(HttpStatusCode.OK, (await cluster.Nodes[2].GetUser(token)).StatusCode);
         }
     }

@@ -118,7 +118,7 @@ public sealed class SoakRun
     /// <summary>Six registrations for one email (in varied case, other usernames) at once, spread over the live nodes: one winner at most.</summary>
     private async Task RaceForOneEmailAsync()
     {
-        var email = $"{Accounts.Unique("race")}@example.com";
+        var email = $"{TestAccounts.Unique("race")}@example.com";
         var racers = Enumerable.Range(0, 6).Select(i => Account.New() with { Email = i % 2 == 0 ? email : email.ToUpperInvariant() }).ToList();
         var answers = await Task.WhenAll(racers.Select(racer =>
             Call("race", LiveNode(), n => n.Register(racer.Username, racer.Email, racer.Password), 201, 409)));
@@ -150,7 +150,7 @@ public sealed class SoakRun
     {
         var incarnation = Volatile.Read(ref slot.Incarnation);
         var sent = Stopwatch.GetTimestamp();
-        var (status, body) = await Accounts.Send(() => request(slot.Node));
+        var (status, body) = await TestAccounts.Send(() => request(slot.Node));
         if (status == 0)
         {
             var killed = incarnation != Volatile.Read(ref slot.Incarnation);
@@ -181,7 +181,7 @@ public sealed class SoakRun
             await Parallel.ForEachAsync(pending.Select((account, i) => (account, i)), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (item, _) =>
             {
                 var node = _slots[item.i % _slots.Length].Node;
-                var (status, body) = await Accounts.Send(() => node.SignIn(item.account.Username, item.account.Password));
+                var (status, body) = await TestAccounts.Send(() => node.SignIn(item.account.Username, item.account.Password));
                 _report.Count("check sign-in", status.ToString());
                 if (status != 200 || body!["user"]!["id"]!.GetValue<string>() != item.account.Id) failed.Add(item.account);
             });
@@ -290,7 +290,7 @@ public sealed class SoakRun
     {
         public static Account New()
         {
-            var name = Accounts.Unique("soak");
+            var name = TestAccounts.Unique("soak");
             return new Account(name, $"{name}@example.com", "pw-" + Guid.NewGuid().ToString("N")[..12]);
         }
     }

@@ -1,5 +1,5 @@
 #:sdk Microsoft.NET.Sdk.Web
-#:project ../../src/AkkaUsers.Actors/AkkaUsers.Actors.csproj
+#:project ../../src/AkkaUsers.Accounts/AkkaUsers.Accounts.csproj
 #:property PublishAot=false
 
 // A synthetic journal for measuring the read side (audit export, audit verify, projection rebuild, the read
@@ -10,10 +10,10 @@
 //   dotnet run tests/tools/seed-journal.cs -- DATA-DIRECTORY USERS
 
 using System.Data.Common;
-using AkkaUsers.Actors;
-using AkkaUsers.Actors.Entities;
-using AkkaUsers.Actors.Hosting;
-using AkkaUsers.Actors.Persistence;
+using AkkaUsers.Accounts;
+using AkkaUsers.Accounts.Entities;
+using AkkaUsers.Accounts.Hosting;
+using AkkaUsers.Accounts.Persistence;
 using AkkaUsers.Domain;
 using static AkkaUsers.Domain.ClaimProtocol;
 using static AkkaUsers.Domain.UserProtocol;
@@ -28,7 +28,7 @@ if (args.Length != 2 || !int.TryParse(args[1], out var users) || users < 1)
 var builder = Host.CreateApplicationBuilder();
 builder.Configuration["Storage:DataDirectory"] = Path.GetFullPath(args[0]);
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
-builder.Services.AddAkkaUsersTools(builder.Configuration);
+builder.Services.AddAccountsTools(builder.Configuration);
 using (var host = builder.Build())
 {
     await host.StartAsync();

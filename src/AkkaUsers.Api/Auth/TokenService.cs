@@ -1,8 +1,8 @@
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
-using AkkaUsers.Actors;
-using AkkaUsers.Actors.Hosting;
+using AkkaUsers.Accounts;
+using AkkaUsers.Accounts.Hosting;
 using AkkaUsers.Api.Configuration;
 using AkkaUsers.Domain;
 using Microsoft.AspNetCore.Authentication.JwtBearer;

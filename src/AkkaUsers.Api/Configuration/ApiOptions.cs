@@ -1,4 +1,4 @@
-using AkkaUsers.Actors.Hosting;
+using AkkaUsers.Accounts.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace AkkaUsers.Api.Configuration;

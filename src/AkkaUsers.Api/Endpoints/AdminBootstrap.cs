@@ -1,5 +1,5 @@
-using AkkaUsers.Actors;
-using AkkaUsers.Actors.Hosting;
+using AkkaUsers.Accounts;
+using AkkaUsers.Accounts.Hosting;
 using AkkaUsers.Api.Configuration;
 using AkkaUsers.Domain;
 using Microsoft.Extensions.Options;

@@ -1,7 +1,8 @@
 using System.Text.Json;
-using AkkaUsers.Actors;
-using AkkaUsers.Actors.Audit;
-using AkkaUsers.Actors.ReadModel;
+using AkkaUsers.Accounts;
+using AkkaUsers.ReadSide;
+using AkkaUsers.ReadSide.Audit;
+using AkkaUsers.ReadSide.ReadModel;
 using AkkaUsers.Api.Auth;
 using AkkaUsers.Api.Configuration;
 using AkkaUsers.Api.Http;
@@ -58,15 +59,15 @@ public static class AdminEndpoints
         return routes;
     }
 
-    private static async Task<Ok<IEnumerable<UserJson>>> ListUsers(UsersQuery query, HttpContext http, UsersReadModel readModel) =>
+    private static async Task<Ok<IEnumerable<UserJson>>> ListUsers(UsersQuery query, HttpContext http, IUserDirectory readModel) =>
         TypedResults.Ok((await readModel.ListAsync(query.Value, http.RequestAborted)).Select(UserJson.From));
 
-    private static async Task<Ok<UserCount>> CountUsers(UsersQuery query, HttpContext http, UsersReadModel readModel) =>
+    private static async Task<Ok<UserCount>> CountUsers(UsersQuery query, HttpContext http, IUserDirectory readModel) =>
         TypedResults.Ok(new UserCount(await readModel.CountAsync(query.Value, http.RequestAborted)));
 
     /// <summary>Without asOf, the user as its entity has it now; with asOf, the user rebuilt from the events written until then.</summary>
     private static async Task<Results<Ok<UserJson>, BadRequest<BoomError>, NotFound<BoomError>>> GetUser(
-        string userId, AsOfQuery query, HttpContext http, UserAccounts accounts, UserHistory history)
+        string userId, AsOfQuery query, HttpContext http, UserAccounts accounts, IUserHistory history)
     {
         var id = UserIdOf(userId);
         var ct = http.RequestAborted;
@@ -113,7 +114,7 @@ public static class AdminEndpoints
     /// times, both inclusive). The next page starts at the last sequenceNr + 1; a shorter page is the last.
     /// </summary>
     private static async Task<Results<PushStreamHttpResult, BadRequest<BoomError>, NotFound<BoomError>>> GetEvents(
-        string userId, EventsQuery query, HttpContext http, UserHistory history)
+        string userId, EventsQuery query, HttpContext http, IUserHistory history)
     {
         var id = UserIdOf(userId);
         var ct = http.RequestAborted;

@@ -1,7 +1,7 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
-using AkkaUsers.Actors.Hosting;
+using AkkaUsers.Accounts.Hosting;
 using AkkaUsers.Api.Http;
 using AkkaUsers.Domain;
 using Microsoft.Extensions.Options;

@@ -1,6 +1,6 @@
 using System.Security.Claims;
 using System.Text.Json;
-using AkkaUsers.Actors;
+using AkkaUsers.Accounts;
 using AkkaUsers.Api.Auth;
 using AkkaUsers.Api.Configuration;
 using AkkaUsers.Api.ForgotPassword;

@@ -1,4 +1,4 @@
-using AkkaUsers.Actors;
+using AkkaUsers.Accounts;
 using Microsoft.Extensions.Options;
 
 namespace AkkaUsers.Api.ForgotPassword;

@@ -1,5 +1,5 @@
 using System.Net.Http.Json;
-using AkkaUsers.Actors;
+using AkkaUsers.Accounts;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 using Polly;

@@ -1,6 +1,5 @@
 using System.Reflection;
-using Akka.Actor;
-using AkkaUsers.Actors.Hosting;
+using AkkaUsers.Accounts.Hosting;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Metadata;
@@ -92,7 +91,7 @@ public sealed class BoomExceptionHandler(ILogger<BoomExceptionHandler> log) : IE
         {
             ApiError e => (e.StatusCode, e.Message),
             BadHttpRequestException e => (e.StatusCode, e.Message),
-            AskTimeoutException => (StatusCodes.Status503ServiceUnavailable, "The service is busy; try again"),
+            ServiceBusyException => (StatusCodes.Status503ServiceUnavailable, "The service is busy; try again"),
             NodeNotReadyException => (StatusCodes.Status503ServiceUnavailable, "The service is starting; try again"),
             OperationCanceledException when !context.RequestAborted.IsCancellationRequested =>
                 (StatusCodes.Status503ServiceUnavailable, "The service is busy; try again"),

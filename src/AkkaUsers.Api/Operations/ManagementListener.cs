@@ -1,4 +1,4 @@
-using AkkaUsers.Actors.Hosting;
+using AkkaUsers.Accounts.Hosting;
 using AkkaUsers.Api.Http;
 using Microsoft.Extensions.Options;
 

@@ -5,7 +5,7 @@ using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Reflection;
 using AkkaUsers.Domain;
-using AkkaUsers.Actors.Hosting;
+using AkkaUsers.Accounts.Hosting;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 using Microsoft.AspNetCore.OpenApi;

@@ -1,5 +1,5 @@
 using Akka.Hosting.Logging;
-using AkkaUsers.Actors.Telemetry;
+using AkkaUsers.Accounts.Telemetry;
 using Microsoft.Extensions.Logging.Console;
 using OpenTelemetry;
 using OpenTelemetry.Logs;

@@ -1,0 +1,65 @@
+using System.Diagnostics;
+using System.Runtime.Serialization;
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence;
+using AkkaUsers.Accounts.Persistence;
+using AkkaUsers.Accounts.Telemetry;
+
+namespace AkkaUsers.Accounts.Entities;
+
+/// <summary>
+/// What every entity does alike: it counts itself alive while it runs, and it answers a command only
+/// after the command's events are stored, timing the journal write.
+/// </summary>
+public abstract class EntityActor(string entityName, AkkaUsersMetrics metrics) : ReceivePersistentActor
+{
+    protected override void PreStart()
+    {
+        base.PreStart();
+        metrics.EntityStarted(entityName);
+    }
+
+    protected override void PostStop()
+    {
+        metrics.EntityStopped(entityName);
+        base.PostStop();
+    }
+
+    /// <summary>
+    /// Persists <paramref name="events"/>, applying each as it is stored, then answers <paramref name="replyTo"/>
+    /// once the last is stored (at once when there is nothing to store) and runs <paramref name="afterStored"/>.
+    /// </summary>
+    /// <param name="timed">False for a write whose count alone would tell something (a failed sign-in of a known user).</param>
+    protected void PersistThenReply<TEvent>(
+        IReadOnlyList<TEvent> events, Action<TEvent> apply, IActorRef replyTo, object reply, Action? afterStored = null, bool timed = true)
+        where TEvent : class
+    {
+        if (events.Count == 0)
+        {
+            replyTo.Tell(reply);
+            return;
+        }
+
+        foreach (var e in events)
+        {
+            if (AkkaUsersSerializer.WhyNotStorable(e) is not { } why) continue;
+            // Persisted, it would fail every later read of this entity: refuse the command instead, changing nothing.
+            Context.GetLogger().Error("{0} refused to persist {1}: {2}", PersistenceId, e.GetType().Name, why);
+            replyTo.Tell(new Status.Failure(new SerializationException($"{e.GetType().Name} cannot be stored: {why}")));
+            return;
+        }
+
+        var last = events[^1];
+        var writeStarted = Stopwatch.GetTimestamp();
+        PersistAll(events, e =>
+        {
+            apply(e);
+            if (!ReferenceEquals(e, last)) return;
+            // Recorded before the reply, so whoever reads the metrics after the answer sees this write.
+            if (timed) metrics.JournalWritten(entityName, Stopwatch.GetElapsedTime(writeStarted));
+            replyTo.Tell(reply);
+            afterStored?.Invoke();
+        });
+    }
+}

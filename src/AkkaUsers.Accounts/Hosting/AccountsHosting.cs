@@ -1,0 +1,264 @@
+using Akka.Actor;
+using Akka.Cluster.Hosting;
+using Akka.Cluster.Hosting.SBR;
+using Akka.Cluster.Sharding;
+using Akka.Hosting;
+using Akka.Persistence.Hosting;
+using Akka.Persistence.Sql.Hosting;
+using Akka.Remote.Hosting;
+using AkkaUsers.Accounts.Entities;
+using AkkaUsers.Accounts.Passwords;
+using AkkaUsers.Accounts.Persistence;
+using AkkaUsers.Accounts.Telemetry;
+using AkkaUsers.Domain;
+using LinqToDB.Interceptors;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace AkkaUsers.Accounts.Hosting;
+
+/// <summary>
+/// The write side's wiring: options, remoting, the cluster, persistence, serialization and the shard regions; and the
+/// command-line tools' local variant of it.
+/// </summary>
+public static class AccountsHosting
+{
+    public const string ActorSystemName = "akka-users";
+
+    /// <summary>
+    /// How often the SQL read journal looks for new events (its refresh interval and its sequence retrieval's
+    /// query delay, which only work together): the admin read model runs at most about this far behind the
+    /// journal at rest, plus one batch window.
+    /// </summary>
+    public static readonly TimeSpan QueryRefreshInterval = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Binds and validates the options, registers the account services, and starts the actor system.</summary>
+    /// <param name="also">More actors for the same system (the read side's singletons).</param>
+    public static IServiceCollection AddAccounts(
+        this IServiceCollection services, IConfiguration configuration, Action<AkkaConfigurationBuilder, IServiceProvider>? also = null)
+    {
+        services.AddAccountServices(configuration);
+        services.AddSingleton<IValidateOptions<ClusterNodeOptions>, ClusterTransportValidation>();
+        services.AddAkka(ActorSystemName, (builder, sp) =>
+        {
+            builder.WithAccounts(
+                sp.GetRequiredService<JournalDatabase>(),
+                sp.GetRequiredService<IOptions<PersistenceOptions>>().Value,
+                sp.GetRequiredService<UserActor.Settings>(),
+                sp.GetRequiredService<IOptions<EntityOptions>>().Value,
+                sp.GetRequiredService<IOptions<ClusterNodeOptions>>().Value,
+                sp.GetRequiredService<AkkaUsersMetrics>(),
+                sp.GetRequiredService<ClaimDigests>());
+            also?.Invoke(builder, sp);
+        });
+        return services;
+    }
+
+    /// <summary>
+    /// For command-line tools: the service's options and services over the same journal, with the entities in a
+    /// local actor system (no remoting, no cluster, no read-model projection). Run it while the service is stopped:
+    /// two live copies of one entity would both write its journal.
+    /// </summary>
+    public static IServiceCollection AddAccountsTools(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddAccountServices(configuration);
+        services.AddAkka(ActorSystemName, (builder, sp) => builder.WithLocalAccounts(
+            sp.GetRequiredService<JournalDatabase>(),
+            sp.GetRequiredService<IOptions<PersistenceOptions>>().Value,
+            sp.GetRequiredService<UserActor.Settings>(),
+            sp.GetRequiredService<IOptions<EntityOptions>>().Value,
+            sp.GetRequiredService<AkkaUsersMetrics>(),
+            sp.GetRequiredService<ClaimDigests>()));
+        return services;
+    }
+
+    private static void AddAccountServices(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.Section)).ValidateOnStart();
+        services.AddOptions<PersistenceOptions>().Bind(configuration.GetSection(PersistenceOptions.Section)).ValidateOnStart();
+        services.AddOptions<EntityOptions>().Bind(configuration.GetSection(EntityOptions.Section)).ValidateOnStart();
+        services.AddOptions<ClusterNodeOptions>().Bind(configuration.GetSection(ClusterNodeOptions.Section)).ValidateOnStart();
+        services.AddOptions<PasswordOptions>().Bind(configuration.GetSection(PasswordOptions.Section)).ValidateOnStart();
+        services.AddOptions<SignInOptions>().Bind(configuration.GetSection(SignInOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<PersistenceOptions>, AkkaUsersOptionsValidation>();
+        services.AddSingleton<IValidateOptions<EntityOptions>, AkkaUsersOptionsValidation>();
+        services.AddSingleton<IValidateOptions<ClusterNodeOptions>, AkkaUsersOptionsValidation>();
+        services.AddSingleton<IValidateOptions<PasswordOptions>, AkkaUsersOptionsValidation>();
+        services.AddSingleton<IValidateOptions<SignInOptions>, AkkaUsersOptionsValidation>();
+        services.AddOptions<ClaimsOptions>().Bind(configuration.GetSection(ClaimsOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ClaimsOptions>, ClaimsOptionsValidation>();
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<ClaimsOptions>>().Value
+            .CreateDigests(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
+        // Every rule that needs "now" reads this clock, so tests can move time instead of waiting for it.
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => new UserActor.Settings(
+            sp.GetRequiredService<IOptions<PersistenceOptions>>().Value.SnapshotEvery,
+            sp.GetRequiredService<IOptions<SignInOptions>>().Value.Policy,
+            sp.GetRequiredService<TimeProvider>()));
+
+        services.AddSingleton(sp =>
+        {
+            var persistence = sp.GetRequiredService<IOptions<PersistenceOptions>>().Value;
+            var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
+            return new JournalDatabase(persistence.Provider, persistence.ResolveConnectionString(storage), persistence.SchemaName)
+            {
+                Interceptors = sp.GetServices<IInterceptor>().ToList(),
+            };
+        });
+        // Before the actor system's own hosted service, so that it stops after it.
+        services.AddHostedService<CheckpointOnStop>();
+        services.AddSingleton<AkkaUsersMetrics>(); // its IMeterFactory comes with every .NET host
+        services.AddSingleton(sp =>
+        {
+            var password = sp.GetRequiredService<IOptions<PasswordOptions>>().Value;
+            return new PasswordHashing(password.CreateHasher(), password.MaxConcurrency, sp.GetRequiredService<AkkaUsersMetrics>());
+        });
+        services.AddSingleton(sp => new UserAccounts(
+            sp.GetRequiredService<IRequiredActor<UserActor>>(),
+            sp.GetRequiredService<IRequiredActor<UsernameIndex>>(),
+            sp.GetRequiredService<IRequiredActor<EmailIndex>>(),
+            sp.GetRequiredService<PasswordHashing>(),
+            sp.GetRequiredService<ServingGate>(),
+            sp.GetRequiredService<AkkaUsersMetrics>(),
+            sp.GetRequiredService<ILogger<UserAccounts>>(),
+            sp.GetRequiredService<IOptions<EntityOptions>>().Value.AskTimeout,
+            journal: sp.GetRequiredService<JournalDatabase>()));
+        services.AddSingleton<ServingGate>();
+        services.AddSingleton<IReadiness>(sp => new NodeReadiness(sp.GetRequiredService<ActorSystem>(), sp.GetRequiredService<JournalDatabase>()));
+        services.AddSingleton<JournalAvailability>();
+        services.AddHostedService(sp => sp.GetRequiredService<JournalAvailability>());
+    }
+
+    public static AkkaConfigurationBuilder WithAccounts(
+        this AkkaConfigurationBuilder builder, JournalDatabase journal,
+        PersistenceOptions persistence, UserActor.Settings userSettings, EntityOptions entities, ClusterNodeOptions node,
+        AkkaUsersMetrics metrics, ClaimDigests claimDigests)
+    {
+        journal.Prepare();
+
+        var remote = new RemoteOptions { HostName = node.Hostname, PublicHostName = node.PublicHostname, Port = node.Port };
+        if (node.Tls.IsEnabled) ClusterTransport.Load(node.Tls).Apply(remote);
+
+        // Coordinator state in distributed data, not in the journal, which holds only the service's own events.
+        var shardOptions = new ShardOptions
+        {
+            StateStoreMode = StateStoreMode.DData,
+            RememberEntities = false,
+            ShouldPassivateIdleEntities = true,
+            PassivateIdleEntityAfter = entities.PassivateIdleAfter,
+        };
+
+        builder
+            .WithLoggerFactory(Akka.Event.LogLevel.InfoLevel)
+            .WithRemoting(remote)
+            .WithClustering(new ClusterOptions
+            {
+                SeedNodes = node.SeedNodeList,
+                Roles = node.RoleList,
+                // Keep-majority: the larger side of a partition downs the smaller, so its shards move.
+                SplitBrainResolver = new KeepMajorityOption(),
+            })
+            .AddHocon($"akka.cluster.split-brain-resolver.stable-after = {(int)node.DownUnreachableAfter.TotalMilliseconds}ms", HoconAddMode.Prepend)
+            // The coordinators' state is written to a plain majority. Akka's defaults (majority + 3, and at least 5
+            // nodes) mean every node of a small cluster: then one crashed node blocks every shard allocation, even of
+            // shards it never held, until it is removed. Reads stay at majority + 5, so a new coordinator sees every write.
+            .AddHocon(
+                """
+                akka.cluster.sharding.coordinator-state.write-majority-plus = 0
+                akka.cluster.sharding.distributed-data.majority-min-cap = 1
+                """, HoconAddMode.Prepend)
+            // On SIGTERM the host stops the HTTP server first, draining in-flight requests, and only then the
+            // actor system (leave the cluster, hand off shards); Akka's own exit hook would start that too early.
+            .AddHocon("akka.coordinated-shutdown.run-by-clr-shutdown-hook = off", HoconAddMode.Prepend)
+            .WithAkkaUsersPersistence(journal, persistence)
+            .WithUserRegion(userSettings, metrics, shardOptions)
+            .WithClaimRegion<UsernameIndex>(ClaimKind.Username, claimDigests, entities, metrics, shardOptions)
+            .WithClaimRegion<EmailIndex>(ClaimKind.Email, claimDigests, entities, metrics, shardOptions);
+
+        // No seed nodes: a cluster of one, joined as soon as the system is up.
+        if (node.SeedNodeList.Length == 0)
+            builder.AddStartup((system, _) => Akka.Cluster.Cluster.Get(system).Join(Akka.Cluster.Cluster.Get(system).SelfAddress));
+        return builder;
+    }
+
+    /// <summary>The entities of <see cref="AddAccountsTools"/>: the service's own, behind local stand-ins for the shard regions.</summary>
+    public static AkkaConfigurationBuilder WithLocalAccounts(
+        this AkkaConfigurationBuilder builder, JournalDatabase journal, PersistenceOptions persistence,
+        UserActor.Settings userSettings, EntityOptions entities, AkkaUsersMetrics metrics, ClaimDigests claimDigests)
+    {
+        journal.Prepare();
+        return builder
+            .WithLoggerFactory(Akka.Event.LogLevel.WarningLevel)
+            .WithAkkaUsersPersistence(journal, persistence)
+            .WithActors((system, registry) =>
+            {
+                var users = system.ActorOf(LocalEntities.Props(new UserMessageExtractor(),
+                    userId => UserActor.Props(userId, userSettings, metrics)), "user");
+                registry.Register<UserActor>(users);
+                registry.Register<UsernameIndex>(system.ActorOf(LocalEntities.Props(new ClaimMessageExtractor(),
+                    entityId => ClaimIndexActor.Props<UsernameIndex>(entityId, claimDigests, users, entities.ClaimGracePeriod, entities.AskTimeout, metrics)), "username"));
+                registry.Register<EmailIndex>(system.ActorOf(LocalEntities.Props(new ClaimMessageExtractor(),
+                    entityId => ClaimIndexActor.Props<EmailIndex>(entityId, claimDigests, users, entities.ClaimGracePeriod, entities.AskTimeout, metrics)), "email"));
+            });
+    }
+
+    /// <summary>Akka's log through the host's ILoggerFactory, so it goes where every other log line goes.</summary>
+    private static AkkaConfigurationBuilder WithLoggerFactory(this AkkaConfigurationBuilder builder, Akka.Event.LogLevel level) =>
+        builder.ConfigureLoggers(loggers =>
+        {
+            loggers.LogLevel = level;
+            loggers.ClearLoggers();
+            loggers.AddLoggerFactory();
+        });
+
+    /// <summary>The serializer, the SQL journal and snapshot store with the tagging adapter, and the read journal's polling.</summary>
+    private static AkkaConfigurationBuilder WithAkkaUsersPersistence(
+        this AkkaConfigurationBuilder builder, JournalDatabase journal, PersistenceOptions persistence)
+    {
+        var journalOptions = new Akka.Persistence.Sql.Hosting.SqlJournalOptions(isDefaultPlugin: true)
+        {
+            ConnectionString = journal.ConnectionString,
+            ProviderName = journal.Linq2DbProviderName,
+            DataOptions = journal.Linq2DbOptions,
+            AutoInitialize = true,
+            QueryRefreshInterval = QueryRefreshInterval,
+        };
+        if (persistence.SchemaName is { } journalSchema)
+            journalOptions.DatabaseOptions = new JournalDatabaseOptions(DatabaseMapping.Default) { SchemaName = journalSchema };
+        var snapshotOptions = new Akka.Persistence.Sql.Hosting.SqlSnapshotOptions(isDefaultPlugin: true)
+        {
+            ConnectionString = journal.ConnectionString,
+            ProviderName = journal.Linq2DbProviderName,
+            DataOptions = journal.Linq2DbOptions,
+            AutoInitialize = true,
+        };
+        if (persistence.SchemaName is { } snapshotSchema)
+            snapshotOptions.DatabaseOptions = new SnapshotDatabaseOptions(DatabaseMapping.Default) { SchemaName = snapshotSchema };
+        builder
+            .WithCustomSerializer("akka-users", AkkaUsersSerializer.BoundTypes, system => new AkkaUsersSerializer(system))
+            .WithSqlPersistence(journalOptions, snapshotOptions,
+                journalBuilder: adapters => adapters.AddWriteEventAdapter<JournalTagger>(
+                    "tagger", [typeof(UserProtocol.IUserEvent), typeof(ClaimProtocol.IClaimEvent)]))
+            // No Hosting API for the sequence retrieval's delay, and the refresh interval alone does not shorten the lag.
+            .AddHocon(
+                $"akka.persistence.query.journal.sql.journal-sequence-retrieval.query-delay = {QueryRefreshInterval.TotalMilliseconds}ms",
+                HoconAddMode.Prepend);
+
+        // SQLite takes one writer at a time. Reads run in deferred transactions: at any other isolation level
+        // Microsoft.Data.Sqlite begins them IMMEDIATE, which takes the write lock, so every entity recovery queued
+        // behind the journal's writes and both sides slept out SQLITE_BUSY. In WAL mode a deferred read still sees
+        // one committed snapshot ("uncommitted" only matters with a shared cache, which is not used).
+        if (journal.Provider == PersistenceProvider.Sqlite)
+            builder.AddHocon(
+                """
+                akka.persistence.journal.sql.parallelism = 1
+                akka.persistence.journal.sql.read-isolation-level = read-uncommitted
+                akka.persistence.snapshot-store.sql.read-isolation-level = read-uncommitted
+                akka.persistence.query.journal.sql.read-isolation-level = read-uncommitted
+                """, HoconAddMode.Prepend);
+        return builder;
+    }
+}

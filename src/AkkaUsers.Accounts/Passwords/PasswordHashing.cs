@@ -1,0 +1,57 @@
+using System.Diagnostics;
+using AkkaUsers.Accounts.Telemetry;
+
+namespace AkkaUsers.Accounts.Passwords;
+
+/// <summary>
+/// Runs the CPU-heavy hashing on the thread pool, never on an actor's thread, with at most
+/// <c>maxConcurrency</c> hashes at once so that a burst queues instead of thrashing.
+/// </summary>
+public sealed class PasswordHashing
+{
+    private readonly IPasswordHasher _hasher;
+    private readonly SemaphoreSlim _slots;
+    private readonly Lazy<string> _dummyHash;
+    private readonly AkkaUsersMetrics _metrics;
+
+    public PasswordHashing(IPasswordHasher hasher, int maxConcurrency, AkkaUsersMetrics metrics)
+    {
+        _hasher = hasher;
+        _slots = new SemaphoreSlim(maxConcurrency, maxConcurrency);
+        _metrics = metrics;
+        // Verified against when no user matches, so an unknown user costs as much as a wrong password.
+        _dummyHash = new Lazy<string>(() => hasher.Hash(Convert.ToBase64String(Guid.NewGuid().ToByteArray())));
+    }
+
+    public Task<string> HashAsync(string password, CancellationToken ct) => Run("hash", () => _hasher.Hash(password), ct);
+
+    public Task<bool> VerifyAsync(string encodedHash, string password, CancellationToken ct) =>
+        Run("verify", () => _hasher.Verify(encodedHash, password), ct);
+
+    /// <summary>Spends the same work as a real verification, for a login that matches nobody.</summary>
+    public Task VerifyNobodyAsync(string password, CancellationToken ct) =>
+        Run("verify", () => _hasher.Verify(_dummyHash.Value, password), ct);
+
+    public bool NeedsRehash(string encodedHash) => _hasher.NeedsRehash(encodedHash);
+
+    /// <summary>Computes the dummy hash ahead of the first sign-in of an unknown user.</summary>
+    public Task WarmUpAsync(CancellationToken ct) => Run("warm-up", () => _dummyHash.Value, ct);
+
+    /// <param name="operation">Names the span and tags the metrics; the same for a real and a dummy verification, as they must look alike.</param>
+    private async Task<T> Run<T>(string operation, Func<T> work, CancellationToken ct)
+    {
+        using var activity = AkkaUsersTracing.Source.StartActivity($"password {operation}");
+        var queued = Stopwatch.GetTimestamp();
+        await _slots.WaitAsync(ct);
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            return await Task.Run(work, ct);
+        }
+        finally
+        {
+            _slots.Release();
+            _metrics.PasswordWorked(operation, Stopwatch.GetElapsedTime(queued, started), Stopwatch.GetElapsedTime(started));
+        }
+    }
+}

@@ -1,0 +1,391 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Akka.Actor;
+using Akka.Hosting;
+using AkkaUsers.Accounts.Entities;
+using AkkaUsers.Accounts.Passwords;
+using AkkaUsers.Accounts.Hosting;
+using AkkaUsers.Accounts.Persistence;
+using AkkaUsers.Accounts.Telemetry;
+using AkkaUsers.Domain;
+using Microsoft.Extensions.Logging;
+using static AkkaUsers.Domain.ClaimProtocol;
+using static AkkaUsers.Domain.UserProtocol;
+
+namespace AkkaUsers.Accounts;
+
+/// <summary>What a new account is made of, as the client gave it (already validated).</summary>
+public sealed record NewAccount(
+    string Username, string Email, string Password,
+    IReadOnlyList<string> Scope, string Plan, string? Vendor, JsonElement? Metadata);
+
+public abstract record RegistrationOutcome
+{
+    public sealed record Registered(UserProfile User) : RegistrationOutcome;
+
+    /// <summary>The username or the email (named by <paramref name="Field"/>) belongs to someone else.</summary>
+    public sealed record Taken(string Field) : RegistrationOutcome;
+}
+
+public abstract record PasswordChange
+{
+    public sealed record Changed(SignedIn SignedIn) : PasswordChange;
+
+    public sealed record NoSuchUser : PasswordChange;
+
+    /// <summary>The old password did not match (or the password changed between verification and recording).</summary>
+    public sealed record WrongPassword : PasswordChange;
+}
+
+public abstract record UpdateOutcome
+{
+    public sealed record Updated(UserProfile User) : UpdateOutcome;
+
+    public sealed record NoSuchUser : UpdateOutcome;
+
+    /// <summary>The new email belongs to someone else.</summary>
+    public sealed record EmailTaken : UpdateOutcome;
+}
+
+/// <summary>
+/// A one-time code just issued to <paramref name="User"/>: the code itself, for the user only (it exists nowhere
+/// else), and when it was issued and stops working.
+/// </summary>
+public sealed record IssuedResetCode(string Code, UserProfile User, DateTimeOffset Created, DateTimeOffset ExpiresAt);
+
+/// <summary>Where the client's request came from, recorded with a sign-in.</summary>
+public sealed record ClientInfo(string? Address, string? UserAgent);
+
+/// <summary>
+/// The account use cases over the three shard regions: the order of asks that makes registration
+/// unique and sign-in safe. Hashing always happens here, off the actors.
+/// </summary>
+/// <param name="resendAfter">
+/// An ask still unanswered after this long is sent again, until <paramref name="askTimeout"/> has passed: a message
+/// sent to a node that died on the way is lost, and only a new one reaches the entity once it lives elsewhere.
+/// Every command is safe to repeat (a repeated registration or claim is answered again, a repeated sign-in is
+/// recorded twice). Null takes <see cref="DefaultResendAfter"/>.
+/// </param>
+/// <param name="journal">Checkpointed after each finished deletion, so that the erased rows leave the file; none in tests of the flow alone.</param>
+public sealed class UserAccounts(
+    IRequiredActor<UserActor> users,
+    IRequiredActor<UsernameIndex> usernames,
+    IRequiredActor<EmailIndex> emails,
+    PasswordHashing hashing,
+    ServingGate gate,
+    AkkaUsersMetrics metrics,
+    ILogger<UserAccounts> logger,
+    TimeSpan askTimeout,
+    TimeSpan? resendAfter = null,
+    JournalDatabase? journal = null)
+{
+    /// <summary>Far longer than any answer takes when nothing fails; short against a failover.</summary>
+    public static readonly TimeSpan DefaultResendAfter = TimeSpan.FromSeconds(3);
+
+    private readonly TimeSpan _resendAfter = resendAfter ?? DefaultResendAfter;
+
+    private readonly Region _users = new(() => users.ActorRef, UserActor.EntityName);
+    private readonly Region _usernames = new(() => usernames.ActorRef, ClaimIndexActor.EntityName(ClaimKind.Username));
+    private readonly Region _emails = new(() => emails.ActorRef, ClaimIndexActor.EntityName(ClaimKind.Email));
+
+    /// <summary>
+    /// Hash, claim the username, claim its skeleton (so that no look-alike of a taken username registers), claim the
+    /// email, then register. A refused claim releases what was claimed before it; a crash in between leaves claims that
+    /// the indexes release after their grace period.
+    /// </summary>
+    public async Task<RegistrationOutcome> RegisterAsync(NewAccount account, CancellationToken ct)
+    {
+        // Before any claim: metadata the entity would refuse to store must not leave claims behind.
+        CheckMetadata(account.Metadata);
+        var passwordHash = await hashing.HashAsync(account.Password, ct);
+        var id = UserId.New(DateTimeOffset.UtcNow).Value;
+        var username = Keys.Username(account.Username);
+        var skeleton = Keys.UsernameSkeleton(account.Username);
+        var email = Keys.Email(account.Email);
+
+        if (await Ask<IClaimReply>(_usernames, new ClaimKey(username, id), ct) is ClaimRefused)
+            return Taken(_usernames.Entity);
+
+        if (await Ask<IClaimReply>(_usernames, new ClaimKey(skeleton, id), ct) is ClaimRefused)
+        {
+            await Ask<IClaimReply>(_usernames, new ReleaseKey(username, id), ct);
+            return Taken(_usernames.Entity);
+        }
+
+        if (await Ask<IClaimReply>(_emails, new ClaimKey(email, id), ct) is ClaimRefused)
+        {
+            await Ask<IClaimReply>(_usernames, new ReleaseKey(skeleton, id), ct);
+            await Ask<IClaimReply>(_usernames, new ReleaseKey(username, id), ct);
+            return Taken(_emails.Entity);
+        }
+
+        var register = new RegisterUser(
+            id, account.Username.Trim(), email, passwordHash, account.Scope, account.Plan, account.Vendor, account.Metadata);
+        var user = await Ask<IUserReply>(_users, register, ct) switch
+        {
+            UserFound found => found.User,
+            var other => throw new InvalidOperationException($"registration of a fresh id answered {other}"),
+        };
+        metrics.Registered();
+        return new RegistrationOutcome.Registered(user);
+    }
+
+    /// <summary>
+    /// The signed-in user, or null for bad credentials of any kind. An unknown login costs one dummy verification,
+    /// so it takes as long as a wrong password.
+    /// </summary>
+    public async Task<SignedIn?> SignInAsync(ClaimKind loginKind, string login, string password, ClientInfo client, CancellationToken ct)
+    {
+        var user = await VerifiedSignInAsync(loginKind, login, password, client, ct);
+        metrics.SignedIn(succeeded: user is not null);
+        return user;
+    }
+
+    private async Task<SignedIn?> VerifiedSignInAsync(ClaimKind loginKind, string login, string password, ClientInfo client, CancellationToken ct)
+    {
+        var (index, key) = loginKind == ClaimKind.Username
+            ? (_usernames, Keys.Username(login))
+            : (_emails, Keys.Email(login));
+
+        var owner = await Ask<KeyOwner>(index, new LookupKey(key), ct);
+        var userId = owner.UserId ?? UserId.StandIn(key).Value; // nobody: asked like anybody, so no timing or metric tells
+        if (await VerifyAsync(userId, password, client, ct) is not { User: var user, PasswordHash: var hash }) return null;
+
+        var rehashed = hashing.NeedsRehash(hash) ? await hashing.HashAsync(password, ct) : null;
+        return await Ask<IUserReply>(_users, new RecordSignIn(user.Id, hash, client.Address, client.UserAgent, rehashed), ct) as SignedIn;
+    }
+
+    /// <summary>
+    /// The user's own change: <paramref name="oldPassword"/> must be the current password, and a wrong one counts
+    /// as a failed sign-in, so that a stolen token opens no way around the lockout.
+    /// </summary>
+    public async Task<PasswordChange> ChangePasswordAsync(
+        string userId, string oldPassword, string newPassword, ClientInfo client, CancellationToken ct) =>
+        await VerifyAsync(userId, oldPassword, client, ct) is { PasswordHash: var hash }
+            ? await SetPasswordAsync(userId, hash, newPassword, changedBy: userId, ct)
+            : new PasswordChange.WrongPassword();
+
+    /// <summary>An admin's reset of the password of the user who holds <paramref name="email"/>; no old password is asked for.</summary>
+    public async Task<PasswordChange> ResetPasswordAsync(string email, string newPassword, string changedBy, CancellationToken ct) =>
+        await EmailOwnerAsync(email, ct) is { } userId
+            ? await SetPasswordAsync(userId, verifiedHash: null, newPassword, changedBy, ct)
+            : new PasswordChange.NoSuchUser();
+
+    /// <summary>
+    /// A forgotten password: a new one-time code for the user who holds <paramref name="email"/>, whose entity keeps
+    /// only its hash (replacing any earlier code); null when nobody holds the email.
+    /// </summary>
+    public async Task<IssuedResetCode?> RequestPasswordResetAsync(string email, CancellationToken ct)
+    {
+        if (await EmailOwnerAsync(email, ct) is not { } userId) return null;
+
+        var code = ResetCode.New(userId);
+        return await Ask<IUserReply>(_users, new RequestPasswordReset(userId, ResetCode.Hash(code)), ct) is PasswordResetIssued issued
+            ? new IssuedResetCode(code, issued.User, issued.At, issued.ExpiresAt)
+            : null;
+    }
+
+    /// <summary>
+    /// Sets the password of the code's user when <paramref name="code"/> is that user's pending, unexpired code; tokens
+    /// issued before stop working. False for a malformed, unknown, used, replaced or expired code alike. The new password
+    /// is hashed in every case, so that a malformed code is refused in the time a wrong one is.
+    /// </summary>
+    public async Task<bool> ResetPasswordWithCodeAsync(string code, string newPassword, CancellationToken ct)
+    {
+        var newHash = await hashing.HashAsync(newPassword, ct);
+        if (!ResetCode.TryGetUserId(code, out var userId)) return false;
+
+        return await Ask<IUserReply>(_users, new ResetPasswordWithCode(userId, ResetCode.Hash(code), newHash), ct) is SignedIn;
+    }
+
+    /// <summary>The id of the user whose claim holds <paramref name="email"/> (in any case), or null.</summary>
+    private async Task<string?> EmailOwnerAsync(string email, CancellationToken ct) =>
+        (await Ask<KeyOwner>(_emails, new LookupKey(Keys.Email(email)), ct)).UserId;
+
+    /// <summary>
+    /// The scope a token of <paramref name="userId"/> issued at <paramref name="issuedAt"/> is authorised with: the
+    /// user's scope now; null when the token is revoked or the user does not exist (or no longer does).
+    /// </summary>
+    public async Task<IReadOnlyList<string>?> CurrentScopeAsync(string userId, DateTimeOffset issuedAt, CancellationToken ct) =>
+        (await Ask<IUserReply>(_users, new CheckToken(userId, issuedAt), ct) as TokenChecked)?.Scope;
+
+    /// <summary>
+    /// The user's secret when <paramref name="password"/> is theirs; otherwise null, with a wrong password recorded
+    /// (which may lock the client's address, or the whole account, out). Nobody, a locked-out account and a wrong
+    /// password cost one verification alike.
+    /// </summary>
+    private async Task<SignInSecret?> VerifyAsync(string userId, string password, ClientInfo client, CancellationToken ct)
+    {
+        if (await Ask<IUserReply>(_users, new GetSignInSecret(userId, client.Address), ct) is not SignInSecret secret)
+        {
+            await hashing.VerifyNobodyAsync(password, ct);
+            return null;
+        }
+        if (await hashing.VerifyAsync(secret.PasswordHash, password, ct)) return secret;
+
+        await Ask<IUserReply>(_users, new RecordSignInFailed(secret.User.Id, client.Address, client.UserAgent), ct);
+        return null;
+    }
+
+    private async Task<PasswordChange> SetPasswordAsync(
+        string userId, string? verifiedHash, string newPassword, string changedBy, CancellationToken ct)
+    {
+        var newHash = await hashing.HashAsync(newPassword, ct);
+        return await Ask<IUserReply>(_users, new ChangePassword(userId, verifiedHash, newHash, changedBy), ct) switch
+        {
+            SignedIn signedIn => new PasswordChange.Changed(signedIn),
+            UserNotFound => new PasswordChange.NoSuchUser(),
+            _ => new PasswordChange.WrongPassword(), // changed by someone else between verification and recording
+        };
+    }
+
+    /// <summary>
+    /// An admin's edit. A new email is claimed first, exactly as a registration claims it (racing claims meet in the
+    /// email's index entity); the old email is released only once the change is persisted. A crash in between leaves
+    /// a claim whose owner does not hold the email, which the index releases after its grace period.
+    /// </summary>
+    public async Task<UpdateOutcome> UpdateAsync(string userId, UserChanges changes, string changedBy, CancellationToken ct)
+    {
+        CheckMetadata(changes.Metadata);
+        var newEmail = changes.Email is { } given ? Keys.Email(given) : null;
+        if (newEmail is not null && await Ask<IClaimReply>(_emails, new ClaimKey(newEmail, userId), ct) is ClaimRefused)
+            return new UpdateOutcome.EmailTaken();
+
+        var reply = await Ask<IUserReply>(_users, new UpdateUser(userId, changes with { Email = newEmail }, changedBy), ct);
+        if (reply is not UserUpdateDone done)
+        {
+            if (newEmail is not null) await Ask<IClaimReply>(_emails, new ReleaseKey(newEmail, userId), ct);
+            return new UpdateOutcome.NoSuchUser();
+        }
+
+        var oldEmail = Keys.Email(done.Before.Email);
+        if (newEmail is not null && newEmail != oldEmail)
+            await Ask<IClaimReply>(_emails, new ReleaseKey(oldEmail, userId), ct);
+        return new UpdateOutcome.Updated(done.After);
+    }
+
+    /// <summary>The registered user who holds <paramref name="email"/> (in any case), or null.</summary>
+    public async Task<UserProfile?> FindByEmailAsync(string email, CancellationToken ct) =>
+        await EmailOwnerAsync(email, ct) is { } userId ? await GetAsync(userId, ct) : null;
+
+    public async Task<UserProfile?> GetAsync(string userId, CancellationToken ct) =>
+        await Ask<IUserReply>(_users, new GetUser(userId), ct) is UserFound found ? found.User : null;
+
+    /// <summary>Adds <paramref name="scope"/> to the user; the user as it is now, or null when there is no such user.</summary>
+    public async Task<UserProfile?> GrantScopeAsync(string userId, string scope, string grantedBy, CancellationToken ct) =>
+        await Ask<IUserReply>(_users, new GrantScope(userId, scope, grantedBy), ct) is UserFound found ? found.User : null;
+
+    /// <summary>As <see cref="GrantScopeAsync"/>, for the registered user who holds <paramref name="email"/>.</summary>
+    public async Task<UserProfile?> GrantScopeByEmailAsync(string email, string scope, string grantedBy, CancellationToken ct) =>
+        await EmailOwnerAsync(email, ct) is { } userId
+            ? await GrantScopeAsync(userId, scope, grantedBy, ct)
+            : null;
+
+    /// <summary>
+    /// Starts deleting the user (see <see cref="DeletionSteps"/>) and returns its ticket once the tombstone is persisted:
+    /// from then on the user is 404 and its tokens 401. The other steps run in the background; an unfinished deletion
+    /// (failed, or cut short by a crash) is resumed, under its first ticket, by asking again. Null when there is no such user.
+    /// </summary>
+    public async Task<string?> DeleteAsync(string userId, string deletedBy, CancellationToken ct)
+    {
+        if (await Ask<IUserReply>(_users, new DeleteUser(userId, Guid.NewGuid().ToString(), deletedBy), ct) is not DeletionStarted started)
+            return null;
+        _ = Task.Run(() => RunDeletionAsync(started), CancellationToken.None);
+        return started.Ticket;
+    }
+
+    public async Task<DeletionStatus?> GetDeletionStatusAsync(string userId, string ticket, CancellationToken ct) =>
+        await Ask<IUserReply>(_users, new GetDeletionStatus(userId, ticket), ct) as DeletionStatus;
+
+    /// <summary>Each step left, in order, recorded by the user's entity as it is done; every one is safe to repeat.</summary>
+    private async Task RunDeletionAsync(DeletionStarted deletion)
+    {
+        var (userId, ticket, user) = (deletion.UserId, deletion.Ticket, deletion.User);
+        foreach (var step in DeletionSteps.AfterTombstone.Except(deletion.StepsDone))
+        {
+            try
+            {
+                // Without the profile (its history is erased already), a claim left behind is released by its index
+                // once the grace period has passed: the owner it names is no longer a user.
+                if (step == DeletionSteps.UsernameReleased && user is not null)
+                    foreach (var key in Keys.HeldBy(ClaimKind.Username, user))
+                        await Ask<IClaimReply>(_usernames, new ReleaseKey(key, userId), CancellationToken.None);
+                if (step == DeletionSteps.EmailReleased && user is not null)
+                    await Ask<IClaimReply>(_emails, new ReleaseKey(Keys.Of(ClaimKind.Email, user), userId), CancellationToken.None);
+                IUserCommand done = step == DeletionSteps.HistoryErased
+                    ? new EraseHistory(userId, ticket) // the entity records this step itself
+                    : new RecordDeletionStep(userId, ticket, step);
+                await Ask<IUserReply>(_users, done, CancellationToken.None);
+            }
+            catch (Exception failure)
+            {
+                logger.LogWarning(failure, "Deleting user {UserId}: step {Step} failed", userId, step);
+                try
+                {
+                    await Ask<IUserReply>(_users, new RecordDeletionFailed(userId, ticket, step, failure.Message), CancellationToken.None);
+                }
+                catch (Exception unrecorded)
+                {
+                    logger.LogWarning(unrecorded, "Deleting user {UserId}: the failure of step {Step} could not be recorded", userId, step);
+                }
+                return;
+            }
+        }
+        try
+        {
+            if (journal is not null && !await journal.CheckpointAsync(CancellationToken.None))
+                logger.LogWarning("Deleting user {UserId}: a reader kept the journal's write-ahead log from being checkpointed; the next checkpoint clears it", userId);
+        }
+        catch (Exception failure)
+        {
+            logger.LogWarning(failure, "Deleting user {UserId}: checkpointing the journal's write-ahead log failed", userId);
+        }
+    }
+
+    /// <summary>The callers validate input; this keeps a caller that did not from storing metadata no reader could give back.</summary>
+    private static void CheckMetadata(JsonElement? metadata)
+    {
+        if (metadata is { } m && Validation.Metadata(m) is { } invalid) throw new ArgumentException(invalid, nameof(metadata));
+    }
+
+    private RegistrationOutcome Taken(string field)
+    {
+        metrics.Conflict(field);
+        return new RegistrationOutcome.Taken(field);
+    }
+
+    /// <summary>
+    /// One span per ask, named after the entity and the message (never its content, which may hold a hash).
+    /// The message is sent again every <c>resendAfter</c> without an answer, until the ask time-out.
+    /// </summary>
+    private async Task<T> Ask<T>(Region region, object message, CancellationToken ct)
+    {
+        await gate.WaitAsync(askTimeout, ct);
+        using var activity = AkkaUsersTracing.Source.StartActivity($"ask {region.Entity} {message.GetType().Name}");
+        var started = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            var remaining = askTimeout - Stopwatch.GetElapsedTime(started);
+            try
+            {
+                return await region.Ref().Ask<T>(message, remaining > _resendAfter ? _resendAfter : remaining, ct);
+            }
+            catch (AskTimeoutException) when (remaining > _resendAfter)
+            {
+                activity?.AddEvent(new ActivityEvent("resent"));
+            }
+            catch (AskTimeoutException timedOut)
+            {
+                metrics.AskTimedOut(region.Entity);
+                activity?.SetStatus(ActivityStatusCode.Error, "ask timed out");
+                throw new ServiceBusyException(region.Entity, timedOut);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A shard region and the entity name its spans and metrics carry. The region is looked up at the first ask:
+    /// services built at start (the admin bootstrap) exist before the actor system has registered it.
+    /// </summary>
+    private sealed record Region(Func<IActorRef> Ref, string Entity);
+}

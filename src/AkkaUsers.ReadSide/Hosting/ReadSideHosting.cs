@@ -1,0 +1,51 @@
+using Akka.Actor;
+using Akka.Cluster.Hosting;
+using Akka.Hosting;
+using AkkaUsers.Accounts.Entities;
+using AkkaUsers.Accounts.Hosting;
+using AkkaUsers.Accounts.Persistence;
+using AkkaUsers.ReadSide.Audit;
+using AkkaUsers.ReadSide.Journal;
+using AkkaUsers.ReadSide.ReadModel;
+using AkkaUsers.ReadSide.Sweeps;
+using LinqToDB.Interceptors;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace AkkaUsers.ReadSide.Hosting;
+
+/// <summary>The read side's wiring: the read model, the journal reader, the audit, and their singletons in the cluster.</summary>
+public static class ReadSideHosting
+{
+    /// <summary>The read side's services; the API sees them as <see cref="IUserDirectory"/> and <see cref="IUserHistory"/>.</summary>
+    public static IServiceCollection AddReadSide(this IServiceCollection services)
+    {
+        services.AddSingleton<IInterceptor>(TagQueryInterceptor.Instance);
+        services.AddSingleton(sp => new UsersReadModel(sp.GetRequiredService<JournalDatabase>()));
+        services.AddSingleton<IUserDirectory>(sp => sp.GetRequiredService<UsersReadModel>());
+        services.AddSingleton(sp => new JournalReader(sp.GetRequiredService<JournalDatabase>()));
+        services.AddSingleton(sp => new UserHistory(sp.GetRequiredService<ActorSystem>()));
+        services.AddSingleton<IUserHistory>(sp => sp.GetRequiredService<UserHistory>());
+        return services;
+    }
+
+    /// <summary>
+    /// The projection, the orphaned-claim sweep and the username-skeleton migration: one of each per cluster, since two
+    /// would race to store the same offset.
+    /// </summary>
+    public static AkkaConfigurationBuilder WithReadSide(this AkkaConfigurationBuilder builder, IServiceProvider services)
+    {
+        var readModel = services.GetRequiredService<UsersReadModel>();
+        var journalReader = services.GetRequiredService<JournalReader>();
+        var entities = services.GetRequiredService<IOptions<EntityOptions>>().Value;
+        return builder
+            .WithSingleton<UsersProjection>("users-projection", UsersProjection.Props(readModel), createProxyToo: false)
+            .WithSingleton<OrphanedClaimSweep>("orphaned-claim-sweep", (_, registry, _) => OrphanedClaimSweep.Props(
+                    readModel, journalReader, registry.Get<UsernameIndex>(), registry.Get<EmailIndex>(),
+                    entities.ClaimGracePeriod, entities.AskTimeout),
+                createProxyToo: false)
+            .WithSingleton<UsernameSkeletonClaims>("username-skeleton-claims", (_, registry, _) => UsernameSkeletonClaims.Props(
+                    readModel, journalReader, registry.Get<UsernameIndex>(), entities.AskTimeout),
+                createProxyToo: false);
+    }
+}

@@ -1,0 +1,266 @@
+using Akka.Actor;
+using Akka.Hosting;
+using AkkaUsers.Accounts.Entities;
+using AkkaUsers.Accounts.Hosting;
+using AkkaUsers.Accounts.Passwords;
+using AkkaUsers.Accounts.Telemetry;
+using AkkaUsers.Domain;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Xunit.Abstractions;
+using static AkkaUsers.Accounts.Tests.TestData;
+using static AkkaUsers.Domain.ClaimProtocol;
+using static AkkaUsers.Domain.UserProtocol;
+
+namespace AkkaUsers.Accounts.Tests;
+
+/// <summary>The account use cases over the three regions, as the API calls them.</summary>
+public class UserAccountsSpec(ITestOutputHelper output) : HostedSpec(output)
+{
+    private const string Password = "abc321-correct";
+    private static readonly ClientInfo Client = new("192.0.2.10", "spec-agent/2.0");
+
+    private UserAccounts Accounts => Host.Accounts;
+
+    [Fact]
+    public async Task RegisterAsync_registers_and_returns_the_profile()
+    {
+        var account = NewAccount();
+        var outcome = await Accounts.RegisterAsync(account, CancellationToken.None);
+
+        var user = Assert.IsType<RegistrationOutcome.Registered>(outcome).User;
+        Assert.True(UserId.TryParse(user.Id, out _), user.Id);
+        Assert.Equal(account.Username.Trim(), user.Username);
+        Assert.Equal(Keys.Email(account.Email), user.Email);
+        Assert.Equal(["user", "admin"], user.Scope);
+        Assert.Equal("pro", user.Plan);
+        Assert.Equal("acme", user.Vendor?.GetString());
+        AssertDeepEqual(account.Metadata, user.Metadata);
+        Assert.False(user.IsActive);
+
+        AssertDeepEqual(user, await Accounts.GetAsync(user.Id, CancellationToken.None));
+        Assert.Null(await Accounts.GetAsync(NewUserId(), CancellationToken.None));
+
+        // Both keys are held by the new user, and the stored hash is an Argon2id hash of the password, not the password.
+        Assert.Equal(user.Id, (await AskAsync<KeyOwner>(Host.Usernames, new LookupKey(Keys.Username(account.Username)))).UserId);
+        Assert.Equal(user.Id, (await AskAsync<KeyOwner>(Host.Emails, new LookupKey(Keys.Email(account.Email)))).UserId);
+        var secret = Assert.IsType<SignInSecret>(await AskAsync<IUserReply>(Host.Users, new GetSignInSecret(user.Id)));
+        Assert.StartsWith("$argon2id$v=19$m=8192,t=1,p=1$", secret.PasswordHash);
+        Assert.DoesNotContain(Password, secret.PasswordHash);
+    }
+
+    [Fact]
+    public async Task The_same_username_in_another_case_is_Taken_username()
+    {
+        var first = NewAccount();
+        Assert.IsType<RegistrationOutcome.Registered>(await Accounts.RegisterAsync(first, CancellationToken.None));
+
+        var second = NewAccount() with { Username = $" {first.Username.ToUpperInvariant()} " };
+        Assert.Equal(new RegistrationOutcome.Taken("username"), await Accounts.RegisterAsync(second, CancellationToken.None));
+
+        // The second email was never claimed, so it is still free.
+        Assert.Null((await AskAsync<KeyOwner>(Host.Emails, new LookupKey(Keys.Email(second.Email)))).UserId);
+    }
+
+    [Fact]
+    public async Task The_same_email_in_another_case_is_Taken_email_and_releases_the_second_username()
+    {
+        var first = NewAccount();
+        Assert.IsType<RegistrationOutcome.Registered>(await Accounts.RegisterAsync(first, CancellationToken.None));
+
+        var second = NewAccount() with { Email = first.Email.ToUpperInvariant() };
+        Assert.Equal(new RegistrationOutcome.Taken("email"), await Accounts.RegisterAsync(second, CancellationToken.None));
+        Assert.Null((await AskAsync<KeyOwner>(Host.Usernames, new LookupKey(Keys.Username(second.Username)))).UserId);
+
+        var third = NewAccount() with { Username = second.Username };
+        var registered = Assert.IsType<RegistrationOutcome.Registered>(await Accounts.RegisterAsync(third, CancellationToken.None));
+        Assert.Equal(second.Username, registered.User.Username);
+    }
+
+    [Fact]
+    public async Task SignInAsync_by_username_or_email_with_the_right_password_returns_the_user()
+    {
+        var account = NewAccount();
+        var user = Assert.IsType<RegistrationOutcome.Registered>(await Accounts.RegisterAsync(account, CancellationToken.None)).User;
+
+        var byUsername = await Accounts.SignInAsync(ClaimKind.Username, account.Username.ToUpperInvariant(), Password, Client, CancellationToken.None);
+        AssertDeepEqual(user, byUsername?.User);
+
+        var byEmail = await Accounts.SignInAsync(ClaimKind.Email, $" {account.Email.ToUpperInvariant()} ", Password, Client, CancellationToken.None);
+        AssertDeepEqual(user, byEmail?.User);
+
+        var events = await JournalEventsAsync(Sys, UserActor.PersistenceIdFor(user.Id));
+        var signIns = events.OfType<UserSignedIn>().ToList();
+        Assert.Equal(2, signIns.Count);
+        Assert.All(signIns, e => Assert.Equal((Client.Address, Client.UserAgent), (e.ClientAddress, e.UserAgent)));
+    }
+
+    [Fact]
+    public async Task SignInAsync_with_a_wrong_password_or_an_unknown_login_returns_null()
+    {
+        var account = NewAccount();
+        var user = Assert.IsType<RegistrationOutcome.Registered>(await Accounts.RegisterAsync(account, CancellationToken.None)).User;
+
+        Assert.Null(await Accounts.SignInAsync(ClaimKind.Username, account.Username, "wrong-password", Client, CancellationToken.None));
+        Assert.Null(await Accounts.SignInAsync(ClaimKind.Email, account.Email, "wrong-password", Client, CancellationToken.None));
+        Assert.Null(await Accounts.SignInAsync(ClaimKind.Username, UniqueName("nobody"), Password, Client, CancellationToken.None));
+        Assert.Null(await Accounts.SignInAsync(ClaimKind.Email, $"{UniqueName("nobody")}@example.com", Password, Client, CancellationToken.None));
+        // The username as an email login (and the other way round) matches nobody.
+        Assert.Null(await Accounts.SignInAsync(ClaimKind.Email, account.Username, Password, Client, CancellationToken.None));
+
+        var events = await JournalEventsAsync(Sys, UserActor.PersistenceIdFor(user.Id));
+        Assert.Empty(events.OfType<UserSignedIn>());
+    }
+
+    [Fact]
+    public async Task Twenty_concurrent_registrations_for_one_email_register_exactly_one()
+    {
+        var email = $"{UniqueName("Race")}@Example.com";
+        var accounts = Enumerable.Range(0, 20)
+            .Select(i => NewAccount() with { Email = i % 2 == 0 ? email : email.ToUpperInvariant() })
+            .ToList();
+
+        var outcomes = await Task.WhenAll(accounts.Select(a => Accounts.RegisterAsync(a, CancellationToken.None)));
+
+        var winner = Assert.Single(outcomes.OfType<RegistrationOutcome.Registered>()).User;
+        Assert.Equal(19, outcomes.Count(o => o == new RegistrationOutcome.Taken("email")));
+        Assert.Equal(Keys.Email(email), winner.Email);
+        Assert.Equal(winner.Id, (await AskAsync<KeyOwner>(Host.Emails, new LookupKey(Keys.Email(email)))).UserId);
+
+        // Every loser's username was released again.
+        foreach (var loser in accounts.Where(a => a.Username != winner.Username))
+            Assert.Null((await AskAsync<KeyOwner>(Host.Usernames, new LookupKey(Keys.Username(loser.Username)))).UserId);
+    }
+
+    [Fact]
+    public async Task RegisterAsync_refuses_metadata_no_reader_could_give_back_before_claiming_anything()
+    {
+        var account = NewAccount() with { Metadata = Metadata("""{"k":"\udfff"}""") };
+
+        await Assert.ThrowsAsync<ArgumentException>(() => Accounts.RegisterAsync(account, CancellationToken.None));
+
+        Assert.Null((await AskAsync<KeyOwner>(Host.Usernames, new LookupKey(Keys.Username(account.Username)))).UserId);
+        Assert.Null((await AskAsync<KeyOwner>(Host.Emails, new LookupKey(Keys.Email(account.Email)))).UserId);
+    }
+
+    private static NewAccount NewAccount() => new(
+        UniqueName("Account"),
+        $"{UniqueName("Account")}@Example.com",
+        Password,
+        ["user", "admin"],
+        "pro",
+        "acme",
+        Metadata());
+
+    [Fact]
+    public async Task An_ask_whose_message_is_lost_on_the_way_is_sent_again()
+    {
+        var user = Assert.IsType<RegistrationOutcome.Registered>(await Accounts.RegisterAsync(NewAccount(), CancellationToken.None)).User;
+
+        // The first message to the user region vanishes, as one sent to a node that dies before it arrives.
+        var lossy = Sys.ActorOf(Props.Create(() => new DropsTheFirstMessage(Host.Users)));
+        var services = Host.Services;
+        var accounts = new UserAccounts(
+            new Region<UserActor>(lossy), new Region<UsernameIndex>(Host.Usernames), new Region<EmailIndex>(Host.Emails),
+            services.GetRequiredService<PasswordHashing>(), services.GetRequiredService<ServingGate>(),
+            services.GetRequiredService<AkkaUsersMetrics>(), services.GetRequiredService<ILogger<UserAccounts>>(), askTimeout: Timeout, resendAfter: TimeSpan.FromMilliseconds(200));
+
+        AssertDeepEqual(user, await accounts.GetAsync(user.Id, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_user_recovers_from_SQLite_while_another_connection_holds_the_write_lock()
+    {
+        var user = Assert.IsType<RegistrationOutcome.Registered>(await Accounts.RegisterAsync(NewAccount(), CancellationToken.None)).User;
+        await using var restarted = await Host.RestartAsync();
+
+        // In WAL mode readers go on while someone writes, and so must an entity's recovery (its reads must not
+        // ask for the write lock, as a writer's busy wait would then hold every recovery up).
+        await using var writer = new SqliteConnection($"Data Source={restarted.DatabaseFile};Pooling=False");
+        await writer.OpenAsync();
+        await using var transaction = (SqliteTransaction)await writer.BeginTransactionAsync(); // BEGIN IMMEDIATE
+
+        AssertDeepEqual(user, await restarted.Accounts.GetAsync(user.Id, CancellationToken.None));
+        await transaction.RollbackAsync();
+    }
+
+    [Fact]
+    public async Task A_completed_deletion_frees_both_keys_and_survives_a_restart_on_the_tombstone_alone()
+    {
+        var account = NewAccount();
+        var user = Assert.IsType<RegistrationOutcome.Registered>(await Accounts.RegisterAsync(account, CancellationToken.None)).User;
+        Assert.NotNull(await Accounts.SignInAsync(ClaimKind.Username, account.Username, account.Password, Client, CancellationToken.None));
+
+        var ticket = await Accounts.DeleteAsync(user.Id, "admin-id", CancellationToken.None);
+        Assert.NotNull(ticket);
+        Assert.Null(await Accounts.GetAsync(user.Id, CancellationToken.None));
+        await Poll.UntilAsync(() => Accounts.GetDeletionStatusAsync(user.Id, ticket, CancellationToken.None),
+            s => s?.Progress == DeletionProgress.Completed, "the deletion");
+        Assert.Null((await AskAsync<KeyOwner>(Host.Usernames, new LookupKey(Keys.Username(account.Username)))).UserId);
+        Assert.Null((await AskAsync<KeyOwner>(Host.Emails, new LookupKey(Keys.Email(account.Email)))).UserId);
+        Assert.Null(await Accounts.DeleteAsync(user.Id, "admin-id", CancellationToken.None));
+
+        await using var restarted = await Host.RestartAsync();
+        Assert.Null(await restarted.Accounts.GetAsync(user.Id, CancellationToken.None));
+        Assert.Equal(new DeletionStatus(user.Id, ticket, DeletionProgress.Completed, 4, 4),
+            await restarted.Accounts.GetDeletionStatusAsync(user.Id, ticket, CancellationToken.None));
+        Assert.Null(await restarted.Accounts.SignInAsync(ClaimKind.Email, account.Email, account.Password, Client, CancellationToken.None));
+        Assert.IsType<RegistrationOutcome.Registered>(await restarted.Accounts.RegisterAsync(account, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_reset_code_is_stored_only_as_its_hash_survives_a_restart_and_works_once()
+    {
+        var account = NewAccount();
+        var user = Assert.IsType<RegistrationOutcome.Registered>(await Accounts.RegisterAsync(account, CancellationToken.None)).User;
+        Assert.Null(await Accounts.RequestPasswordResetAsync("nobody-" + account.Email, CancellationToken.None));
+
+        var issued = await Accounts.RequestPasswordResetAsync(account.Email.ToUpperInvariant(), CancellationToken.None);
+
+        Assert.NotNull(issued);
+        Assert.StartsWith(user.Id + ".", issued.Code);
+        Assert.Equal(user.Id, issued.User.Id);
+        Assert.Equal(issued.Created.AddHours(1), issued.ExpiresAt);
+        await using var restarted = await Host.RestartAsync();
+        var stored = Journal(restarted.DatabaseFile);
+        Assert.Contains(ResetCode.Hash(issued.Code), stored);
+        Assert.DoesNotContain(issued.Code[(UserId.Length + 1)..], stored);
+
+        var accounts = restarted.Accounts;
+        Assert.False(await accounts.ResetPasswordWithCodeAsync(ResetCode.New(user.Id), "new-password-1", CancellationToken.None));
+        Assert.False(await accounts.ResetPasswordWithCodeAsync("garbled", "new-password-1", CancellationToken.None));
+        Assert.True(await accounts.ResetPasswordWithCodeAsync(issued.Code, "new-password-1", CancellationToken.None));
+        Assert.False(await accounts.ResetPasswordWithCodeAsync(issued.Code, "new-password-2", CancellationToken.None));
+
+        Assert.Null(await accounts.SignInAsync(ClaimKind.Email, account.Email, Password, Client, CancellationToken.None));
+        Assert.NotNull(await accounts.SignInAsync(ClaimKind.Email, account.Email, "new-password-1", Client, CancellationToken.None));
+    }
+
+    /// <summary>Everything the journal's files hold, as text (SQLite in WAL mode keeps recent writes in the -wal file).</summary>
+    private static string Journal(string databaseFile) => string.Concat(
+        new[] { databaseFile, databaseFile + "-wal" }.Where(File.Exists).Select(file =>
+        {
+            using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            using var reader = new StreamReader(stream, System.Text.Encoding.Latin1);
+            return reader.ReadToEnd();
+        }));
+
+    private sealed class DropsTheFirstMessage : ReceiveActor
+    {
+        public DropsTheFirstMessage(IActorRef target)
+        {
+            var dropped = false;
+            ReceiveAny(message =>
+            {
+                if (dropped) target.Forward(message);
+                dropped = true;
+            });
+        }
+    }
+
+    private sealed record Region<T>(IActorRef ActorRef) : IRequiredActor<T>
+    {
+        public Task<IActorRef> GetAsync(CancellationToken cancellationToken = default) => Task.FromResult(ActorRef);
+    }
+}
