@@ -19,34 +19,6 @@ public sealed record NewAccount(
     string Username, string Email, string Password,
     IReadOnlyList<string> Scope, string Plan, string? Vendor, JsonElement? Metadata);
 
-public abstract record RegistrationOutcome
-{
-    public sealed record Registered(UserProfile User) : RegistrationOutcome;
-
-    /// <summary>The username or the email (named by <paramref name="Field"/>) belongs to someone else.</summary>
-    public sealed record Taken(string Field) : RegistrationOutcome;
-}
-
-public abstract record PasswordChange
-{
-    public sealed record Changed(SignedIn SignedIn) : PasswordChange;
-
-    public sealed record NoSuchUser : PasswordChange;
-
-    /// <summary>The old password did not match (or the password changed between verification and recording).</summary>
-    public sealed record WrongPassword : PasswordChange;
-}
-
-public abstract record UpdateOutcome
-{
-    public sealed record Updated(UserProfile User) : UpdateOutcome;
-
-    public sealed record NoSuchUser : UpdateOutcome;
-
-    /// <summary>The new email belongs to someone else.</summary>
-    public sealed record EmailTaken : UpdateOutcome;
-}
-
 /// <summary>
 /// A one-time code just issued to <paramref name="User"/>: the code itself, for the user only (it exists nowhere
 /// else), and when it was issued and stops working.
@@ -130,15 +102,12 @@ public sealed class UserAccounts(
         return new RegistrationOutcome.Registered(user);
     }
 
-    /// <summary>
-    /// The signed-in user, or null for bad credentials of any kind. An unknown login costs one dummy verification,
-    /// so it takes as long as a wrong password.
-    /// </summary>
-    public async Task<SignedIn?> SignInAsync(ClaimKind loginKind, string login, string password, ClientInfo client, CancellationToken ct)
+    /// <summary>An unknown login costs one dummy verification, so it takes as long as a wrong password.</summary>
+    public async Task<SignInOutcome> SignInAsync(ClaimKind loginKind, string login, string password, ClientInfo client, CancellationToken ct)
     {
         var user = await VerifiedSignInAsync(loginKind, login, password, client, ct);
         metrics.SignedIn(succeeded: user is not null);
-        return user;
+        return user is null ? new SignInOutcome.Refused() : new SignInOutcome.SignedIn(new Session(user.User, user.TokensValidFrom));
     }
 
     private async Task<SignedIn?> VerifiedSignInAsync(ClaimKind loginKind, string login, string password, ClientInfo client, CancellationToken ct)
@@ -159,55 +128,62 @@ public sealed class UserAccounts(
     /// The user's own change: <paramref name="oldPassword"/> must be the current password, and a wrong one counts
     /// as a failed sign-in, so that a stolen token opens no way around the lockout.
     /// </summary>
-    public async Task<PasswordChange> ChangePasswordAsync(
-        string userId, string oldPassword, string newPassword, ClientInfo client, CancellationToken ct) =>
-        await VerifyAsync(userId, oldPassword, client, ct) is { PasswordHash: var hash }
-            ? await SetPasswordAsync(userId, hash, newPassword, changedBy: userId, ct)
-            : new PasswordChange.WrongPassword();
+    public async Task<ChangePasswordOutcome> ChangePasswordAsync(
+        string userId, string oldPassword, string newPassword, ClientInfo client, CancellationToken ct)
+    {
+        if (await VerifyAsync(userId, oldPassword, client, ct) is not { PasswordHash: var hash }) return new ChangePasswordOutcome.WrongPassword();
+        return await SetPasswordAsync(userId, hash, newPassword, changedBy: userId, ct) switch
+        {
+            SignedIn signedIn => new ChangePasswordOutcome.Changed(new Session(signedIn.User, signedIn.TokensValidFrom)),
+            UserNotFound => new ChangePasswordOutcome.NoSuchUser(),
+            _ => new ChangePasswordOutcome.WrongPassword(), // changed by someone else between verification and recording
+        };
+    }
 
     /// <summary>An admin's reset of the password of the user who holds <paramref name="email"/>; no old password is asked for.</summary>
-    public async Task<PasswordChange> ResetPasswordAsync(string email, string newPassword, string changedBy, CancellationToken ct) =>
+    public async Task<ResetPasswordOutcome> ResetPasswordAsync(string email, string newPassword, string changedBy, CancellationToken ct) =>
         await EmailOwnerAsync(email, ct) is { } userId
-            ? await SetPasswordAsync(userId, verifiedHash: null, newPassword, changedBy, ct)
-            : new PasswordChange.NoSuchUser();
+        && await SetPasswordAsync(userId, verifiedHash: null, newPassword, changedBy, ct) is SignedIn
+            ? new ResetPasswordOutcome.Reset()
+            : new ResetPasswordOutcome.NoSuchUser();
 
     /// <summary>
     /// A forgotten password: a new one-time code for the user who holds <paramref name="email"/>, whose entity keeps
-    /// only its hash (replacing any earlier code); null when nobody holds the email.
+    /// only its hash (replacing any earlier code).
     /// </summary>
-    public async Task<IssuedResetCode?> RequestPasswordResetAsync(string email, CancellationToken ct)
+    public async Task<ResetCodeOutcome> RequestPasswordResetAsync(string email, CancellationToken ct)
     {
-        if (await EmailOwnerAsync(email, ct) is not { } userId) return null;
+        if (await EmailOwnerAsync(email, ct) is not { } userId) return new ResetCodeOutcome.NotIssued();
 
         var code = ResetCode.New(userId);
         return await Ask<IUserReply>(_users, new RequestPasswordReset(userId, ResetCode.Hash(code)), ct) is PasswordResetIssued issued
-            ? new IssuedResetCode(code, issued.User, issued.At, issued.ExpiresAt)
-            : null;
+            ? new ResetCodeOutcome.Issued(new IssuedResetCode(code, issued.User, issued.At, issued.ExpiresAt))
+            : new ResetCodeOutcome.NotIssued();
     }
 
     /// <summary>
     /// Sets the password of the code's user when <paramref name="code"/> is that user's pending, unexpired code; tokens
-    /// issued before stop working. False for a malformed, unknown, used, replaced or expired code alike. The new password
-    /// is hashed in every case, so that a malformed code is refused in the time a wrong one is.
+    /// issued before stop working. The new password is hashed in every case, so that a malformed code is refused in the
+    /// time a wrong one is.
     /// </summary>
-    public async Task<bool> ResetPasswordWithCodeAsync(string code, string newPassword, CancellationToken ct)
+    public async Task<CodeResetOutcome> ResetPasswordWithCodeAsync(string code, string newPassword, CancellationToken ct)
     {
         var newHash = await hashing.HashAsync(newPassword, ct);
-        if (!ResetCode.TryGetUserId(code, out var userId)) return false;
-
-        return await Ask<IUserReply>(_users, new ResetPasswordWithCode(userId, ResetCode.Hash(code), newHash), ct) is SignedIn;
+        return ResetCode.TryGetUserId(code, out var userId)
+               && await Ask<IUserReply>(_users, new ResetPasswordWithCode(userId, ResetCode.Hash(code), newHash), ct) is SignedIn
+            ? new CodeResetOutcome.PasswordSet()
+            : new CodeResetOutcome.CodeRefused();
     }
 
     /// <summary>The id of the user whose claim holds <paramref name="email"/> (in any case), or null.</summary>
     private async Task<string?> EmailOwnerAsync(string email, CancellationToken ct) =>
         (await Ask<KeyOwner>(_emails, new LookupKey(Keys.Email(email)), ct)).UserId;
 
-    /// <summary>
-    /// The scope a token of <paramref name="userId"/> issued at <paramref name="issuedAt"/> is authorised with: the
-    /// user's scope now; null when the token is revoked or the user does not exist (or no longer does).
-    /// </summary>
-    public async Task<IReadOnlyList<string>?> CurrentScopeAsync(string userId, DateTimeOffset issuedAt, CancellationToken ct) =>
-        (await Ask<IUserReply>(_users, new CheckToken(userId, issuedAt), ct) as TokenChecked)?.Scope;
+    /// <summary>Whether a token of <paramref name="userId"/> issued at <paramref name="issuedAt"/> stands, and with which scope.</summary>
+    public async Task<TokenCheck> CheckTokenAsync(string userId, DateTimeOffset issuedAt, CancellationToken ct) =>
+        await Ask<IUserReply>(_users, new CheckToken(userId, issuedAt), ct) is TokenChecked { Scope: { } scope }
+            ? new TokenCheck.Valid(scope)
+            : new TokenCheck.Revoked();
 
     /// <summary>
     /// The user's secret when <paramref name="password"/> is theirs; otherwise null, with a wrong password recorded
@@ -227,16 +203,11 @@ public sealed class UserAccounts(
         return null;
     }
 
-    private async Task<PasswordChange> SetPasswordAsync(
+    private async Task<IUserReply> SetPasswordAsync(
         string userId, string? verifiedHash, string newPassword, string changedBy, CancellationToken ct)
     {
         var newHash = await hashing.HashAsync(newPassword, ct);
-        return await Ask<IUserReply>(_users, new ChangePassword(userId, verifiedHash, newHash, changedBy), ct) switch
-        {
-            SignedIn signedIn => new PasswordChange.Changed(signedIn),
-            UserNotFound => new PasswordChange.NoSuchUser(),
-            _ => new PasswordChange.WrongPassword(), // changed by someone else between verification and recording
-        };
+        return await Ask<IUserReply>(_users, new ChangePassword(userId, verifiedHash, newHash, changedBy), ct);
     }
 
     /// <summary>
@@ -271,31 +242,35 @@ public sealed class UserAccounts(
     public async Task<UserProfile?> GetAsync(string userId, CancellationToken ct) =>
         await Ask<IUserReply>(_users, new GetUser(userId), ct) is UserFound found ? found.User : null;
 
-    /// <summary>Adds <paramref name="scope"/> to the user; the user as it is now, or null when there is no such user.</summary>
-    public async Task<UserProfile?> GrantScopeAsync(string userId, string scope, string grantedBy, CancellationToken ct) =>
-        await Ask<IUserReply>(_users, new GrantScope(userId, scope, grantedBy), ct) is UserFound found ? found.User : null;
+    /// <summary>Adds <paramref name="scope"/> to the user.</summary>
+    public async Task<GrantOutcome> GrantScopeAsync(string userId, string scope, string grantedBy, CancellationToken ct) =>
+        await Ask<IUserReply>(_users, new GrantScope(userId, scope, grantedBy), ct) is UserFound found
+            ? new GrantOutcome.Granted(found.User)
+            : new GrantOutcome.NoSuchUser();
 
     /// <summary>As <see cref="GrantScopeAsync"/>, for the registered user who holds <paramref name="email"/>.</summary>
-    public async Task<UserProfile?> GrantScopeByEmailAsync(string email, string scope, string grantedBy, CancellationToken ct) =>
+    public async Task<GrantOutcome> GrantScopeByEmailAsync(string email, string scope, string grantedBy, CancellationToken ct) =>
         await EmailOwnerAsync(email, ct) is { } userId
             ? await GrantScopeAsync(userId, scope, grantedBy, ct)
-            : null;
+            : new GrantOutcome.NoSuchUser();
 
     /// <summary>
     /// Starts deleting the user (see <see cref="DeletionSteps"/>) and returns its ticket once the tombstone is persisted:
     /// from then on the user is 404 and its tokens 401. The other steps run in the background; an unfinished deletion
-    /// (failed, or cut short by a crash) is resumed, under its first ticket, by asking again. Null when there is no such user.
+    /// (failed, or cut short by a crash) is resumed, under its first ticket, by asking again.
     /// </summary>
-    public async Task<string?> DeleteAsync(string userId, string deletedBy, CancellationToken ct)
+    public async Task<DeletionOutcome> DeleteAsync(string userId, string deletedBy, CancellationToken ct)
     {
         if (await Ask<IUserReply>(_users, new DeleteUser(userId, Guid.NewGuid().ToString(), deletedBy), ct) is not DeletionStarted started)
-            return null;
+            return new DeletionOutcome.NoSuchUser();
         _ = Task.Run(() => RunDeletionAsync(started), CancellationToken.None);
-        return started.Ticket;
+        return new DeletionOutcome.Started(started.Ticket);
     }
 
-    public async Task<DeletionStatus?> GetDeletionStatusAsync(string userId, string ticket, CancellationToken ct) =>
-        await Ask<IUserReply>(_users, new GetDeletionStatus(userId, ticket), ct) as DeletionStatus;
+    public async Task<DeletionLookup> GetDeletionStatusAsync(string userId, string ticket, CancellationToken ct) =>
+        await Ask<IUserReply>(_users, new GetDeletionStatus(userId, ticket), ct) is DeletionStatus status
+            ? new DeletionLookup.Found(status.Progress, status.StepsDone, status.StepsTotal)
+            : new DeletionLookup.NotFound();
 
     /// <summary>Each step left, in order, recorded by the user's entity as it is done; every one is safe to repeat.</summary>
     private async Task RunDeletionAsync(DeletionStarted deletion)

@@ -211,8 +211,8 @@ public static class AkkaUsersCli
         await host.StartAsync(ct);
         try
         {
-            var user = await host.Services.GetRequiredService<UserAccounts>().GrantScopeByEmailAsync(email, AdminScope, GrantedBy, ct);
-            if (user is null)
+            if (await host.Services.GetRequiredService<UserAccounts>().GrantScopeByEmailAsync(email, AdminScope, GrantedBy, ct)
+                is not GrantOutcome.Granted { User: var user })
             {
                 await errors.WriteLineAsync($"admin grant: no registered user has the email {Keys.Email(email)}");
                 return 1;

@@ -256,7 +256,7 @@ public class AkkaUsersSerializerSpec(ITestOutputHelper output)
             ["user"], "free", null, Metadata());
         var user = Assert.IsType<RegistrationOutcome.Registered>(await Host.Accounts.RegisterAsync(account, CancellationToken.None)).User;
         for (var i = 0; i < 2; i++)
-            Assert.NotNull(await Host.Accounts.SignInAsync(ClaimKind.Username, account.Username, "password-1", new ClientInfo("192.0.2.1", "spec"), CancellationToken.None));
+            Assert.IsType<SignInOutcome.SignedIn>(await Host.Accounts.SignInAsync(ClaimKind.Username, account.Username, "password-1", new ClientInfo("192.0.2.1", "spec"), CancellationToken.None));
         // An id retired before registration, and a claim nobody registers.
         Assert.IsType<RegistrationStatus>(await AskAsync<IUserReply>(Host.Users, new AbandonIfUnregistered(NewUserId())));
         Assert.IsType<ClaimGranted>(await AskAsync<IClaimReply>(Host.Usernames, new ClaimKey(Keys.Username(UniqueName("gone")), NewUserId())));

@@ -85,10 +85,10 @@ public class UserAccountsSpec(ITestOutputHelper output) : HostedSpec(output)
         var user = Assert.IsType<RegistrationOutcome.Registered>(await Accounts.RegisterAsync(account, CancellationToken.None)).User;
 
         var byUsername = await Accounts.SignInAsync(ClaimKind.Username, account.Username.ToUpperInvariant(), Password, Client, CancellationToken.None);
-        AssertDeepEqual(user, byUsername?.User);
+        AssertDeepEqual(user, Assert.IsType<SignInOutcome.SignedIn>(byUsername).Session.User);
 
         var byEmail = await Accounts.SignInAsync(ClaimKind.Email, $" {account.Email.ToUpperInvariant()} ", Password, Client, CancellationToken.None);
-        AssertDeepEqual(user, byEmail?.User);
+        AssertDeepEqual(user, Assert.IsType<SignInOutcome.SignedIn>(byEmail).Session.User);
 
         var events = await JournalEventsAsync(Sys, UserActor.PersistenceIdFor(user.Id));
         var signIns = events.OfType<UserSignedIn>().ToList();
@@ -102,12 +102,12 @@ public class UserAccountsSpec(ITestOutputHelper output) : HostedSpec(output)
         var account = NewAccount();
         var user = Assert.IsType<RegistrationOutcome.Registered>(await Accounts.RegisterAsync(account, CancellationToken.None)).User;
 
-        Assert.Null(await Accounts.SignInAsync(ClaimKind.Username, account.Username, "wrong-password", Client, CancellationToken.None));
-        Assert.Null(await Accounts.SignInAsync(ClaimKind.Email, account.Email, "wrong-password", Client, CancellationToken.None));
-        Assert.Null(await Accounts.SignInAsync(ClaimKind.Username, UniqueName("nobody"), Password, Client, CancellationToken.None));
-        Assert.Null(await Accounts.SignInAsync(ClaimKind.Email, $"{UniqueName("nobody")}@example.com", Password, Client, CancellationToken.None));
+        Assert.IsType<SignInOutcome.Refused>(await Accounts.SignInAsync(ClaimKind.Username, account.Username, "wrong-password", Client, CancellationToken.None));
+        Assert.IsType<SignInOutcome.Refused>(await Accounts.SignInAsync(ClaimKind.Email, account.Email, "wrong-password", Client, CancellationToken.None));
+        Assert.IsType<SignInOutcome.Refused>(await Accounts.SignInAsync(ClaimKind.Username, UniqueName("nobody"), Password, Client, CancellationToken.None));
+        Assert.IsType<SignInOutcome.Refused>(await Accounts.SignInAsync(ClaimKind.Email, $"{UniqueName("nobody")}@example.com", Password, Client, CancellationToken.None));
         // The username as an email login (and the other way round) matches nobody.
-        Assert.Null(await Accounts.SignInAsync(ClaimKind.Email, account.Username, Password, Client, CancellationToken.None));
+        Assert.IsType<SignInOutcome.Refused>(await Accounts.SignInAsync(ClaimKind.Email, account.Username, Password, Client, CancellationToken.None));
 
         var events = await JournalEventsAsync(Sys, UserActor.PersistenceIdFor(user.Id));
         Assert.Empty(events.OfType<UserSignedIn>());
@@ -190,22 +190,21 @@ public class UserAccountsSpec(ITestOutputHelper output) : HostedSpec(output)
     {
         var account = NewAccount();
         var user = Assert.IsType<RegistrationOutcome.Registered>(await Accounts.RegisterAsync(account, CancellationToken.None)).User;
-        Assert.NotNull(await Accounts.SignInAsync(ClaimKind.Username, account.Username, account.Password, Client, CancellationToken.None));
+        Assert.IsType<SignInOutcome.SignedIn>(await Accounts.SignInAsync(ClaimKind.Username, account.Username, account.Password, Client, CancellationToken.None));
 
-        var ticket = await Accounts.DeleteAsync(user.Id, "admin-id", CancellationToken.None);
-        Assert.NotNull(ticket);
+        var ticket = Assert.IsType<DeletionOutcome.Started>(await Accounts.DeleteAsync(user.Id, "admin-id", CancellationToken.None)).Ticket;
         Assert.Null(await Accounts.GetAsync(user.Id, CancellationToken.None));
         await Poll.UntilAsync(() => Accounts.GetDeletionStatusAsync(user.Id, ticket, CancellationToken.None),
-            s => s?.Progress == DeletionProgress.Completed, "the deletion");
+            s => s is DeletionLookup.Found { Progress: DeletionProgress.Completed }, "the deletion");
         Assert.Null((await AskAsync<KeyOwner>(Host.Usernames, new LookupKey(Keys.Username(account.Username)))).UserId);
         Assert.Null((await AskAsync<KeyOwner>(Host.Emails, new LookupKey(Keys.Email(account.Email)))).UserId);
-        Assert.Null(await Accounts.DeleteAsync(user.Id, "admin-id", CancellationToken.None));
+        Assert.IsType<DeletionOutcome.NoSuchUser>(await Accounts.DeleteAsync(user.Id, "admin-id", CancellationToken.None));
 
         await using var restarted = await Host.RestartAsync();
         Assert.Null(await restarted.Accounts.GetAsync(user.Id, CancellationToken.None));
-        Assert.Equal(new DeletionStatus(user.Id, ticket, DeletionProgress.Completed, 4, 4),
+        Assert.Equal(new DeletionLookup.Found(DeletionProgress.Completed, 4, 4),
             await restarted.Accounts.GetDeletionStatusAsync(user.Id, ticket, CancellationToken.None));
-        Assert.Null(await restarted.Accounts.SignInAsync(ClaimKind.Email, account.Email, account.Password, Client, CancellationToken.None));
+        Assert.IsType<SignInOutcome.Refused>(await restarted.Accounts.SignInAsync(ClaimKind.Email, account.Email, account.Password, Client, CancellationToken.None));
         Assert.IsType<RegistrationOutcome.Registered>(await restarted.Accounts.RegisterAsync(account, CancellationToken.None));
     }
 
@@ -214,11 +213,10 @@ public class UserAccountsSpec(ITestOutputHelper output) : HostedSpec(output)
     {
         var account = NewAccount();
         var user = Assert.IsType<RegistrationOutcome.Registered>(await Accounts.RegisterAsync(account, CancellationToken.None)).User;
-        Assert.Null(await Accounts.RequestPasswordResetAsync("nobody-" + account.Email, CancellationToken.None));
+        Assert.IsType<ResetCodeOutcome.NotIssued>(await Accounts.RequestPasswordResetAsync("nobody-" + account.Email, CancellationToken.None));
 
-        var issued = await Accounts.RequestPasswordResetAsync(account.Email.ToUpperInvariant(), CancellationToken.None);
+        var issued = Assert.IsType<ResetCodeOutcome.Issued>(await Accounts.RequestPasswordResetAsync(account.Email.ToUpperInvariant(), CancellationToken.None)).Code;
 
-        Assert.NotNull(issued);
         Assert.StartsWith(user.Id + ".", issued.Code);
         Assert.Equal(user.Id, issued.User.Id);
         Assert.Equal(issued.Created.AddHours(1), issued.ExpiresAt);
@@ -228,13 +226,13 @@ public class UserAccountsSpec(ITestOutputHelper output) : HostedSpec(output)
         Assert.DoesNotContain(issued.Code[(UserId.Length + 1)..], stored);
 
         var accounts = restarted.Accounts;
-        Assert.False(await accounts.ResetPasswordWithCodeAsync(ResetCode.New(user.Id), "new-password-1", CancellationToken.None));
-        Assert.False(await accounts.ResetPasswordWithCodeAsync("garbled", "new-password-1", CancellationToken.None));
-        Assert.True(await accounts.ResetPasswordWithCodeAsync(issued.Code, "new-password-1", CancellationToken.None));
-        Assert.False(await accounts.ResetPasswordWithCodeAsync(issued.Code, "new-password-2", CancellationToken.None));
+        Assert.IsType<CodeResetOutcome.CodeRefused>(await accounts.ResetPasswordWithCodeAsync(ResetCode.New(user.Id), "new-password-1", CancellationToken.None));
+        Assert.IsType<CodeResetOutcome.CodeRefused>(await accounts.ResetPasswordWithCodeAsync("garbled", "new-password-1", CancellationToken.None));
+        Assert.IsType<CodeResetOutcome.PasswordSet>(await accounts.ResetPasswordWithCodeAsync(issued.Code, "new-password-1", CancellationToken.None));
+        Assert.IsType<CodeResetOutcome.CodeRefused>(await accounts.ResetPasswordWithCodeAsync(issued.Code, "new-password-2", CancellationToken.None));
 
-        Assert.Null(await accounts.SignInAsync(ClaimKind.Email, account.Email, Password, Client, CancellationToken.None));
-        Assert.NotNull(await accounts.SignInAsync(ClaimKind.Email, account.Email, "new-password-1", Client, CancellationToken.None));
+        Assert.IsType<SignInOutcome.Refused>(await accounts.SignInAsync(ClaimKind.Email, account.Email, Password, Client, CancellationToken.None));
+        Assert.IsType<SignInOutcome.SignedIn>(await accounts.SignInAsync(ClaimKind.Email, account.Email, "new-password-1", Client, CancellationToken.None));
     }
 
     /// <summary>Everything the journal's files hold, as text (SQLite in WAL mode keeps recent writes in the -wal file).</summary>

@@ -25,7 +25,7 @@ public sealed class TwoUserJournal : IAsyncLifetime
         var host = await ActorHost.StartAsync(dataDirectory: Directory, tools: true);
         Alice = await Register(host, "Alice", "alice@example.com");
         Bob = await Register(host, "Bob", "bob@example.com");
-        Assert.NotNull(await host.Accounts.SignInAsync(ClaimKind.Username, "alice", "password-1", new ClientInfo(null, null), CancellationToken.None));
+        Assert.IsType<SignInOutcome.SignedIn>(await host.Accounts.SignInAsync(ClaimKind.Username, "alice", "password-1", new ClientInfo(null, null), CancellationToken.None));
         await host.StopAsync();
     }
 
@@ -156,9 +156,9 @@ public sealed class CliVerbTests(TwoUserJournal journal) : IClassFixture<TwoUser
         var host = await ActorHost.StartAsync(dataDirectory: _dataDirectory, tools: true);
         var carol = Assert.IsType<RegistrationOutcome.Registered>(await host.Accounts.RegisterAsync(
             new NewAccount("Carol", "carol@example.com", "password-1", ["user"], "free", null, null), CancellationToken.None)).User;
-        var ticket = await host.Accounts.DeleteAsync(carol.Id, "admin-id", CancellationToken.None);
-        await Poll.UntilAsync(() => host.Accounts.GetDeletionStatusAsync(carol.Id, ticket!, CancellationToken.None),
-            s => s?.Progress == DeletionProgress.Completed, "the deletion");
+        var ticket = Assert.IsType<DeletionOutcome.Started>(await host.Accounts.DeleteAsync(carol.Id, "admin-id", CancellationToken.None)).Ticket;
+        await Poll.UntilAsync(() => host.Accounts.GetDeletionStatusAsync(carol.Id, ticket, CancellationToken.None),
+            s => s is DeletionLookup.Found { Progress: DeletionProgress.Completed }, "the deletion");
         await host.StopAsync();
 
         var verify = await Cli("audit", "verify");

@@ -72,8 +72,8 @@ public class UserHistorySpec(ITestOutputHelper output) : HostedSpec(output)
             ["user"], "free", null, Metadata());
         var user = Assert.IsType<RegistrationOutcome.Registered>(await Host.Accounts.RegisterAsync(account, CancellationToken.None)).User;
         for (var i = 0; i < 2; i++)
-            Assert.NotNull(await Host.Accounts.SignInAsync(ClaimKind.Username, account.Username, "password-1", new ClientInfo(null, null), CancellationToken.None));
-        Assert.NotNull(await Host.Accounts.GrantScopeAsync(user.Id, "admin", "spec", CancellationToken.None));
+            Assert.IsType<SignInOutcome.SignedIn>(await Host.Accounts.SignInAsync(ClaimKind.Username, account.Username, "password-1", new ClientInfo(null, null), CancellationToken.None));
+        Assert.IsType<GrantOutcome.Granted>(await Host.Accounts.GrantScopeAsync(user.Id, "admin", "spec", CancellationToken.None));
         var trail = await History.EventsAsync(user.Id, new EventRange(), 100, CancellationToken.None);
         return (user, trail);
     }

@@ -34,7 +34,7 @@ public sealed class UsersReadModelSpec : IAsyncLifetime
         var bob = await Register("bob");
         var carol = await Register("Carol_x");
         var dave = await Register("DAVE%");
-        Assert.NotNull(await _host.Accounts.GrantScopeAsync(bob.Id, "admin", "spec", CancellationToken.None));
+        Assert.IsType<GrantOutcome.Granted>(await _host.Accounts.GrantScopeAsync(bob.Id, "admin", "spec", CancellationToken.None));
 
         await Poll.UntilAsync(() => ReadModel.ListAsync(new UserQuery(Scope: "admin"), CancellationToken.None),
             admins => admins.Count == 1, "the granted scope in the read model");
@@ -121,8 +121,8 @@ public sealed class UsersReadModelSpec : IAsyncLifetime
     public async Task Password_reset_events_are_applied_without_a_problem_and_change_no_listed_field()
     {
         var user = await Register("forgetful");
-        var issued = await _host.Accounts.RequestPasswordResetAsync(user.Email, CancellationToken.None);
-        Assert.True(await _host.Accounts.ResetPasswordWithCodeAsync(issued!.Code, "password-2", CancellationToken.None));
+        var issued = Assert.IsType<ResetCodeOutcome.Issued>(await _host.Accounts.RequestPasswordResetAsync(user.Email, CancellationToken.None));
+        Assert.IsType<CodeResetOutcome.PasswordSet>(await _host.Accounts.ResetPasswordWithCodeAsync(issued.Code.Code, "password-2", CancellationToken.None));
 
         AssertDeepEqual(user, Assert.Single(await WaitUntilCaughtUp()));
 

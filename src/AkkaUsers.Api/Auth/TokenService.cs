@@ -100,7 +100,7 @@ public sealed class TokenService
         }
         var accounts = context.HttpContext.RequestServices.GetRequiredService<UserAccounts>();
         var issuedAt = token.IssuedAt == DateTime.MinValue ? DateTimeOffset.MinValue : new DateTimeOffset(token.IssuedAt, TimeSpan.Zero);
-        if (await accounts.CurrentScopeAsync(userId.Value, issuedAt, context.HttpContext.RequestAborted) is not { } scope)
+        if (await accounts.CheckTokenAsync(userId.Value, issuedAt, context.HttpContext.RequestAborted) is not TokenCheck.Valid { Scope: var scope })
         {
             context.Fail("Token revoked");
             return;

@@ -91,15 +91,16 @@ public sealed class AdminBootstrap(
             log.LogInformation("Admin account {UserId} has the {Scope} scope", existing.Id, AdminEndpoints.AdminScope);
             return;
         }
-        else if (await users.SignInAsync(ClaimKind.Email, email, password, BootstrapClient, ct) is null)
+        else if (await users.SignInAsync(ClaimKind.Email, email, password, BootstrapClient, ct) is SignInOutcome.Refused)
         {
             log.LogError("{Key} names an existing account whose password is not {PasswordKey} (or that is locked): it is not granted the {Scope} scope",
                 $"{AdminOptions.Section}:Email", $"{AdminOptions.Section}:Password", AdminEndpoints.AdminScope);
             return;
         }
 
-        var user = await users.GrantScopeByEmailAsync(email, AdminEndpoints.AdminScope, GrantedBy, ct)
-                   ?? throw new InvalidOperationException($"no account holds {AdminOptions.Section}:Email after its registration");
+        var user = (await users.GrantScopeByEmailAsync(email, AdminEndpoints.AdminScope, GrantedBy, ct)).Match(
+            granted: g => g.User,
+            noSuchUser: _ => throw new InvalidOperationException($"no account holds {AdminOptions.Section}:Email after its registration"));
         log.LogInformation("Admin account {UserId} has the {Scope} scope", user.Id, AdminEndpoints.AdminScope);
     }
 

@@ -83,20 +83,20 @@ public static class AdminEndpoints
     {
         var id = UserIdOf(userId);
         var changes = new UserChanges(request.Scope, request.Vendor, request.Metadata, request.Email, request.IsActive, request.Plan);
-        return await accounts.UpdateAsync(id, changes, UserEndpoints.CurrentUserId(http), http.RequestAborted) switch
-        {
-            UpdateOutcome.Updated updated => TypedResults.Ok(UserJson.From(updated.User)),
-            UpdateOutcome.EmailTaken => BoomResponses.Conflict("The email is already taken"),
-            _ => UserEndpoints.UserNotFound(),
-        };
+        return (await accounts.UpdateAsync(id, changes, UserEndpoints.CurrentUserId(http), http.RequestAborted))
+            .Match<Results<Ok<UserJson>, BadRequest<BoomError>, NotFound<BoomError>, Conflict<BoomError>>>(
+                updated: u => TypedResults.Ok(UserJson.From(u.User)),
+                emailTaken: _ => BoomResponses.Conflict("The email is already taken"),
+                noSuchUser: _ => UserEndpoints.UserNotFound());
     }
 
     /// <summary>The ticket comes once the tombstone is persisted; the rest of the deletion runs on (see its status).</summary>
     private static async Task<Results<Ok<DeletionTicket>, BadRequest<BoomError>, NotFound<BoomError>>> DeleteUser(
         string userId, HttpContext http, UserAccounts accounts) =>
-        await accounts.DeleteAsync(UserIdOf(userId), UserEndpoints.CurrentUserId(http), http.RequestAborted) is { } ticket
-            ? TypedResults.Ok(new DeletionTicket(ticket))
-            : UserEndpoints.UserNotFound();
+        (await accounts.DeleteAsync(UserIdOf(userId), UserEndpoints.CurrentUserId(http), http.RequestAborted))
+        .Match<Results<Ok<DeletionTicket>, BadRequest<BoomError>, NotFound<BoomError>>>(
+            started: s => TypedResults.Ok(new DeletionTicket(s.Ticket)),
+            noSuchUser: _ => UserEndpoints.UserNotFound());
 
     private static async Task<Results<Ok<DeletionStatusJson>, BadRequest<BoomError>, NotFound<BoomError>>> DeletionStatus(
         string userId, string ticket, HttpContext http, UserAccounts accounts)
@@ -104,9 +104,10 @@ public static class AdminEndpoints
         var id = UserIdOf(userId);
         if (!Guid.TryParseExact(ticket, "D", out var parsed) || parsed.ToString() != ticket)
             throw ApiError.BadRequest("\"ticket\" must be a lowercase UUID");
-        return await accounts.GetDeletionStatusAsync(id, ticket, http.RequestAborted) is { } status
-            ? TypedResults.Ok(DeletionStatusJson.From(status))
-            : BoomResponses.NotFound("Deletion not found");
+        return (await accounts.GetDeletionStatusAsync(id, ticket, http.RequestAborted))
+            .Match<Results<Ok<DeletionStatusJson>, BadRequest<BoomError>, NotFound<BoomError>>>(
+                found: status => TypedResults.Ok(DeletionStatusJson.From(status)),
+                notFound: _ => BoomResponses.NotFound("Deletion not found"));
     }
 
     /// <summary>
@@ -209,7 +210,7 @@ public sealed record DeletionTicket(string Ticket);
 /// <summary>The answer of GET /users/:userId/delete-status/:ticket; status is "in-progress", "completed" or "failed".</summary>
 public sealed record DeletionStatusJson(string Status, int StepsDone, int StepsTotal)
 {
-    public static DeletionStatusJson From(UserProtocol.DeletionStatus status) => new(
+    public static DeletionStatusJson From(DeletionLookup.Found status) => new(
         status.Progress switch
         {
             DeletionProgress.Completed => "completed",

@@ -78,23 +78,18 @@ public static class UserEndpoints
     {
         var account = new NewAccount(
             request.Username, request.Email, request.Password, ["user"], accounts.Value.DefaultPlan, accounts.Value.DefaultVendor, request.Metadata);
-        return await users.RegisterAsync(account, http.RequestAborted) switch
-        {
-            RegistrationOutcome.Registered r =>
-                TypedResults.Created((string?)null, new TokenAndUser(tokens.Mint(r.User), UserJson.From(r.User))),
-            RegistrationOutcome.Taken t => BoomResponses.Conflict($"The {t.Field} is already taken"),
-            _ => throw new InvalidOperationException("unknown registration outcome"),
-        };
+        return (await users.RegisterAsync(account, http.RequestAborted)).Match<Results<Created<TokenAndUser>, Conflict<BoomError>>>(
+            registered: r => TypedResults.Created((string?)null, new TokenAndUser(tokens.Mint(r.User), UserJson.From(r.User))),
+            taken: t => BoomResponses.Conflict($"The {t.Field} is already taken"));
     }
 
     private static async Task<Results<Ok<TokenAndUser>, UnauthorizedBoom>> SignIn(
         SignInRequest request, HttpContext http, UserAccounts users, TokenService tokens)
     {
         var (kind, login) = request.Username is { } username ? (ClaimKind.Username, username) : (ClaimKind.Email, request.Email!);
-        var signedIn = await users.SignInAsync(kind, login, request.Password, ClientOf(http), http.RequestAborted);
-        return signedIn is null
-            ? BoomResponses.Unauthorized("Invalid credentials")
-            : TypedResults.Ok(new TokenAndUser(tokens.Mint(signedIn.User, signedIn.TokensValidFrom), UserJson.From(signedIn.User)));
+        return (await users.SignInAsync(kind, login, request.Password, ClientOf(http), http.RequestAborted)).Match<Results<Ok<TokenAndUser>, UnauthorizedBoom>>(
+            signedIn: s => TypedResults.Ok(new TokenAndUser(tokens.Mint(s.Session.User, s.Session.TokensValidFrom), UserJson.From(s.Session.User))),
+            refused: _ => BoomResponses.Unauthorized("Invalid credentials"));
     }
 
     private static async Task<Results<Ok<UserJson>, NotFound<BoomError>>> CurrentUser(HttpContext http, UserAccounts users)
@@ -106,20 +101,22 @@ public static class UserEndpoints
     /// <summary>Every token issued before the change stops working; the answer carries a fresh one, so the caller stays signed in.</summary>
     private static async Task<Results<Ok<NewToken>, BadRequest<BoomError>>> ChangePassword(
         ChangePasswordRequest request, HttpContext http, UserAccounts users, TokenService tokens) =>
-        await users.ChangePasswordAsync(CurrentUserId(http), request.OldPassword, request.NewPassword, ClientOf(http), http.RequestAborted) switch
-        {
-            PasswordChange.Changed { SignedIn: var s } => TypedResults.Ok(new NewToken(tokens.Mint(s.User, s.TokensValidFrom))),
-            _ => BoomResponses.BadRequest("\"oldPassword\" is incorrect"),
-        };
+        (await users.ChangePasswordAsync(CurrentUserId(http), request.OldPassword, request.NewPassword, ClientOf(http), http.RequestAborted))
+        .Match<Results<Ok<NewToken>, BadRequest<BoomError>>>(
+            changed: c => TypedResults.Ok(new NewToken(tokens.Mint(c.Session.User, c.Session.TokensValidFrom))),
+            wrongPassword: _ => BoomResponses.BadRequest(WrongOldPassword),
+            // The token's user is gone (deleted meanwhile): the old password cannot be theirs any more.
+            noSuchUser: _ => BoomResponses.BadRequest(WrongOldPassword));
+
+    private const string WrongOldPassword = "\"oldPassword\" is incorrect";
 
     /// <summary>An admin sets the password of the account with that email; its tokens stop working.</summary>
     private static async Task<Results<Ok<Empty>, NotFound<BoomError>>> ResetPassword(
         ResetPasswordRequest request, HttpContext http, UserAccounts users) =>
-        await users.ResetPasswordAsync(request.Email, request.Password, changedBy: CurrentUserId(http), http.RequestAborted) switch
-        {
-            PasswordChange.Changed => TypedResults.Ok(new Empty()),
-            _ => UserNotFound(),
-        };
+        (await users.ResetPasswordAsync(request.Email, request.Password, changedBy: CurrentUserId(http), http.RequestAborted))
+        .Match<Results<Ok<Empty>, NotFound<BoomError>>>(
+            reset: _ => TypedResults.Ok(new Empty()),
+            noSuchUser: _ => UserNotFound());
 
     /// <summary>
     /// Only checks the email and queues it once the answer is sent: looking it up, issuing the code and calling the webhook
@@ -143,9 +140,9 @@ public static class UserEndpoints
     /// <summary>The code's user gets the new password; tokens issued before stop working, as after a change.</summary>
     private static async Task<Results<Ok<Empty>, BadRequest<BoomError>>> ResetWithCode(
         ResetWithCodeRequest request, HttpContext http, UserAccounts users) =>
-        await users.ResetPasswordWithCodeAsync(request.Code, request.Password, http.RequestAborted)
-            ? TypedResults.Ok(new Empty())
-            : BoomResponses.BadRequest(InvalidCodeMessage);
+        (await users.ResetPasswordWithCodeAsync(request.Code, request.Password, http.RequestAborted)).Match<Results<Ok<Empty>, BadRequest<BoomError>>>(
+            passwordSet: _ => TypedResults.Ok(new Empty()),
+            codeRefused: _ => BoomResponses.BadRequest(InvalidCodeMessage));
 
     /// <summary>The id of the token's user; the token was checked on the way in, so it is a valid id.</summary>
     public static string CurrentUserId(HttpContext http) =>

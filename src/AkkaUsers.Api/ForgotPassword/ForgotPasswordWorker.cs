@@ -33,8 +33,8 @@ public sealed class ForgotPasswordWorker(
     {
         try
         {
-            if (await accounts.RequestPasswordResetAsync(email, ct) is { } issued)
-                await delivery.DeliverAsync(issued, ct);
+            if (await accounts.RequestPasswordResetAsync(email, ct) is ResetCodeOutcome.Issued issued)
+                await delivery.DeliverAsync(issued.Code, ct);
         }
         catch (Exception) when (ct.IsCancellationRequested)
         {
