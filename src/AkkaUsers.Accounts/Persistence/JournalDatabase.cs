@@ -61,10 +61,8 @@ public sealed class JournalDatabase(PersistenceProvider provider, string connect
     /// <summary>An open connection to the journal's database, for the read model and the tools that read the journal's table.</summary>
     /// <param name="ct">Cancels the opening.</param>
     /// <param name="scan">
-    /// For a read of the whole journal in index order (entity by entity), which visits the table's pages out of order:
-    /// SQLite maps the file's first GiB into memory and reads those pages in place, without a system call and a copy
-    /// each (audit verify measured 10 to 30% faster), and beyond it gets a page cache large enough to keep them
-    /// (256 MiB at most, taken only as used) instead of reading them again and again through its default 2 MiB.
+    /// For a read of the whole journal in index order, which visits the table's pages out of order: SQLite maps the
+    /// file's first GiB into memory and keeps a larger page cache, so pages are not read again and again.
     /// </param>
     public async Task<DbConnection> OpenConnectionAsync(CancellationToken ct, bool scan = false)
     {
@@ -90,10 +88,8 @@ public sealed class JournalDatabase(PersistenceProvider provider, string connect
     }
 
     /// <summary>
-    /// SQLite: when another connection holds the write lock, SQLite answers "busy" at once and Microsoft.Data.Sqlite
-    /// sleeps 150 ms before it tries again, so the read model writing beside the journal would stall it. With a busy
-    /// timeout SQLite itself waits for the lock, a few milliseconds at a time. Secure delete overwrites what a delete
-    /// frees with zeros, so that an erased user's rows do not stay readable in the file's free pages.
+    /// SQLite: a busy timeout, so that SQLite waits for the write lock itself rather than Microsoft.Data.Sqlite sleeping
+    /// between tries; secure delete, so that an erased user's rows do not stay readable in the file's free pages.
     /// </summary>
     private async Task ConfigureAsync(DbConnection connection, CancellationToken ct)
     {
