@@ -5,10 +5,8 @@ using Akka.Hosting;
 using AkkaUsers.Accounts.Entities;
 using AkkaUsers.Accounts.Passwords;
 using AkkaUsers.Accounts.Hosting;
-using AkkaUsers.Accounts.Persistence;
 using AkkaUsers.Accounts.Telemetry;
 using AkkaUsers.Domain;
-using Microsoft.Extensions.Logging;
 using static AkkaUsers.Domain.ClaimProtocol;
 using static AkkaUsers.Domain.UserProtocol;
 
@@ -38,7 +36,6 @@ public sealed record ClientInfo(string? Address, string? UserAgent);
 /// Every command is safe to repeat (a repeated registration or claim is answered again, a repeated sign-in is
 /// recorded twice). Null takes <see cref="DefaultResendAfter"/>.
 /// </param>
-/// <param name="journal">Checkpointed after each finished deletion, so that the erased rows leave the file; none in tests of the flow alone.</param>
 public sealed class UserAccounts(
     IRequiredActor<UserActor> users,
     IRequiredActor<UsernameIndex> usernames,
@@ -46,10 +43,8 @@ public sealed class UserAccounts(
     PasswordHashing hashing,
     ServingGate gate,
     AkkaUsersMetrics metrics,
-    ILogger<UserAccounts> logger,
     TimeSpan askTimeout,
-    TimeSpan? resendAfter = null,
-    JournalDatabase? journal = null)
+    TimeSpan? resendAfter = null)
 {
     /// <summary>Far longer than any answer takes when nothing fails; short against a failover.</summary>
     public static readonly TimeSpan DefaultResendAfter = TimeSpan.FromSeconds(3);
@@ -256,14 +251,13 @@ public sealed class UserAccounts(
 
     /// <summary>
     /// Starts deleting the user (see <see cref="DeletionSteps"/>) and returns its ticket once the tombstone is persisted:
-    /// from then on the user is 404 and its tokens 401. The other steps run in the background; an unfinished deletion
-    /// (failed, or cut short by a crash) is resumed, under its first ticket, by asking again.
+    /// from then on the user is 404 and its tokens 401. The entity runs the other steps (<see cref="DeletionWorker"/>)
+    /// and resumes them whenever it starts again; asking again answers the first ticket and retries a failed step.
     /// </summary>
     public async Task<DeletionOutcome> DeleteAsync(string userId, string deletedBy, CancellationToken ct)
     {
         if (await Ask<IUserReply>(_users, new DeleteUser(userId, Guid.NewGuid().ToString(), deletedBy), ct) is not DeletionStarted started)
             return new DeletionOutcome.NoSuchUser();
-        _ = Task.Run(() => RunDeletionAsync(started), CancellationToken.None);
         return new DeletionOutcome.Started(started.Ticket);
     }
 
@@ -271,51 +265,6 @@ public sealed class UserAccounts(
         await Ask<IUserReply>(_users, new GetDeletionStatus(userId, ticket), ct) is DeletionStatus status
             ? new DeletionLookup.Found(status.Progress, status.StepsDone, status.StepsTotal)
             : new DeletionLookup.NotFound();
-
-    /// <summary>Each step left, in order, recorded by the user's entity as it is done; every one is safe to repeat.</summary>
-    private async Task RunDeletionAsync(DeletionStarted deletion)
-    {
-        var (userId, ticket, user) = (deletion.UserId, deletion.Ticket, deletion.User);
-        foreach (var step in DeletionSteps.AfterTombstone.Except(deletion.StepsDone))
-        {
-            try
-            {
-                // Without the profile (its history is erased already), a claim left behind is released by its index
-                // once the grace period has passed: the owner it names is no longer a user.
-                if (step == DeletionSteps.UsernameReleased && user is not null)
-                    foreach (var key in Keys.HeldBy(ClaimKind.Username, user))
-                        await Ask<IClaimReply>(_usernames, new ReleaseKey(key, userId), CancellationToken.None);
-                if (step == DeletionSteps.EmailReleased && user is not null)
-                    await Ask<IClaimReply>(_emails, new ReleaseKey(Keys.Of(ClaimKind.Email, user), userId), CancellationToken.None);
-                IUserCommand done = step == DeletionSteps.HistoryErased
-                    ? new EraseHistory(userId, ticket) // the entity records this step itself
-                    : new RecordDeletionStep(userId, ticket, step);
-                await Ask<IUserReply>(_users, done, CancellationToken.None);
-            }
-            catch (Exception failure)
-            {
-                logger.LogWarning(failure, "Deleting user {UserId}: step {Step} failed", userId, step);
-                try
-                {
-                    await Ask<IUserReply>(_users, new RecordDeletionFailed(userId, ticket, step, failure.Message), CancellationToken.None);
-                }
-                catch (Exception unrecorded)
-                {
-                    logger.LogWarning(unrecorded, "Deleting user {UserId}: the failure of step {Step} could not be recorded", userId, step);
-                }
-                return;
-            }
-        }
-        try
-        {
-            if (journal is not null && !await journal.CheckpointAsync(CancellationToken.None))
-                logger.LogWarning("Deleting user {UserId}: a reader kept the journal's write-ahead log from being checkpointed; the next checkpoint clears it", userId);
-        }
-        catch (Exception failure)
-        {
-            logger.LogWarning(failure, "Deleting user {UserId}: checkpointing the journal's write-ahead log failed", userId);
-        }
-    }
 
     /// <summary>The callers validate input; this keeps a caller that did not from storing metadata no reader could give back.</summary>
     private static void CheckMetadata(JsonElement? metadata)

@@ -164,7 +164,7 @@ public class UserAccountsSpec(ITestOutputHelper output) : HostedSpec(output)
         var accounts = new UserAccounts(
             new Region<UserActor>(lossy), new Region<UsernameIndex>(Host.Usernames), new Region<EmailIndex>(Host.Emails),
             services.GetRequiredService<PasswordHashing>(), services.GetRequiredService<ServingGate>(),
-            services.GetRequiredService<AkkaUsersMetrics>(), services.GetRequiredService<ILogger<UserAccounts>>(), askTimeout: Timeout, resendAfter: TimeSpan.FromMilliseconds(200));
+            services.GetRequiredService<AkkaUsersMetrics>(), askTimeout: Timeout, resendAfter: TimeSpan.FromMilliseconds(200));
 
         AssertDeepEqual(user, await accounts.GetAsync(user.Id, CancellationToken.None));
     }

@@ -3,6 +3,7 @@ using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Akka.Event;
 using Akka.Persistence;
+using AkkaUsers.Accounts.Persistence;
 using AkkaUsers.Accounts.Telemetry;
 using AkkaUsers.Domain;
 using static AkkaUsers.Domain.UserProtocol;
@@ -25,8 +26,12 @@ public sealed class UserActor : EntityActor
     /// <summary>The sequence number of the tombstone, once the user is deleted: every event before it is erased.</summary>
     private long _tombstoneSequenceNr;
 
-    /// <summary>What every user entity of a node shares: when to snapshot, when failed sign-ins lock, and its clock.</summary>
-    public sealed record Settings(int SnapshotEvery, SignInPolicy SignIn, TimeProvider Clock);
+    /// <summary>
+    /// What every user entity of a node shares: when to snapshot, when failed sign-ins lock, its clock, how long a
+    /// deletion's worker waits for each answer, and the journal it checkpoints once a deletion is done.
+    /// </summary>
+    public sealed record Settings(
+        int SnapshotEvery, SignInPolicy SignIn, TimeProvider Clock, TimeSpan DeletionAskTimeout, JournalDatabase? Journal = null);
 
     public UserActor(string userId, Settings settings, AkkaUsersMetrics metrics) : base(EntityName, metrics)
     {
@@ -35,6 +40,11 @@ public sealed class UserActor : EntityActor
 
         Recover<SnapshotOffer>(offer => _state = (UserState)offer.Snapshot);
         Recover<IUserEvent>(ApplyEvent);
+        // Nobody else resumes a deletion that a crash or a failed step cut short.
+        Recover<RecoveryCompleted>(_ =>
+        {
+            if (_state.Deletion is { Completed: false } d) RunDeletion(new DeletionStarted(userId, d.Ticket, d.Erasing, d.StepsDone));
+        });
 
         Command<EraseHistory>(Erase);
         Command<IUserCommand>(command => Handle(command, Sender));
@@ -72,7 +82,16 @@ public sealed class UserActor : EntityActor
             // A deleted user's state still holds the profile until it is erased: it never goes into a snapshot.
             if (_state.Status != UserState.Lifecycle.Deleted && LastSequenceNr % _settings.SnapshotEvery < decision.Events.Count)
                 SaveSnapshot(_state);
+            if (decision.Reply is DeletionStarted started) RunDeletion(started);
         }, timed: command is not RecordSignInFailed); // an unknown login writes nothing: its count would tell the two apart
+        // Asked again, an unfinished deletion goes on (a failed step is tried again) unless its worker still runs.
+        if (decision.Events.Count == 0 && decision.Reply is DeletionStarted again) RunDeletion(again);
+    }
+
+    private void RunDeletion(DeletionStarted deletion)
+    {
+        if (!Context.Child(DeletionWorker.Name).IsNobody()) return;
+        Context.ActorOf(DeletionWorker.Props(deletion, _settings.DeletionAskTimeout, _settings.Journal), DeletionWorker.Name);
     }
 
     private void ApplyEvent(IUserEvent e)

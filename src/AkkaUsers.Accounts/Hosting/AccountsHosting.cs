@@ -97,7 +97,9 @@ public static class AccountsHosting
         services.AddSingleton(sp => new UserActor.Settings(
             sp.GetRequiredService<IOptions<PersistenceOptions>>().Value.SnapshotEvery,
             sp.GetRequiredService<IOptions<SignInOptions>>().Value.Policy,
-            sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IOptions<EntityOptions>>().Value.AskTimeout,
+            sp.GetRequiredService<JournalDatabase>()));
 
         services.AddSingleton(sp =>
         {
@@ -123,9 +125,7 @@ public static class AccountsHosting
             sp.GetRequiredService<PasswordHashing>(),
             sp.GetRequiredService<ServingGate>(),
             sp.GetRequiredService<AkkaUsersMetrics>(),
-            sp.GetRequiredService<ILogger<UserAccounts>>(),
-            sp.GetRequiredService<IOptions<EntityOptions>>().Value.AskTimeout,
-            journal: sp.GetRequiredService<JournalDatabase>()));
+            sp.GetRequiredService<IOptions<EntityOptions>>().Value.AskTimeout));
         services.AddSingleton<ServingGate>();
         services.AddSingleton<IReadiness>(sp => new NodeReadiness(sp.GetRequiredService<ActorSystem>(), sp.GetRequiredService<JournalDatabase>()));
         services.AddSingleton<JournalAvailability>();

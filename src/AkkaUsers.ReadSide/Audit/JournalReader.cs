@@ -71,6 +71,27 @@ public sealed class JournalReader(JournalDatabase database)
         }
     }
 
+    /// <summary>
+    /// The persistence ids whose tombstone (<paramref name="tombstoneManifest"/>) still has an event before it: the
+    /// history is erased last, so each of them is a deletion not yet done.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> UnfinishedDeletionsAsync(string tombstoneManifest, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        await using var command = connection.CreateCommand();
+        var journal = database.Table("journal");
+        command.AddParameter("@deleted", false);
+        command.AddParameter("@manifest", tombstoneManifest);
+        command.CommandText =
+            $"SELECT DISTINCT t.persistence_id FROM {journal} t WHERE t.manifest = @manifest AND t.deleted = @deleted " +
+            $"AND EXISTS (SELECT 1 FROM {journal} e WHERE e.persistence_id = t.persistence_id " +
+            "AND e.sequence_number < t.sequence_number AND e.deleted = @deleted)";
+        var ids = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) ids.Add(reader.GetString(0));
+        return ids;
+    }
+
     /// <summary>The ordering of the newest row, 0 for an empty journal.</summary>
     public async Task<long> LastOrderingAsync(CancellationToken ct)
     {

@@ -30,8 +30,8 @@ public static class ReadSideHosting
     }
 
     /// <summary>
-    /// The projection, the orphaned-claim sweep and the username-skeleton migration: one of each per cluster, since two
-    /// would race to store the same offset.
+    /// The projection, the orphaned-claim sweep, the username-skeleton migration and the deletion resumer: one of each
+    /// per cluster, since two would race to store the same offset (or, for the resumer, wake the same entities twice).
     /// </summary>
     public static AkkaConfigurationBuilder WithReadSide(this AkkaConfigurationBuilder builder, IServiceProvider services)
     {
@@ -43,6 +43,9 @@ public static class ReadSideHosting
             .WithSingleton<OrphanedClaimSweep>("orphaned-claim-sweep", (_, registry, _) => OrphanedClaimSweep.Props(
                     readModel, journalReader, registry.Get<UsernameIndex>(), registry.Get<EmailIndex>(),
                     entities.ClaimGracePeriod, entities.AskTimeout),
+                createProxyToo: false)
+            .WithSingleton<DeletionResumer>("deletion-resumer", (_, registry, _) => DeletionResumer.Props(
+                    journalReader, registry.Get<UserActor>(), entities.AskTimeout),
                 createProxyToo: false)
             .WithSingleton<UsernameSkeletonClaims>("username-skeleton-claims", (_, registry, _) => UsernameSkeletonClaims.Props(
                     readModel, journalReader, registry.Get<UsernameIndex>(), entities.AskTimeout),
