@@ -135,6 +135,18 @@ public sealed class ClusterNodeOptions
     /// <summary>How long the split-brain resolver waits for a stable view before it downs unreachable nodes.</summary>
     public TimeSpan DownUnreachableAfter { get; init; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>
+    /// How long sharding and the singletons wait after a node is downed before they start its work elsewhere
+    /// (Akka's down-removal-margin); null waits <see cref="DownUnreachableAfter"/>, Akka's default.
+    /// </summary>
+    public TimeSpan? DownRemovalMargin { get; init; }
+
+    /// <summary>How often the nodes send each other heartbeats (the failure detector's heartbeat-interval).</summary>
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long heartbeats may stop before a node is marked unreachable (acceptable-heartbeat-pause).</summary>
+    public TimeSpan AcceptableHeartbeatPause { get; init; } = TimeSpan.FromSeconds(3);
+
     /// <summary>How the nodes prove to each other that they belong to this cluster.</summary>
     public ClusterTlsOptions Tls { get; init; } = new();
 
@@ -235,7 +247,11 @@ public sealed class AkkaUsersOptionsValidation :
         (o.SeedNodeList.Any(seed => !seed.StartsWith($"{o.Scheme}://{AkkaUsersHosting.ActorSystemName}@", StringComparison.Ordinal)),
             $"{ClusterNodeOptions.Section}:SeedNodes must be {o.Scheme}://{AkkaUsersHosting.ActorSystemName}@host:port addresses"
             + (o.Tls.IsEnabled ? $" ({ClusterTlsOptions.Section} is on)" : "")),
-        (o.DownUnreachableAfter <= TimeSpan.Zero, $"{ClusterNodeOptions.Section}:DownUnreachableAfter must be positive"));
+        (o.DownUnreachableAfter <= TimeSpan.Zero, $"{ClusterNodeOptions.Section}:DownUnreachableAfter must be positive"),
+        (o.DownRemovalMargin <= TimeSpan.Zero, $"{ClusterNodeOptions.Section}:DownRemovalMargin must be positive"),
+        (o.HeartbeatInterval <= TimeSpan.Zero, $"{ClusterNodeOptions.Section}:HeartbeatInterval must be positive"),
+        (o.AcceptableHeartbeatPause < o.HeartbeatInterval,
+            $"{ClusterNodeOptions.Section}:AcceptableHeartbeatPause must be at least {ClusterNodeOptions.Section}:HeartbeatInterval"));
 
     public ValidateOptionsResult Validate(string? name, PasswordOptions o) => Check(
         (o.MinLength < 1, $"{PasswordOptions.Section}:MinLength must be at least 1 (is {o.MinLength})"),
