@@ -15,6 +15,9 @@ public sealed class ThreeNodeCluster : IAsyncLifetime
 
     public ClusterNode[] Nodes => _cluster?.Nodes ?? [];
 
+    /// <inheritdoc cref="LocalCluster.RunningNodesByAge"/>
+    public ClusterNode[] RunningNodesByAge() => _cluster?.RunningNodesByAge() ?? [];
+
     public ClusterCertificates Certificates => _cluster?.Certificates ?? throw new InvalidOperationException("not started");
 
     public async Task InitializeAsync()
