@@ -118,6 +118,7 @@ public static class AkkaUsersHosting
             sp.GetRequiredService<AkkaUsersMetrics>(),
             sp.GetRequiredService<ILogger<UserAccounts>>(),
             sp.GetRequiredService<IOptions<EntityOptions>>().Value.AskTimeout,
+            sp.GetRequiredService<IOptions<EntityOptions>>().Value.ResendAfter,
             journal: sp.GetRequiredService<JournalDatabase>()));
         services.AddSingleton<ServingGate>();
         services.AddSingleton<JournalAvailability>();

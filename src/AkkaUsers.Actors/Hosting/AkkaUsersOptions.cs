@@ -89,6 +89,12 @@ public sealed class EntityOptions
 
     /// <summary>How long a request waits for an entity before it answers 503.</summary>
     public TimeSpan AskTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// An ask unanswered this long is sent again (a message to a node that just died is lost); shorter brings a
+    /// request back sooner after a failover, but repeats more commands to an entity that is merely slow.
+    /// </summary>
+    public TimeSpan ResendAfter { get; init; } = UserAccounts.DefaultResendAfter;
 }
 
 /// <summary>"SignIn": when failed sign-ins lock an account (see <see cref="SignInPolicy"/>).</summary>
@@ -238,7 +244,8 @@ public sealed class AkkaUsersOptionsValidation :
     public ValidateOptionsResult Validate(string? name, EntityOptions o) => Check(
         (o.PassivateIdleAfter <= TimeSpan.Zero, $"{EntityOptions.Section}:PassivateIdleAfter must be positive"),
         (o.ClaimGracePeriod <= TimeSpan.Zero, $"{EntityOptions.Section}:ClaimGracePeriod must be positive"),
-        (o.AskTimeout <= TimeSpan.Zero, $"{EntityOptions.Section}:AskTimeout must be positive"));
+        (o.AskTimeout <= TimeSpan.Zero, $"{EntityOptions.Section}:AskTimeout must be positive"),
+        (o.ResendAfter <= TimeSpan.Zero, $"{EntityOptions.Section}:ResendAfter must be positive"));
 
     public ValidateOptionsResult Validate(string? name, ClusterNodeOptions o) => Check(
         (string.IsNullOrWhiteSpace(o.Hostname), $"{ClusterNodeOptions.Section}:Hostname must not be empty"),
