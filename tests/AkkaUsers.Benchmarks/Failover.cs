@@ -21,7 +21,7 @@ public static class Failover
         Console.WriteLine($"machine: {Machine.Describe()}");
         Console.WriteLine("settings (config/cluster.env): " + string.Join(", ", ClusterProfile.Load()
             .Where(s => s.Key.StartsWith("Cluster__", StringComparison.Ordinal) && !s.Key.StartsWith("Cluster__Tls", StringComparison.Ordinal)
-                        || s.Key == "Entities__AskTimeout")
+                        || s.Key is "Entities__AskTimeout" or "Entities__ResendAfter")
             .Select(s => $"{s.Key}={s.Value}")));
 
         await using var cluster = await LocalCluster.StartAsync(server);
