@@ -17,8 +17,9 @@ public static class HealthEndpoints
 
     public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder routes)
     {
-        Map(routes, "/health/live", "The process runs (no check is made)", _ => false);
+        Map(routes, "/health/live", "The process runs (no check is made)", _ => false).WithName("live");
         Map(routes, "/health/ready", "This node is an Up cluster member and the journal answers", check => check.Tags.Contains(ReadyTag))
+            .WithName("ready")
             .Produces<HealthJson>(StatusCodes.Status503ServiceUnavailable);
         return routes;
     }

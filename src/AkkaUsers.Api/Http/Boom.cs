@@ -1,6 +1,9 @@
+using System.Reflection;
 using Akka.Actor;
 using AkkaUsers.Actors.Hosting;
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.WebUtilities;
 
 namespace AkkaUsers.Api.Http;
@@ -11,6 +14,12 @@ public sealed class ApiError(int statusCode, string message) : Exception(message
     public int StatusCode { get; } = statusCode;
 
     public static ApiError BadRequest(string message) => new(StatusCodes.Status400BadRequest, message);
+
+    /// <summary>Throws a 400 with the message of a failed rule; a rule answers null when the value passes.</summary>
+    public static void Check(string? error)
+    {
+        if (error is not null) throw BadRequest(error);
+    }
 }
 
 /// <summary>The Hapi/Boom error shape that Appmixer's clients parse: {"statusCode", "error", "message"}.</summary>
@@ -29,14 +38,46 @@ public sealed record BoomError(int StatusCode, string Error, string Message)
     }
 }
 
-/// <summary>Declares an endpoint's Boom answers, so that its OpenAPI description lists them with the Boom schema.</summary>
+/// <summary>
+/// Boom answers as typed results, so that a handler's return type lists the errors it answers itself, and the
+/// statuses that the pipeline answers (authorization, rate limits, entity time-outs) for the OpenAPI document.
+/// </summary>
 public static class BoomResponses
 {
-    public static RouteHandlerBuilder ProducesBoom(this RouteHandlerBuilder endpoint, params int[] statusCodes)
+    public static BadRequest<BoomError> BadRequest(string message) => TypedResults.BadRequest(BoomError.For(StatusCodes.Status400BadRequest, message));
+
+    public static UnauthorizedBoom Unauthorized(string message) => new(message);
+
+    public static NotFound<BoomError> NotFound(string message) => TypedResults.NotFound(BoomError.For(StatusCodes.Status404NotFound, message));
+
+    public static Conflict<BoomError> Conflict(string message) => TypedResults.Conflict(BoomError.For(StatusCodes.Status409Conflict, message));
+
+    public static TBuilder ProducesBoom<TBuilder>(this TBuilder endpoint, params int[] statusCodes) where TBuilder : IEndpointConventionBuilder
     {
-        foreach (var statusCode in statusCodes) endpoint.Produces<BoomError>(statusCode);
+        endpoint.Add(builder => Add(builder.Metadata, statusCodes));
         return endpoint;
     }
+
+    public static void Add(IList<object> metadata, params int[] statusCodes)
+    {
+        foreach (var statusCode in statusCodes)
+            metadata.Add(new ProducesResponseTypeMetadata(statusCode, typeof(BoomError), ["application/json"]));
+    }
+}
+
+/// <summary>A Boom 401 with its message; the framework's own 401 result has no body.</summary>
+public sealed class UnauthorizedBoom(string message) : IResult, IEndpointMetadataProvider, IStatusCodeHttpResult, IValueHttpResult, IValueHttpResult<BoomError>
+{
+    public BoomError Value { get; } = BoomError.For(StatusCodes.Status401Unauthorized, message);
+
+    public int? StatusCode => StatusCodes.Status401Unauthorized;
+
+    object? IValueHttpResult.Value => Value;
+
+    public Task ExecuteAsync(HttpContext httpContext) => BoomError.WriteAsync(httpContext, StatusCodes.Status401Unauthorized, Value.Message);
+
+    public static void PopulateMetadata(MethodInfo method, EndpointBuilder builder) =>
+        BoomResponses.Add(builder.Metadata, StatusCodes.Status401Unauthorized);
 }
 
 /// <summary>

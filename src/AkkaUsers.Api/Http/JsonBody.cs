@@ -126,6 +126,19 @@ public sealed class JsonBody
     public string RequiredString(string field) =>
         OptionalString(field) ?? throw ApiError.BadRequest($"\"{field}\" is required");
 
+    /// <summary>
+    /// A password to check against the stored hash: required, and no longer than any password could be, so that
+    /// nobody makes the service hash megabytes. The policy's minimum does not apply: an old password may predate it.
+    /// </summary>
+    public string PasswordToVerify(string field, int maxLength)
+    {
+        var secret = OptionalString(field);
+        if (string.IsNullOrEmpty(secret)) throw ApiError.BadRequest($"\"{field}\" is required");
+        if (secret.Length > maxLength)
+            throw ApiError.BadRequest($"\"{field}\" length must be less than or equal to {maxLength} characters long");
+        return secret;
+    }
+
     /// <summary>The object at <paramref name="field"/>, or null when absent or null; 400 for any other type.</summary>
     public JsonElement? OptionalObject(string field) => Field(field) switch
     {
