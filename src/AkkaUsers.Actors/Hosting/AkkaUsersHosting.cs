@@ -171,7 +171,7 @@ public static class AkkaUsersHosting
             // Each phase is bounded so that leaving takes seconds even when a peer just died and cannot answer:
             // a hand-off that times out only means the survivors start those entities from the journal instead.
             .AddHocon(
-                $"""
+                """
                 akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
                 akka.coordinated-shutdown.default-phase-timeout = 2s
                 akka.coordinated-shutdown.phases.cluster-sharding-shutdown-region.timeout = 3s
@@ -216,7 +216,7 @@ public static class AkkaUsersHosting
     /// used (or will), and the journal's primary key on (persistence id, sequence number) refuses one of the two;
     /// the refused writer stops without answering, so nothing is acknowledged twice or lost.
     /// </summary>
-    public static string FailoverHocon(ClusterNodeOptions node)
+    private static string FailoverHocon(ClusterNodeOptions node)
     {
         static string Ms(TimeSpan t) => $"{(long)t.TotalMilliseconds}ms";
         var margin = node.DownRemovalMargin ?? node.DownUnreachableAfter;
