@@ -16,7 +16,7 @@ using Microsoft.IdentityModel.Tokens;
 if (args is [HealthProbe.Verb, .. var probeArgs])
     return await HealthProbe.RunAsync(probeArgs.FirstOrDefault() ?? HealthProbe.DefaultUrl);
 
-var builder = WebApplication.CreateBuilder(args).AddOperations().AddManagementListener();
+var builder = WebApplication.CreateBuilder(args).AddOperations().AddManagementListener().AddShutdownDeadline();
 var services = builder.Services;
 
 services.AddAccounts(builder.Configuration, (akka, sp) => akka.WithReadSide(sp)).AddReadSide();
@@ -107,6 +107,7 @@ try
     app.Lifetime.ApplicationStarted.Register(() =>
         _ = app.Services.GetRequiredService<PasswordHashing>().WarmUpAsync(app.Lifetime.ApplicationStopping));
 
+    app.ArmShutdownDeadline();
     await app.RunAsync();
     return 0;
 }

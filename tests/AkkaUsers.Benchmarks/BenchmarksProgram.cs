@@ -11,6 +11,8 @@ namespace AkkaUsers.Benchmarks;
 ///                                   optionally next to threads that wake every millisecond (see Wakers)
 ///   http [--seconds 8]              the HTTP load driver: this service and the Identity baseline, same load, same run
 ///   million [--users 1000000] [--sign-ins 10000] [--passivate-after 00:00:20]
+///   failover [--kills 3]            kill -9 of the youngest and of the oldest of three nodes under load, each --kills
+///                                   times: the slowest request's min, median and max (needs AKKAUSERS_TEST_POSTGRES)
 /// </summary>
 public static class BenchmarksProgram
 {
@@ -36,8 +38,10 @@ public static class BenchmarksProgram
                     int.Parse(Option("--users", "1000000")), int.Parse(Option("--sign-ins", "10000")),
                     TimeSpan.Parse(Option("--passivate-after", "00:00:20")));
                 return 0;
+            case "failover":
+                return await Failover.RunAsync(int.Parse(Option("--kills", "3")));
             default:
-                Console.Error.WriteLine("usage: AkkaUsers.Benchmarks hashing | raw [--seconds N] [--wakers N] [--threads N] | http [--seconds 8] | million [--users N] [--sign-ins N] [--passivate-after T]");
+                Console.Error.WriteLine("usage: AkkaUsers.Benchmarks hashing | raw [--seconds N] [--wakers N] [--threads N] | http [--seconds 8] | million [--users N] [--sign-ins N] [--passivate-after T] | failover [--kills N]");
                 return 2;
         }
     }

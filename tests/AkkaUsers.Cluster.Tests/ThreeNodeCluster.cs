@@ -15,6 +15,12 @@ public sealed class ThreeNodeCluster : IAsyncLifetime
 
     public ClusterNode[] Nodes => _cluster?.Nodes ?? [];
 
+    /// <inheritdoc cref="LocalCluster.RunningNodesByAge"/>
+    public ClusterNode[] RunningNodesByAge() => _cluster?.RunningNodesByAge() ?? [];
+
+    /// <inheritdoc cref="LocalCluster.DatabaseConnection"/>
+    public string DatabaseConnection => _cluster?.DatabaseConnection ?? throw new InvalidOperationException("not started");
+
     public ClusterCertificates Certificates => _cluster?.Certificates ?? throw new InvalidOperationException("not started");
 
     public async Task InitializeAsync()

@@ -1,10 +1,12 @@
+using System.Text.RegularExpressions;
+
 namespace AkkaUsers.Harness;
 
 /// <summary>
 /// Three service processes on loopback over one fresh PostgreSQL database, nodes 1 and 2 as seeds, their remoting
 /// over mutual TLS with a throwaway CA, as the cluster profile requires.
 /// </summary>
-public sealed class LocalCluster : IAsyncDisposable
+public sealed partial class LocalCluster : IAsyncDisposable
 {
     private readonly string _serverConnection;
     private readonly string _workDirectory = Path.Combine(Path.GetTempPath(), "akka-users-cluster", Guid.NewGuid().ToString("N"));
@@ -59,6 +61,32 @@ public sealed class LocalCluster : IAsyncDisposable
         await Task.WhenAll(Nodes.Select(node => node.StartAsync()));
         await Task.WhenAll(Nodes.Select(node => node.WaitUntilServingAsync()));
     }
+
+    /// <summary>
+    /// The running nodes, the oldest member (which hosts the shard coordinators and the singletons) first: in the
+    /// order the cluster's leader last moved each of them Up, as their logs tell (a restarted node is Up anew).
+    /// </summary>
+    public ClusterNode[] RunningNodesByAge()
+    {
+        var upSince = new Dictionary<int, (string At, int Line)>();
+        foreach (var node in Nodes.Where(n => File.Exists(n.LogFile)))
+        {
+            var line = 0;
+            foreach (var text in File.ReadLines(node.LogFile))
+            {
+                line++;
+                if (MovedUp().Match(text) is { Success: true } up)
+                    upSince[int.Parse(up.Groups["port"].Value)] = (up.Groups["at"].Value, line);
+            }
+        }
+        return Nodes.Where(n => n.IsRunning && upSince.ContainsKey(n.AkkaPort))
+            .OrderBy(n => upSince[n.AkkaPort].At, StringComparer.Ordinal).ThenBy(n => upSince[n.AkkaPort].Line)
+            .ToArray();
+    }
+
+    // Akka's leader line, behind the service's UTC timestamp (appsettings.json's console format).
+    [GeneratedRegex(@"^(?<at>\d{4}-\d\d-\d\dT[\d:.]+Z) .*Leader is moving node \[[^\]]*:(?<port>\d+)\] to \[Up\]")]
+    private static partial Regex MovedUp();
 
     public async ValueTask DisposeAsync()
     {

@@ -37,6 +37,9 @@ public class ServiceProcess : IAsyncDisposable
     public bool IsRunning => _process is { HasExited: false };
     public int ProcessId => _process?.Id ?? throw new InvalidOperationException($"{Name} not started");
 
+    /// <summary>The process's console output, kept over restarts.</summary>
+    public string LogFile => _logFile;
+
     /// <summary>Starts the process and waits until the ready path answers 200; returns how long that took.</summary>
     public async Task<TimeSpan> StartAsync(TimeSpan? within = null)
     {

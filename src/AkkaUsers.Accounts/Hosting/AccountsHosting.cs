@@ -125,7 +125,8 @@ public static class AccountsHosting
             sp.GetRequiredService<PasswordHashing>(),
             sp.GetRequiredService<ServingGate>(),
             sp.GetRequiredService<AkkaUsersMetrics>(),
-            sp.GetRequiredService<IOptions<EntityOptions>>().Value.AskTimeout));
+            sp.GetRequiredService<IOptions<EntityOptions>>().Value.AskTimeout,
+            sp.GetRequiredService<IOptions<EntityOptions>>().Value.ResendAfter));
         services.AddSingleton<ServingGate>();
         services.AddSingleton<IReadiness>(sp => new NodeReadiness(sp.GetRequiredService<ActorSystem>(), sp.GetRequiredService<JournalDatabase>()));
         services.AddSingleton<JournalAvailability>();
@@ -161,7 +162,7 @@ public static class AccountsHosting
                 // Keep-majority: the larger side of a partition downs the smaller, so its shards move.
                 SplitBrainResolver = new KeepMajorityOption(),
             })
-            .AddHocon($"akka.cluster.split-brain-resolver.stable-after = {(int)node.DownUnreachableAfter.TotalMilliseconds}ms", HoconAddMode.Prepend)
+            .AddHocon(FailoverHocon(node), HoconAddMode.Prepend)
             // The coordinators' state is written to a plain majority. Akka's defaults (majority + 3, and at least 5
             // nodes) mean every node of a small cluster: then one crashed node blocks every shard allocation, even of
             // shards it never held, until it is removed. Reads stay at majority + 5, so a new coordinator sees every write.
@@ -172,7 +173,16 @@ public static class AccountsHosting
                 """, HoconAddMode.Prepend)
             // On SIGTERM the host stops the HTTP server first, draining in-flight requests, and only then the
             // actor system (leave the cluster, hand off shards); Akka's own exit hook would start that too early.
-            .AddHocon("akka.coordinated-shutdown.run-by-clr-shutdown-hook = off", HoconAddMode.Prepend)
+            // Each phase is bounded so that leaving takes seconds even when a peer just died and cannot answer:
+            // a hand-off that times out only means the survivors start those entities from the journal instead.
+            .AddHocon(
+                """
+                akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
+                akka.coordinated-shutdown.default-phase-timeout = 2s
+                akka.coordinated-shutdown.phases.cluster-sharding-shutdown-region.timeout = 3s
+                akka.coordinated-shutdown.phases.cluster-exiting.timeout = 2s
+                akka.coordinated-shutdown.phases.actor-system-terminate.timeout = 2s
+                """, HoconAddMode.Prepend)
             .WithAkkaUsersPersistence(journal, persistence)
             .WithUserRegion(userSettings, metrics, shardOptions)
             .WithClaimRegion<UsernameIndex>(ClaimKind.Username, claimDigests, entities, metrics, shardOptions)
@@ -182,6 +192,31 @@ public static class AccountsHosting
         if (node.SeedNodeList.Length == 0)
             builder.AddStartup((system, _) => Akka.Cluster.Cluster.Get(system).Join(Akka.Cluster.Cluster.Get(system).SelfAddress));
         return builder;
+    }
+
+    /// <summary>
+    /// How fast a dead node's shards and singletons come back elsewhere: the failure detector marks it unreachable,
+    /// the split-brain resolver downs it once the view is stable, and sharding and the singletons wait the removal
+    /// margin before starting its work on the survivors. Short margins are safe because the journal fences: a
+    /// downed node that still runs writes its entity's next event under a sequence number its replacement already
+    /// used (or will), and the journal's primary key on (persistence id, sequence number) refuses one of the two;
+    /// the refused writer stops without answering, so nothing is acknowledged twice or lost.
+    /// </summary>
+    private static string FailoverHocon(ClusterNodeOptions node)
+    {
+        static string Ms(TimeSpan t) => $"{(long)t.TotalMilliseconds}ms";
+        var margin = node.DownRemovalMargin ?? node.DownUnreachableAfter;
+        return $"""
+            akka.cluster.failure-detector.heartbeat-interval = {Ms(node.HeartbeatInterval)}
+            akka.cluster.failure-detector.acceptable-heartbeat-pause = {Ms(node.AcceptableHeartbeatPause)}
+            akka.cluster.split-brain-resolver.stable-after = {Ms(node.DownUnreachableAfter)}
+            akka.cluster.down-removal-margin = {Ms(margin)}
+            # The leader removes a downed node and the reaper publishes unreachability on these ticks (1 s by default).
+            akka.cluster.leader-actions-interval = 500ms
+            akka.cluster.unreachable-nodes-reaper-interval = 500ms
+            # A region asks for a shard's new home, and registers with a new coordinator, this often.
+            akka.cluster.sharding.retry-interval = 500ms
+            """;
     }
 
     /// <summary>The entities of <see cref="AddAccountsTools"/>: the service's own, behind local stand-ins for the shard regions.</summary>

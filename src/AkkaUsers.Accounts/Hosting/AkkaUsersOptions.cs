@@ -89,6 +89,12 @@ public sealed class EntityOptions
 
     /// <summary>How long a request waits for an entity before it answers 503.</summary>
     public TimeSpan AskTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// An ask unanswered this long is sent again (a message to a node that just died is lost); shorter brings a
+    /// request back sooner after a failover, but repeats more commands to an entity that is merely slow.
+    /// </summary>
+    public TimeSpan ResendAfter { get; init; } = UserAccounts.DefaultResendAfter;
 }
 
 /// <summary>"SignIn": when failed sign-ins lock an account (see <see cref="SignInPolicy"/>).</summary>
@@ -134,6 +140,18 @@ public sealed class ClusterNodeOptions
 
     /// <summary>How long the split-brain resolver waits for a stable view before it downs unreachable nodes.</summary>
     public TimeSpan DownUnreachableAfter { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>
+    /// How long sharding and the singletons wait after a node is downed before they start its work elsewhere
+    /// (Akka's down-removal-margin); null waits <see cref="DownUnreachableAfter"/>, Akka's default.
+    /// </summary>
+    public TimeSpan? DownRemovalMargin { get; init; }
+
+    /// <summary>How often the nodes send each other heartbeats (the failure detector's heartbeat-interval).</summary>
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long heartbeats may stop before a node is marked unreachable (acceptable-heartbeat-pause).</summary>
+    public TimeSpan AcceptableHeartbeatPause { get; init; } = TimeSpan.FromSeconds(3);
 
     /// <summary>How the nodes prove to each other that they belong to this cluster.</summary>
     public ClusterTlsOptions Tls { get; init; } = new();
@@ -226,7 +244,8 @@ public sealed class AkkaUsersOptionsValidation :
     public ValidateOptionsResult Validate(string? name, EntityOptions o) => Check(
         (o.PassivateIdleAfter <= TimeSpan.Zero, $"{EntityOptions.Section}:PassivateIdleAfter must be positive"),
         (o.ClaimGracePeriod <= TimeSpan.Zero, $"{EntityOptions.Section}:ClaimGracePeriod must be positive"),
-        (o.AskTimeout <= TimeSpan.Zero, $"{EntityOptions.Section}:AskTimeout must be positive"));
+        (o.AskTimeout <= TimeSpan.Zero, $"{EntityOptions.Section}:AskTimeout must be positive"),
+        (o.ResendAfter <= TimeSpan.Zero, $"{EntityOptions.Section}:ResendAfter must be positive"));
 
     public ValidateOptionsResult Validate(string? name, ClusterNodeOptions o) => Check(
         (string.IsNullOrWhiteSpace(o.Hostname), $"{ClusterNodeOptions.Section}:Hostname must not be empty"),
@@ -235,7 +254,11 @@ public sealed class AkkaUsersOptionsValidation :
         (o.SeedNodeList.Any(seed => !seed.StartsWith($"{o.Scheme}://{AccountsHosting.ActorSystemName}@", StringComparison.Ordinal)),
             $"{ClusterNodeOptions.Section}:SeedNodes must be {o.Scheme}://{AccountsHosting.ActorSystemName}@host:port addresses"
             + (o.Tls.IsEnabled ? $" ({ClusterTlsOptions.Section} is on)" : "")),
-        (o.DownUnreachableAfter <= TimeSpan.Zero, $"{ClusterNodeOptions.Section}:DownUnreachableAfter must be positive"));
+        (o.DownUnreachableAfter <= TimeSpan.Zero, $"{ClusterNodeOptions.Section}:DownUnreachableAfter must be positive"),
+        (o.DownRemovalMargin <= TimeSpan.Zero, $"{ClusterNodeOptions.Section}:DownRemovalMargin must be positive"),
+        (o.HeartbeatInterval <= TimeSpan.Zero, $"{ClusterNodeOptions.Section}:HeartbeatInterval must be positive"),
+        (o.AcceptableHeartbeatPause < o.HeartbeatInterval,
+            $"{ClusterNodeOptions.Section}:AcceptableHeartbeatPause must be at least {ClusterNodeOptions.Section}:HeartbeatInterval"));
 
     public ValidateOptionsResult Validate(string? name, PasswordOptions o) => Check(
         (o.MinLength < 1, $"{PasswordOptions.Section}:MinLength must be at least 1 (is {o.MinLength})"),

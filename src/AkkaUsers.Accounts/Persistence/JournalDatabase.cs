@@ -172,8 +172,30 @@ public sealed class JournalDatabase(PersistenceProvider provider, string connect
     public async Task IndexTagsByOrderingAsync(CancellationToken ct)
     {
         await using var connection = await OpenConnectionAsync(ct);
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"CREATE INDEX IF NOT EXISTS {TagOrderingIndex} ON {Table("tags")} (tag, ordering_id)";
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await ChangeSchemaAsync(transaction, $"CREATE INDEX IF NOT EXISTS {TagOrderingIndex} ON {Table("tags")} (tag, ordering_id)", ct);
+        await transaction.CommitAsync(ct);
+    }
+
+    /// <summary>The PostgreSQL advisory lock that serializes this service's schema changes ("akkauser" in ASCII).</summary>
+    public const long SchemaLock = 0x616B6B6175736572;
+
+    /// <summary>
+    /// Runs DDL in <paramref name="transaction"/>, one node and one caller at a time: PostgreSQL's
+    /// CREATE ... IF NOT EXISTS is not safe against itself (two at once, and one fails with a duplicate key on its
+    /// catalog), so on PostgreSQL it first takes <see cref="SchemaLock"/>, held until the transaction ends, and
+    /// the second caller then finds the table made. SQLite takes one writer at a time anyway.
+    /// </summary>
+    public async Task ChangeSchemaAsync(DbTransaction transaction, string sql, CancellationToken ct)
+    {
+        await using var command = transaction.Connection!.CreateCommand();
+        command.Transaction = transaction;
+        if (Provider == PersistenceProvider.PostgreSql)
+        {
+            command.CommandText = $"SELECT pg_advisory_xact_lock({SchemaLock})";
+            await command.ExecuteNonQueryAsync(ct);
+        }
+        command.CommandText = sql;
         await command.ExecuteNonQueryAsync(ct);
     }
 

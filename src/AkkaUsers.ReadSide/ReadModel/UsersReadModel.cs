@@ -133,8 +133,8 @@ public sealed class UsersReadModel(JournalDatabase database) : IUserDirectory
     {
         await using var connection = await database.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
-        await ExecuteAsync(transaction, $"DROP TABLE IF EXISTS {_users}", ct);
-        await ExecuteAsync(transaction, Schema, ct);
+        await database.ChangeSchemaAsync(transaction, $"DROP TABLE IF EXISTS {_users}", ct);
+        await database.ChangeSchemaAsync(transaction, Schema, ct);
 
         var problems = new List<string>();
         var events = 0L;
@@ -195,7 +195,7 @@ public sealed class UsersReadModel(JournalDatabase database) : IUserDirectory
         {
             await using var connection = await database.OpenConnectionAsync(CancellationToken.None);
             await using var transaction = await connection.BeginTransactionAsync();
-            await ExecuteAsync(transaction, Schema, CancellationToken.None);
+            await database.ChangeSchemaAsync(transaction, Schema, CancellationToken.None);
             await transaction.CommitAsync();
         }
         catch
@@ -292,14 +292,6 @@ public sealed class UsersReadModel(JournalDatabase database) : IUserDirectory
             ON CONFLICT (name) DO UPDATE SET ordering = excluded.ordering
             """;
         await command.SetParameters(("@name", name), ("@ordering", ordering)).ExecuteNonQueryAsync(ct);
-    }
-
-    private static async Task ExecuteAsync(DbTransaction transaction, string sql, CancellationToken ct)
-    {
-        await using var command = transaction.Connection!.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        await command.ExecuteNonQueryAsync(ct);
     }
 
     /// <summary>" WHERE ..." for the query's scope and pattern (with their parameters), or "".</summary>
