@@ -3,7 +3,8 @@ using Akka.Actor;
 using Akka.Hosting;
 using AkkaUsers.Accounts.Entities;
 using AkkaUsers.Accounts.Tests;
-using Microsoft.Data.Sqlite;
+using AkkaUsers.Accounts.Persistence;
+using AkkaUsers.Domain;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace AkkaUsers.Api.Tests;
@@ -52,8 +53,9 @@ public sealed class DeletionResumeTests
         {
             var client = second.CreateClient();
             // Read from the file alone: asking the service about the user would start its entity, and so the rest.
-            await Poll.UntilAsync(() => Task.FromResult(JournalOf(second.DatabaseFile, id)),
-                rows => rows.Any(row => row.Contains("history-erased")), "the resumed deletion");
+            var stepManifest = AkkaUsersSerializer.Manifests[typeof(UserProtocol.DeletionStepDone)];
+            await Poll.UntilAsync(() => Task.FromResult(RestartTests.JournalPayloads(second.DatabaseFile, stepManifest)),
+                steps => steps.Any(step => step.Contains(ticket) && step.Contains(DeletionSteps.HistoryErased)), "the resumed deletion");
 
             var adminToken = (await client.SignInAsConfiguredAdmin(AdminService.Email, AdminService.Password))["token"]!.GetValue<string>();
             var status = await (await client.Get($"/users/{id}/delete-status/{ticket}", adminToken)).Body();
@@ -64,18 +66,5 @@ public sealed class DeletionResumeTests
         {
             second.DeleteData();
         }
-    }
-
-    private static List<string> JournalOf(string databaseFile, string userId)
-    {
-        using var connection = new SqliteConnection($"Data Source={databaseFile};Mode=ReadOnly;Pooling=False");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT message FROM journal WHERE persistence_id = $id";
-        command.Parameters.AddWithValue("$id", UserActor.PersistenceIdFor(userId));
-        using var reader = command.ExecuteReader();
-        var rows = new List<string>();
-        while (reader.Read()) rows.Add(System.Text.Encoding.UTF8.GetString((byte[])reader[0]));
-        return rows;
     }
 }
