@@ -174,6 +174,8 @@ public class UserAccountsSpec(ITestOutputHelper output) : HostedSpec(output)
     {
         var user = Assert.IsType<RegistrationOutcome.Registered>(await Accounts.RegisterAsync(NewAccount(), CancellationToken.None)).User;
         await using var restarted = await Host.RestartAsync();
+        // The journal creates its tables (if missing) at its first use, which writes: done here, before the lock is taken.
+        Assert.Null(await restarted.Accounts.GetAsync(UserId.New(DateTimeOffset.UtcNow).Value, CancellationToken.None));
 
         // In WAL mode readers go on while someone writes, and so must an entity's recovery (its reads must not
         // ask for the write lock, as a writer's busy wait would then hold every recovery up).
