@@ -177,6 +177,18 @@ public sealed class JournalDatabase(PersistenceProvider provider, string connect
         await transaction.CommitAsync(ct);
     }
 
+    /// <summary>Whether the table <paramref name="name"/> exists yet: the journal makes its tables when it first starts.</summary>
+    public async Task<bool> TableExistsAsync(string name, CancellationToken ct)
+    {
+        await using var connection = await OpenConnectionAsync(ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = Provider == PersistenceProvider.PostgreSql
+            ? "SELECT to_regclass(@name) IS NOT NULL"
+            : "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = @name)";
+        command.AddParameter("@name", Table(name));
+        return Convert.ToBoolean(await command.ExecuteScalarAsync(ct));
+    }
+
     /// <summary>The PostgreSQL advisory lock that serializes this service's schema changes ("akkauser" in ASCII).</summary>
     public const long SchemaLock = 0x616B6B6175736572;
 

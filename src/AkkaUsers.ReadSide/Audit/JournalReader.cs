@@ -73,10 +73,11 @@ public sealed class JournalReader(JournalDatabase database)
 
     /// <summary>
     /// The persistence ids whose tombstone (<paramref name="tombstoneManifest"/>) still has an event before it: the
-    /// history is erased last, so each of them is a deletion not yet done.
+    /// history is erased last, so each of them is a deletion not yet done. None before the journal has made its tables.
     /// </summary>
     public async Task<IReadOnlyList<string>> UnfinishedDeletionsAsync(string tombstoneManifest, CancellationToken ct)
     {
+        if (!await database.TableExistsAsync("journal", ct)) return [];
         await using var connection = await database.OpenConnectionAsync(ct);
         await using var command = connection.CreateCommand();
         var journal = database.Table("journal");
