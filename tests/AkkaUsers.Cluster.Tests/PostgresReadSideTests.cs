@@ -13,7 +13,7 @@ namespace AkkaUsers.Cluster.Tests;
 /// The database collates text by ICU's "en-US", as a production database may, and the service's tables are in their
 /// own schema.
 /// </summary>
-public sealed class SingleNodeOnPostgres : IAsyncLifetime
+public class SingleNodeOnPostgres : IAsyncLifetime
 {
     public const string AdminEmail = "root@example.com";
     public const string AdminPassword = "root-password-1";
@@ -37,6 +37,9 @@ public sealed class SingleNodeOnPostgres : IAsyncLifetime
     /// <summary>Every user's id by username, the admin's under "Root".</summary>
     public Dictionary<string, string> Ids { get; } = [];
 
+    /// <summary>The node's settings on top of the fixture's own.</summary>
+    protected virtual IReadOnlyDictionary<string, string> Settings { get; } = new Dictionary<string, string>();
+
     public async Task InitializeAsync()
     {
         if (ThreeNodeCluster.ServerConnection is null) return;
@@ -52,7 +55,7 @@ public sealed class SingleNodeOnPostgres : IAsyncLifetime
             ["Admin__Password"] = AdminPassword,
             ["Admin__Username"] = "Root",
             ["Persistence__SchemaName"] = Schema,
-        });
+        }.Concat(Settings).ToDictionary());
         await _node.StartAsync();
 
         // The admin is made by a hosted service at start: registered first, before anyone else.
@@ -111,7 +114,8 @@ public sealed class SingleNodeOnPostgres : IAsyncLifetime
         }
     }
 
-    private async Task<HttpResponseMessage> Send(HttpRequestMessage request)
+    /// <summary>Sends <paramref name="request"/> with the admin's token.</summary>
+    public async Task<HttpResponseMessage> Send(HttpRequestMessage request)
     {
         request.Headers.Authorization = new("Bearer", AdminToken);
         return await Node.Client.SendAsync(request);
