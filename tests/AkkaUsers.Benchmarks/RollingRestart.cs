@@ -1,0 +1,86 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using AkkaUsers.Harness;
+
+namespace AkkaUsers.Benchmarks;
+
+/// <summary>
+/// A rolling restart of the three-node cluster of the multi-node tests (<see cref="LocalCluster"/>, the cluster
+/// profile, loopback) over the PostgreSQL server in AKKAUSERS_TEST_POSTGRES, <c>rounds</c> times: each node in turn is
+/// taken out of rotation (as a load balancer drains it), sent SIGTERM, started again and put back once ready, while a
+/// stream of registrations, sign-ins and profile reads runs on the nodes in rotation. Prints every restart's exit and
+/// start time, and the slowest request, the requests over 2 s and the 5xx or unanswered ones.
+/// </summary>
+public static class RollingRestart
+{
+    private static readonly TimeSpan Slow = TimeSpan.FromSeconds(2);
+
+    public static async Task<int> RunAsync(int rounds)
+    {
+        if (Environment.GetEnvironmentVariable(ClusterProfile.ConnectionVariable) is not { } server)
+        {
+            Console.Error.WriteLine($"set {ClusterProfile.ConnectionVariable} to a PostgreSQL connection string whose user may create databases");
+            return 2;
+        }
+        Console.WriteLine($"machine: {Machine.Describe()}");
+        await using var cluster = await LocalCluster.StartAsync(server);
+        cluster.KeepLogs = true;
+        Console.WriteLine($"node logs: {cluster.WorkDirectory}");
+
+        var inRotation = new ConcurrentDictionary<ClusterNode, bool>(cluster.Nodes.Select(n => KeyValuePair.Create(n, true)));
+        var answers = new ConcurrentQueue<DrillAnswer>();
+        var registered = new ConcurrentQueue<(string Name, string Token)>();
+        using var stop = new CancellationTokenSource();
+
+        async Task<(int Status, System.Text.Json.Nodes.JsonObject? Body)> Timed(string call, ClusterNode node, Func<Task<HttpResponseMessage>> send)
+        {
+            var clock = Stopwatch.StartNew();
+            var answer = await TestAccounts.Send(send);
+            answers.Enqueue(new DrillAnswer(call, node.Index, answer.Status, clock.Elapsed));
+            return answer;
+        }
+
+        // Two streams, so that the load is not one request at a time.
+        var streams = Enumerable.Range(0, 2).Select(stream => Task.Run(async () =>
+        {
+            for (var i = stream; !stop.IsCancellationRequested; i += 2)
+            {
+                var nodes = inRotation.Keys.OrderBy(n => n.Index).ToArray();
+                var node = nodes[i % nodes.Length];
+                var name = TestAccounts.Unique("rolling");
+                var (status, body) = await Timed("register", node, () => node.Register(name, $"{name}@example.com"));
+                if (status == 201) registered.Enqueue((name, body!["token"]!.GetValue<string>()));
+                if (registered.IsEmpty) continue;
+                var (someone, token) = registered.ElementAt(i % registered.Count);
+                await Timed("sign-in", node, () => node.SignIn(someone));
+                await Timed("get-user", node, () => node.GetUser(token));
+            }
+        })).ToArray();
+
+        var failures = 0;
+        for (var round = 1; round <= rounds; round++)
+            foreach (var node in cluster.Nodes)
+            {
+                inRotation.TryRemove(node, out _);
+                var (exitCode, exited) = await node.TerminateAsync(TimeSpan.FromSeconds(30));
+                var started = await node.StartAsync();
+                await node.WaitUntilServingAsync();
+                inRotation[node] = true;
+                if (exitCode != 0) failures++;
+                Console.WriteLine($"round {round}, {node.Name}: exit code {exitCode} {exited.TotalSeconds:F1} s after SIGTERM, " +
+                                  $"ready {started.TotalSeconds:F1} s after its start; load average {Machine.LoadAverage()}");
+            }
+        await stop.CancelAsync();
+        await Task.WhenAll(streams);
+
+        var all = answers.ToList();
+        var failed = all.Where(a => a.Status is 0 or >= 500).ToList();
+        var slow = all.Where(a => a.Took > Slow).OrderByDescending(a => a.Took).ToList();
+        var slowest = all.MaxBy(a => a.Took)!;
+        Console.WriteLine($"{all.Count} requests: slowest {slowest.Took.TotalSeconds:F2} s ({slowest.Call} on node {slowest.Node}), " +
+                          $"{slow.Count} over {Slow.TotalSeconds:F0} s, {failed.Count} 5xx or unanswered");
+        foreach (var answer in slow.Take(10)) Console.WriteLine($"  slow: {answer.Call} on node {answer.Node}, {answer.Status}, {answer.Took.TotalSeconds:F2} s");
+        foreach (var answer in failed.Take(10)) Console.WriteLine($"  failed: {answer.Call} on node {answer.Node}, {answer.Status}, {answer.Took.TotalSeconds:F2} s");
+        return failures + failed.Count + slow.Count == 0 ? 0 : 1;
+    }
+}
