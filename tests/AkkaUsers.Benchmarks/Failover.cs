@@ -32,7 +32,7 @@ public static class Failover
         for (var round = 1; round <= kills; round++)
             foreach (var which in slowest.Keys)
             {
-                var byAge = cluster.RunningNodesByAge();
+                var byAge = await cluster.RunningNodesByAgeAsync();
                 var victim = which == "oldest" ? byAge[0] : byAge[^1];
                 var drill = await FailoverDrill.RunAsync(cluster.Nodes, victim, lostAfter: TimeSpan.FromSeconds(60));
                 slowest[which].Add(drill.Slowest.Took.TotalSeconds);

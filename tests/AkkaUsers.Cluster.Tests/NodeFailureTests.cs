@@ -20,7 +20,7 @@ public sealed class NodeFailureTests(ThreeNodeCluster cluster, ITestOutputHelper
     private async Task KillMidStream(Func<ClusterNode[], ClusterNode> pick, string which)
     {
         Skip.If(ThreeNodeCluster.ServerConnection is null, ThreeNodeCluster.SkipReason);
-        var byAge = cluster.RunningNodesByAge();
+        var byAge = await cluster.RunningNodesByAgeAsync();
         Assert.True(byAge.Length == 3, $"the nodes' logs name {byAge.Length} Up members, not 3");
         var victim = pick(byAge);
 

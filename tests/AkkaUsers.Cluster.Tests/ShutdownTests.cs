@@ -15,7 +15,7 @@ public sealed class ShutdownTests(ThreeNodeCluster cluster, ITestOutputHelper ou
     public async Task A_node_stopped_right_after_a_peer_was_killed_exits_within_ten_seconds_and_so_does_the_last_one()
     {
         Skip.If(ThreeNodeCluster.ServerConnection is null, ThreeNodeCluster.SkipReason);
-        var byAge = cluster.RunningNodesByAge();
+        var byAge = await cluster.RunningNodesByAgeAsync();
         Assert.True(byAge.Length == 3, $"the nodes' logs name {byAge.Length} Up members, not 3");
         // Users on every node, so that every node has shards to hand off.
         for (var i = 0; i < 6; i++)

@@ -15,8 +15,8 @@ public sealed class ThreeNodeCluster : IAsyncLifetime
 
     public ClusterNode[] Nodes => _cluster?.Nodes ?? [];
 
-    /// <inheritdoc cref="LocalCluster.RunningNodesByAge"/>
-    public ClusterNode[] RunningNodesByAge() => _cluster?.RunningNodesByAge() ?? [];
+    /// <inheritdoc cref="LocalCluster.RunningNodesByAgeAsync"/>
+    public Task<ClusterNode[]> RunningNodesByAgeAsync() => _cluster?.RunningNodesByAgeAsync() ?? Task.FromResult<ClusterNode[]>([]);
 
     /// <inheritdoc cref="LocalCluster.DatabaseConnection"/>
     public string DatabaseConnection => _cluster?.DatabaseConnection ?? throw new InvalidOperationException("not started");

@@ -65,8 +65,21 @@ public sealed partial class LocalCluster : IAsyncDisposable
     /// <summary>
     /// The running nodes, the oldest member (which hosts the shard coordinators and the singletons) first: in the
     /// order the cluster's leader last moved each of them Up, as their logs tell (a restarted node is Up anew).
+    /// A node serves before the leader's line about it may have reached the log, so this waits (up to 30 s) until
+    /// every running node is named; a node never named is left out, for the caller to notice.
     /// </summary>
-    public ClusterNode[] RunningNodesByAge()
+    public async Task<ClusterNode[]> RunningNodesByAgeAsync()
+    {
+        var waiting = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var byAge = RunningNodesByAgeInLogs();
+            if (byAge.Length == Nodes.Count(n => n.IsRunning) || waiting.Elapsed > TimeSpan.FromSeconds(30)) return byAge;
+            await Task.Delay(TimeSpan.FromMilliseconds(100));
+        }
+    }
+
+    private ClusterNode[] RunningNodesByAgeInLogs()
     {
         var upSince = new Dictionary<int, (string At, int Line)>();
         foreach (var node in Nodes.Where(n => File.Exists(n.LogFile)))

@@ -11,7 +11,7 @@ public static class ShutdownDeadline
 {
     public static readonly TimeSpan HostTimeout = TimeSpan.FromSeconds(7);
 
-    public static readonly TimeSpan Limit = TimeSpan.FromSeconds(9);
+    public static readonly TimeSpan Limit = TimeSpan.FromSeconds(8);
 
     public static WebApplicationBuilder AddShutdownDeadline(this WebApplicationBuilder builder)
     {
