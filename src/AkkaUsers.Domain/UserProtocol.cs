@@ -24,6 +24,16 @@ public static class UserProtocol
         string UserId, string Username, string Email, string PasswordHash,
         IReadOnlyList<string> Scope, string Plan, string? Vendor, JsonElement? Metadata) : IUserCommand;
 
+    /// <summary>
+    /// Create the account of a user moved over from another system, with its id, its password hash in
+    /// <paramref name="Format"/> (see <c>ImportedHashes</c>) and its creation time. Sent only after both the username
+    /// and the email are claimed for this id; the same user imported again is answered <see cref="AlreadyImported"/>.
+    /// </summary>
+    public sealed record ImportUser(
+        string UserId, string Username, string Email, string PasswordHash, string Format,
+        IReadOnlyList<string> Scope, string Plan, JsonElement? Vendor, JsonElement? Metadata, bool IsActive,
+        DateTimeOffset Created) : IUserCommand;
+
     public sealed record GetUser(string UserId) : IUserCommand;
 
     /// <summary>
@@ -105,6 +115,16 @@ public static class UserProtocol
         string UserId, string Username, string Email, string PasswordHash,
         IReadOnlyList<string> Scope, string Plan, string? Vendor, JsonElement? Metadata,
         DateTimeOffset At) : IUserEvent;
+
+    /// <summary>
+    /// The user's first event when it was moved over from another system: its profile as it was there (its
+    /// <paramref name="Created"/> time included) and its password hash, in <paramref name="Format"/>, until the first
+    /// sign-in replaces it with the service's own (<see cref="PasswordRehashed"/>).
+    /// </summary>
+    public sealed record UserImported(
+        string UserId, string Username, string Email, string PasswordHash, string Format,
+        IReadOnlyList<string> Scope, string Plan, JsonElement? Vendor, JsonElement? Metadata, bool IsActive,
+        DateTimeOffset Created, DateTimeOffset At) : IUserEvent;
 
     public sealed record UserSignedIn(DateTimeOffset At, string? ClientAddress, string? UserAgent) : IUserEvent;
 
@@ -188,6 +208,15 @@ public static class UserProtocol
 
     /// <summary>The registration cannot happen: the id is taken by other data, or was abandoned.</summary>
     public sealed record RegistrationRefused(string UserId, string Reason) : IUserReply;
+
+    /// <summary>The same user (id, username and email) was imported before: nothing is recorded again.</summary>
+    public sealed record AlreadyImported(UserProfile User) : IUserReply;
+
+    /// <summary>
+    /// The import cannot happen: the id is another user's (<paramref name="Holder"/>, whose username and email stay
+    /// theirs), or was deleted or abandoned (no holder).
+    /// </summary>
+    public sealed record ImportRefused(string UserId, string Reason, UserProfile? Holder) : IUserReply;
 
     /// <summary>The password changed between verification and recording: the sign-in (or the change) does not count.</summary>
     public sealed record SignInRefused(string UserId) : IUserReply;

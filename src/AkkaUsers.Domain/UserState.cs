@@ -58,6 +58,12 @@ public sealed record UserState
             Profile = new UserProfile(e.UserId, e.Username, IsActive: false, e.Email, e.Scope, e.Plan,
                 e.Vendor is { } vendor ? JsonSerializer.SerializeToElement(vendor) : null, e.Metadata, e.At),
         },
+        UserImported e => this with
+        {
+            Status = Lifecycle.Registered,
+            PasswordHash = e.PasswordHash,
+            Profile = new UserProfile(e.UserId, e.Username, e.IsActive, e.Email, e.Scope, e.Plan, e.Vendor, e.Metadata, e.Created),
+        },
         // A success resets its own address and the account-wide schedule; other addresses stay locked out.
         UserSignedIn e => this with
         {
@@ -126,6 +132,7 @@ public sealed record UserState
     public UserDecision Decide(IUserCommand command, DateTimeOffset now, SignInPolicy? signIn = null) => command switch
     {
         RegisterUser c => DecideRegister(c, now),
+        ImportUser c => DecideImport(c, now),
         GetUser c => Reply(Profile is { } p ? new UserFound(p) : new UserNotFound(c.UserId)),
         GetSignInSecret c => Reply(Profile switch
         {
@@ -175,6 +182,29 @@ public sealed record UserState
                 return Reply(new RegistrationRefused(c.UserId, "the user was deleted"));
             default:
                 return Reply(new RegistrationRefused(c.UserId, "the registration was abandoned"));
+        }
+    }
+
+    /// <summary>
+    /// An import creates a new user as it was elsewhere. The same user again (a file imported twice) changes nothing;
+    /// the id of a user with another username or email, or of a deleted or abandoned one, is refused.
+    /// </summary>
+    private UserDecision DecideImport(ImportUser c, DateTimeOffset now)
+    {
+        switch (Status)
+        {
+            case Lifecycle.New:
+                var imported = new UserImported(c.UserId, c.Username, c.Email, c.PasswordHash, c.Format,
+                    c.Scope, c.Plan, c.Vendor, c.Metadata, c.IsActive, c.Created, now);
+                return Persist(new UserFound(Apply(imported).Profile!), imported);
+            case Lifecycle.Registered when Profile!.Username == c.Username && Profile.Email == c.Email:
+                return Reply(new AlreadyImported(Profile));
+            case Lifecycle.Registered:
+                return Reply(new ImportRefused(c.UserId, "the id belongs to a user with another username or email", Profile));
+            case Lifecycle.Deleted:
+                return Reply(new ImportRefused(c.UserId, "the user with this id was deleted", null));
+            default:
+                return Reply(new ImportRefused(c.UserId, "the id was abandoned by a registration", null));
         }
     }
 

@@ -12,6 +12,8 @@ public interface IPasswordHasher
     Argon2Parameters Parameters { get; }
     string Hash(string password);
     bool Verify(string encodedHash, string password);
+    /// <summary>Whether this engine verifies such a hash itself; any other is an imported one (see <see cref="ImportedHashes"/>).</summary>
+    bool Verifies(string encodedHash);
     /// <summary>True when the hash was made with other parameters than the configured ones.</summary>
     bool NeedsRehash(string encodedHash);
 }
@@ -36,7 +38,9 @@ public sealed class LibsodiumArgon2Hasher : IPasswordHasher
     }
 
     public bool Verify(string encodedHash, string password) =>
-        IsArgon2id(encodedHash) && Geralt.Argon2id.VerifyHash(encodedHash, Encoding.UTF8.GetBytes(password));
+        Verifies(encodedHash) && Geralt.Argon2id.VerifyHash(encodedHash, Encoding.UTF8.GetBytes(password));
+
+    public bool Verifies(string encodedHash) => IsArgon2id(encodedHash) && encodedHash.Contains(",p=1$", StringComparison.Ordinal);
 
     public bool NeedsRehash(string encodedHash) =>
         !IsArgon2id(encodedHash) || Geralt.Argon2id.NeedsRehash(encodedHash, Parameters.Iterations, MemoryBytes);
@@ -55,8 +59,9 @@ public sealed class ManagedArgon2Hasher(Argon2Parameters parameters) : IPassword
         password, Parameters.Iterations, Parameters.MemoryKiB, Parameters.Parallelism,
         Argon2Type.HybridAddressing, hashLength: 32);
 
-    public bool Verify(string encodedHash, string password) =>
-        encodedHash.StartsWith("$argon2id$", StringComparison.Ordinal) && Argon2.Verify(encodedHash, password);
+    public bool Verify(string encodedHash, string password) => Verifies(encodedHash) && Argon2.Verify(encodedHash, password);
+
+    public bool Verifies(string encodedHash) => encodedHash.StartsWith("$argon2id$", StringComparison.Ordinal);
 
     public bool NeedsRehash(string encodedHash) =>
         !encodedHash.StartsWith($"$argon2id$v=19$m={Parameters.MemoryKiB},t={Parameters.Iterations},p={Parameters.Parallelism}$", StringComparison.Ordinal);

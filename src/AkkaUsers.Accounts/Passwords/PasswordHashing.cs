@@ -25,14 +25,26 @@ public sealed class PasswordHashing
 
     public Task<string> HashAsync(string password, CancellationToken ct) => Run("hash", () => _hasher.Hash(password), ct);
 
+    /// <summary>
+    /// An imported hash (see <see cref="ImportedHashes"/>) is verified by its own format's implementation, and one
+    /// dummy verification by the engine is spent besides, so that an imported user never answers faster than a native one.
+    /// </summary>
     public Task<bool> VerifyAsync(string encodedHash, string password, CancellationToken ct) =>
-        Run("verify", () => _hasher.Verify(encodedHash, password), ct);
+        Run("verify", () => _hasher.Verifies(encodedHash) ? _hasher.Verify(encodedHash, password) : VerifyImported(encodedHash, password), ct);
+
+    private bool VerifyImported(string encodedHash, string password)
+    {
+        var verified = ImportedHashes.Verify(encodedHash, password);
+        _hasher.Verify(_dummyHash.Value, password);
+        return verified;
+    }
 
     /// <summary>Spends the same work as a real verification, for a login that matches nobody.</summary>
     public Task VerifyNobodyAsync(string password, CancellationToken ct) =>
         Run("verify", () => _hasher.Verify(_dummyHash.Value, password), ct);
 
-    public bool NeedsRehash(string encodedHash) => _hasher.NeedsRehash(encodedHash);
+    /// <summary>True for every imported format, so that the first sign-in replaces it with the engine's.</summary>
+    public bool NeedsRehash(string encodedHash) => !_hasher.Verifies(encodedHash) || _hasher.NeedsRehash(encodedHash);
 
     /// <summary>Computes the dummy hash ahead of the first sign-in of an unknown user.</summary>
     public Task WarmUpAsync(CancellationToken ct) => Run("warm-up", () => _dummyHash.Value, ct);

@@ -32,6 +32,8 @@ public sealed class PasswordHashingTests
 
         public bool Verify(string encodedHash, string password) => Hash(password) == encodedHash;
 
+        public bool Verifies(string encodedHash) => true;
+
         public bool NeedsRehash(string encodedHash) => false;
     }
 
