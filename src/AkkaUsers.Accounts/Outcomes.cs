@@ -24,6 +24,26 @@ public abstract record RegistrationOutcome
     };
 }
 
+public abstract record ImportOutcome
+{
+    private ImportOutcome() { }
+
+    public sealed record Imported(UserProfile User) : ImportOutcome;
+
+    /// <summary>The same user (id, username and email) was imported before; nothing changed.</summary>
+    public sealed record Exists(UserProfile User) : ImportOutcome;
+
+    /// <summary>Nothing of it was kept, for <paramref name="Reason"/>.</summary>
+    public sealed record Rejected(string Reason) : ImportOutcome;
+
+    public T Match<T>(Func<Imported, T> imported, Func<Exists, T> exists, Func<Rejected, T> rejected) => this switch
+    {
+        Imported i => imported(i),
+        Exists e => exists(e),
+        _ => rejected((Rejected)this),
+    };
+}
+
 public abstract record SignInOutcome
 {
     private SignInOutcome() { }

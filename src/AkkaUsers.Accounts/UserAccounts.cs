@@ -18,6 +18,14 @@ public sealed record NewAccount(
     IReadOnlyList<string> Scope, string Plan, string? Vendor, JsonElement? Metadata);
 
 /// <summary>
+/// A user moved over from another system, as it was there (already validated): its id, its password hash in a
+/// <see cref="Passwords.ImportedHashes"/> format, and when it was created.
+/// </summary>
+public sealed record ImportedAccount(
+    string Id, string Username, string Email, string PasswordHash, string Format,
+    IReadOnlyList<string> Scope, string Plan, JsonElement? Vendor, JsonElement? Metadata, bool IsActive, DateTimeOffset Created);
+
+/// <summary>
 /// A one-time code just issued to <paramref name="User"/>: the code itself, for the user only (it exists nowhere
 /// else), and when it was issued and stops working.
 /// </summary>
@@ -66,25 +74,8 @@ public sealed class UserAccounts(
         CheckMetadata(account.Metadata);
         var passwordHash = await hashing.HashAsync(account.Password, ct);
         var id = UserId.New(DateTimeOffset.UtcNow).Value;
-        var username = Keys.Username(account.Username);
-        var skeleton = Keys.UsernameSkeleton(account.Username);
         var email = Keys.Email(account.Email);
-
-        if (await Ask<IClaimReply>(_usernames, new ClaimKey(username, id), ct) is ClaimRefused)
-            return Taken(_usernames.Entity);
-
-        if (await Ask<IClaimReply>(_usernames, new ClaimKey(skeleton, id), ct) is ClaimRefused)
-        {
-            await Ask<IClaimReply>(_usernames, new ReleaseKey(username, id), ct);
-            return Taken(_usernames.Entity);
-        }
-
-        if (await Ask<IClaimReply>(_emails, new ClaimKey(email, id), ct) is ClaimRefused)
-        {
-            await Ask<IClaimReply>(_usernames, new ReleaseKey(skeleton, id), ct);
-            await Ask<IClaimReply>(_usernames, new ReleaseKey(username, id), ct);
-            return Taken(_emails.Entity);
-        }
+        if (await ClaimKeysAsync(id, account.Username, email, ct) is { } taken) return Taken(taken);
 
         var register = new RegisterUser(
             id, account.Username.Trim(), email, passwordHash, account.Scope, account.Plan, account.Vendor, account.Metadata);
@@ -95,6 +86,76 @@ public sealed class UserAccounts(
         };
         metrics.Registered();
         return new RegistrationOutcome.Registered(user);
+    }
+
+    /// <summary>
+    /// Claims the username, its skeleton (so that no look-alike of a taken username registers) and the email for
+    /// <paramref name="id"/>. Null when all three are its; otherwise the entity whose key someone else holds, with the
+    /// keys claimed before it released.
+    /// </summary>
+    private async Task<string?> ClaimKeysAsync(string id, string givenUsername, string email, CancellationToken ct)
+    {
+        var username = Keys.Username(givenUsername);
+        var skeleton = Keys.UsernameSkeleton(givenUsername);
+        if (await Ask<IClaimReply>(_usernames, new ClaimKey(username, id), ct) is ClaimRefused)
+            return _usernames.Entity;
+
+        if (await Ask<IClaimReply>(_usernames, new ClaimKey(skeleton, id), ct) is ClaimRefused)
+        {
+            await Ask<IClaimReply>(_usernames, new ReleaseKey(username, id), ct);
+            return _usernames.Entity;
+        }
+
+        if (await Ask<IClaimReply>(_emails, new ClaimKey(email, id), ct) is ClaimRefused)
+        {
+            await Ask<IClaimReply>(_usernames, new ReleaseKey(skeleton, id), ct);
+            await Ask<IClaimReply>(_usernames, new ReleaseKey(username, id), ct);
+            return _emails.Entity;
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Moves a user over with its own id: claims its keys exactly as a registration does (so that a live registration
+    /// racing it for the same username or email meets it in the index), then records it. The same user again is
+    /// <see cref="ImportOutcome.Exists"/>; a refused import releases the keys it claimed and nobody else holds.
+    /// </summary>
+    public async Task<ImportOutcome> ImportAsync(ImportedAccount account, CancellationToken ct)
+    {
+        CheckMetadata(account.Metadata);
+        var username = account.Username.Trim();
+        var email = Keys.Email(account.Email);
+        if (await GetAsync(account.Id, ct) is { } existing)
+            return existing.Username == username && existing.Email == email
+                ? new ImportOutcome.Exists(existing)
+                : new ImportOutcome.Rejected("the id belongs to a user with another username or email");
+
+        if (await ClaimKeysAsync(account.Id, username, email, ct) is { } taken)
+            return new ImportOutcome.Rejected($"the {taken} belongs to another user");
+
+        var import = new ImportUser(account.Id, username, email, account.PasswordHash, account.Format,
+            account.Scope, account.Plan, account.Vendor, account.Metadata, account.IsActive, account.Created);
+        switch (await Ask<IUserReply>(_users, import, ct))
+        {
+            case UserFound found:
+                return new ImportOutcome.Imported(found.User);
+            case AlreadyImported again:
+                return new ImportOutcome.Exists(again.User);
+            case ImportRefused refused:
+                await ReleaseKeysNotHeldByAsync(account.Id, username, email, refused.Holder, ct);
+                return new ImportOutcome.Rejected(refused.Reason);
+            case var other:
+                throw new InvalidOperationException($"an import answered {other}");
+        }
+    }
+
+    /// <summary>Releases the keys claimed for <paramref name="id"/> that its <paramref name="holder"/> (if any) does not hold itself.</summary>
+    private async Task ReleaseKeysNotHeldByAsync(string id, string username, string email, UserProfile? holder, CancellationToken ct)
+    {
+        string[] held = holder is null ? [] : [Keys.Username(holder.Username), Keys.UsernameSkeleton(holder.Username)];
+        foreach (var key in new[] { Keys.UsernameSkeleton(username), Keys.Username(username) }.Except(held))
+            await Ask<IClaimReply>(_usernames, new ReleaseKey(key, id), ct);
+        if (email != holder?.Email) await Ask<IClaimReply>(_emails, new ReleaseKey(email, id), ct);
     }
 
     /// <summary>An unknown login costs one dummy verification, so it takes as long as a wrong password.</summary>
