@@ -100,6 +100,7 @@ try
 
     app.MapUserEndpoints(app.Services.GetRequiredService<IOptions<AccountOptions>>().Value);
     app.MapAdminEndpoints();
+    app.MapImportEndpoints();
     app.MapHealthEndpoints();
     app.MapOperations();
 

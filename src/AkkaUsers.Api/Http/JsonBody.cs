@@ -38,7 +38,12 @@ public sealed class JsonBody
             buffer.Write(chunk, 0, read);
         }
 
-        var json = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        return Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length));
+    }
+
+    /// <summary>One JSON object, checked as <see cref="ReadAsync"/> checks a body; 400 when it is anything else.</summary>
+    public static JsonBody Parse(ReadOnlyMemory<byte> json)
+    {
         JsonDocument document;
         try
         {
@@ -175,7 +180,8 @@ public sealed class JsonBody
 
     private static bool IsString(JsonElement element) => element.ValueKind == JsonValueKind.String;
 
-    private JsonElement? Field(string field) =>
+    /// <summary>The value at <paramref name="field"/> whatever its type, or null when it is absent or null.</summary>
+    public JsonElement? Field(string field) =>
         _root.TryGetProperty(field, out var value) && value.ValueKind != JsonValueKind.Null ? value : null;
 
     private static ApiError TooLarge(int maxBytes) =>
