@@ -23,6 +23,7 @@ public sealed class OpenApiTests
         ["GET /users/{userId}/events"] = [200, 400, 401, 403, 404, 503],
         ["POST /user/change-password"] = [200, 400, 401, 404, 413, 415, 503],
         ["POST /user/reset-password"] = [200, 400, 401, 403, 404, 413, 415, 503],
+        ["POST /users/import"] = [200, 401, 403, 415, 503],
         ["PUT /users/{userId}"] = [200, 400, 401, 403, 404, 409, 413, 415, 503],
         ["DELETE /users/{userId}"] = [200, 400, 401, 403, 404, 503],
         ["GET /users/{userId}/delete-status/{ticket}"] = [200, 400, 401, 403, 404, 503],
