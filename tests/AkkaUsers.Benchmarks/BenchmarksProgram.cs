@@ -13,6 +13,8 @@ namespace AkkaUsers.Benchmarks;
 ///   million [--users 1000000] [--sign-ins 10000] [--passivate-after 00:00:20]
 ///   failover [--kills 3]            kill -9 of the youngest and of the oldest of three nodes under load, each --kills
 ///                                   times: the slowest request's min, median and max (needs AKKAUSERS_TEST_POSTGRES)
+///   import [--users 100000]         POST /users/import of generated users into a fresh node, on SQLite and (with
+///                                   AKKAUSERS_TEST_POSTGRES) on PostgreSQL: users/s, CPU per user, memory
 ///   rolling [--rounds 1]            SIGTERM and restart of each of three nodes in turn under load: the slowest request,
 ///                                   those over 2 s, and 5xx (needs AKKAUSERS_TEST_POSTGRES)
 /// </summary>
@@ -42,10 +44,13 @@ public static class BenchmarksProgram
                 return 0;
             case "failover":
                 return await Failover.RunAsync(int.Parse(Option("--kills", "3")));
+            case "import":
+                await ImportRate.RunAsync(int.Parse(Option("--users", "100000")));
+                return 0;
             case "rolling":
                 return await RollingRestart.RunAsync(int.Parse(Option("--rounds", "1")));
             default:
-                Console.Error.WriteLine("usage: AkkaUsers.Benchmarks hashing | raw [--seconds N] [--wakers N] [--threads N] | http [--seconds 8] | million [--users N] [--sign-ins N] [--passivate-after T] | failover [--kills N] | rolling [--rounds N]");
+                Console.Error.WriteLine("usage: AkkaUsers.Benchmarks hashing | raw [--seconds N] [--wakers N] [--threads N] | http [--seconds 8] | million [--users N] [--sign-ins N] [--passivate-after T] | failover [--kills N] | rolling [--rounds N] | import [--users N]");
                 return 2;
         }
     }
