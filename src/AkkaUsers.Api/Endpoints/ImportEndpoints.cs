@@ -10,14 +10,16 @@ using AkkaUsers.Api.Configuration;
 using AkkaUsers.Api.Http;
 using AkkaUsers.Domain;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
 
 namespace AkkaUsers.Api.Endpoints;
 
 /// <summary>
 /// <c>POST /users/import</c>: a user base moved over with its ids and password hashes, one user per line of
-/// <c>mongoexport</c>'s NDJSON, answered one line per user in the same order as the lines are done. The body is
-/// streamed (read a line at a time, never whole), so its size is not limited; a few lines are imported at once.
+/// <c>mongoexport</c>'s NDJSON, answered one line per user, in order, once the body is read. The body is streamed
+/// (read a line at a time, never whole) and the answers wait on disk, so neither size is limited by memory; a few
+/// lines are imported at once.
 /// </summary>
 public static class ImportEndpoints
 {
@@ -46,9 +48,11 @@ public static class ImportEndpoints
 
         var log = logs.CreateLogger(typeof(ImportEndpoints));
         var ct = http.RequestAborted;
-        http.Response.ContentType = ContentType;
+        // The answers wait until the whole body is read: a client that sends its body before it reads the answer (as
+        // HTTP/1.1 clients do) would otherwise fill both ways' buffers and stall. Past a few KiB they wait on disk.
+        await using var answers = new FileBufferingWriteStream();
         var done = Channel.CreateBounded<Task<ImportResult>>(LinesInFlight);
-        var answering = AnswerAsync(done.Reader, http.Response.BodyWriter, ct);
+        var answering = AnswerAsync(done.Reader, answers, ct);
         try
         {
             await foreach (var (number, line) in LinesAsync(http.Request.BodyReader, ct))
@@ -59,21 +63,23 @@ public static class ImportEndpoints
             done.Writer.Complete();
             await answering;
         }
+        http.Response.ContentType = ContentType;
+        await answers.DrainBufferAsync(http.Response.Body, ct);
     }
 
-    /// <summary>Each line's answer, in order; flushed whenever the next one is not ready yet.</summary>
-    private static async Task AnswerAsync(ChannelReader<Task<ImportResult>> done, PipeWriter response, CancellationToken ct)
+    private static readonly byte[] NewLine = "\n"u8.ToArray();
+
+    /// <summary>Each line's answer, in order, as soon as it is done.</summary>
+    private static async Task AnswerAsync(ChannelReader<Task<ImportResult>> done, Stream answers, CancellationToken ct)
     {
-        using var json = new Utf8JsonWriter(response);
+        await using var json = new Utf8JsonWriter(answers);
         await foreach (var line in done.ReadAllAsync(ct))
         {
             JsonSerializer.Serialize(json, await line, ImportJson.Options);
-            json.Flush();
+            await json.FlushAsync(ct);
             json.Reset();
-            response.Write("\n"u8);
-            if (!done.TryPeek(out var next) || !next.IsCompleted) await response.FlushAsync(ct);
+            await answers.WriteAsync(NewLine, ct);
         }
-        await response.FlushAsync(ct);
     }
 
     /// <summary>
