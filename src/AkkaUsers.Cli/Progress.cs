@@ -4,13 +4,16 @@ using System.Globalization;
 namespace AkkaUsers.Cli;
 
 /// <summary>
-/// Counts what a long run has done. On a terminal it redraws one line on stderr a few times a second: a bar, the
-/// share of the journal read, the rate and the time left, judged by how far the rows' orderings have come towards
-/// <paramref name="lastOrdering"/>. Anywhere else (a pipe, a file, a log collector) it draws nothing.
+/// Counts what a long run has done. On a terminal it redraws one line on stderr a few times a second: a bar, how
+/// far it is out of <paramref name="total"/>, the rate and the time left. Anywhere else (a pipe, a file, a log
+/// collector) it draws nothing.
 /// </summary>
 /// <param name="terminal">Whether <paramref name="errors"/> is a terminal, where a line can be redrawn.</param>
-/// <param name="lastOrdering">The journal's last ordering when the run began (0: unknown, no share or time left).</param>
-public sealed class Progress(string task, TextWriter errors, bool terminal = false, long lastOrdering = 0)
+/// <param name="total">
+/// The journal's last ordering, for a read in journal order that reports each row's ordering to <see cref="Add"/>;
+/// else the number of events the run will go through. 0: unknown, no share or time left.
+/// </param>
+public sealed class Progress(string task, TextWriter errors, bool terminal = false, long total = 0)
 {
     private const int BarWidth = 24;
     private static readonly TimeSpan Every = TimeSpan.FromMilliseconds(250);
@@ -25,7 +28,7 @@ public sealed class Progress(string task, TextWriter errors, bool terminal = fal
 
     public double PerSecond => Count / Math.Max(_clock.Elapsed.TotalSeconds, 1e-9);
 
-    /// <param name="ordering">The ordering of the row just done.</param>
+    /// <param name="ordering">The ordering of the row just done, when the rows come in journal order; else 0.</param>
     public void Add(long ordering = 0)
     {
         // Reading the clock for every event would cost more than the event.
@@ -53,14 +56,15 @@ public sealed class Progress(string task, TextWriter errors, bool terminal = fal
     private void Draw(long ordering)
     {
         var line = $"{task}: {Number(Count)} events, {Number(PerSecond)}/s";
-        if (lastOrdering > 0 && ordering > 0)
+        if (total > 0)
         {
-            var done = Math.Clamp((double)ordering / lastOrdering, 0, 1);
+            var at = ordering > 0 ? ordering : Count;
+            var done = Math.Clamp((double)at / total, 0, 1);
             var filled = (int)(done * BarWidth);
             var left = done > 0 ? TimeSpan.FromSeconds(_clock.Elapsed.TotalSeconds * (1 - done) / done) : TimeSpan.Zero;
+            var where = ordering > 0 ? $"journal row {Number(at)} of {Number(total)}, {Number(Count)} events" : $"{Number(at)} of {Number(total)} events";
             line = $"{task}: [{new string('#', filled)}{new string('.', BarWidth - filled)}] {done * 100,3:0}% " +
-                   $"row {Number(ordering)} of {Number(lastOrdering)}, {Number(Count)} events, {Number(PerSecond)}/s, " +
-                   $"ETA {(int)left.TotalMinutes}:{left.Seconds:00}";
+                   $"{where}, {Number(PerSecond)}/s, ETA {(int)left.TotalMinutes}:{left.Seconds:00}";
         }
         errors.Write($"\r{line.PadRight(_drawnWidth)}");
         errors.Flush();
