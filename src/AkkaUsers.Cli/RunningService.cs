@@ -40,6 +40,8 @@ public static class RunningService
     /// <summary>A listening URL as a client on this machine reaches it: a wildcard host becomes the loopback address.</summary>
     private static string Local(string url)
     {
+        if (!Uri.TryCreate(url.Replace("://*", "://127.0.0.1").Replace("://+", "://127.0.0.1"), UriKind.Absolute, out _))
+            throw CliRefusal.Usage($"'{url}' is not a URL to look for the service at");
         var builder = new UriBuilder(url.Replace("://*", "://127.0.0.1").Replace("://+", "://127.0.0.1"));
         if (builder.Host is "0.0.0.0" or "[::]" or "::") builder.Host = "127.0.0.1";
         return builder.Uri.GetLeftPart(UriPartial.Authority);

@@ -118,21 +118,19 @@ public sealed class CliVerbTests(TwoUserJournal journal) : IClassFixture<TwoUser
     }
 
     [Theory]
-    [InlineData("audit", "frob")]
-    [InlineData("audit")]
-    [InlineData("audit", "verify", "--format", "xml")]
-    [InlineData("admin", "grant")]
-    [InlineData("audit", "verify", "extra")]
-    [InlineData("audit", "verify", "--Storage:DataDirectory")]
-    public async Task A_bad_command_line_is_one_line_pointing_at_the_help_and_exit_2(params string[] args)
+    [InlineData("Unrecognized command or argument 'frob' (see 'akka-users audit --help')", "audit", "frob")]
+    [InlineData("Required command was not provided (see 'akka-users audit --help')", "audit")]
+    [InlineData("Argument 'xml' not recognized. Must be one of: 'text' 'json' (see 'akka-users audit verify --help')", "audit", "verify", "--format", "xml")]
+    [InlineData("Required argument 'EMAIL' missing for command: 'grant' (see 'akka-users admin grant --help')", "admin", "grant")]
+    [InlineData("Unrecognized command or argument 'extra' (see 'akka-users audit verify --help')", "audit", "verify", "extra")]
+    [InlineData("--Storage:DataDirectory needs a value: --Storage:DataDirectory=VALUE", "audit", "verify", "--Storage:DataDirectory")]
+    public async Task A_bad_command_line_is_one_line_saying_why_and_exit_2(string message, params string[] args)
     {
         var run = await RunAsync(args);
 
         Assert.Equal(ExitCodes.Usage, run.ExitCode);
-        var line = OneLine(run.Errors);
-        Assert.DoesNotContain(" at ", line);
+        Assert.EndsWith(message, OneLine(run.Errors));
         Assert.Equal("", run.Output);
-        if (args.Length < 3 || !args[2].StartsWith("--Storage", StringComparison.Ordinal)) Assert.EndsWith("--help')", line);
     }
 
     [Fact]
