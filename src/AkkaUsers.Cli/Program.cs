@@ -8,4 +8,4 @@ Console.CancelKeyPress += (_, e) =>
     cancel.Cancel();
 };
 await using var output = Console.OpenStandardOutput();
-return await AkkaUsersCli.RunAsync(args, output, Console.Error, cancel.Token);
+return await AkkaUsersCli.RunAsync(args, output, Console.Error, cancel.Token, terminal: !Console.IsErrorRedirected);

@@ -3,13 +3,24 @@ using System.Globalization;
 
 namespace AkkaUsers.Cli;
 
-/// <summary>Counts what a long run has done and says so on stderr about once a second, then once at the end.</summary>
-public sealed class Progress(string task, TextWriter errors)
+/// <summary>
+/// Counts what a long run has done. On a terminal it redraws one line on stderr a few times a second: a bar, how
+/// far it is out of <paramref name="total"/>, the rate and the time left. Anywhere else (a pipe, a file, a log
+/// collector) it draws nothing.
+/// </summary>
+/// <param name="terminal">Whether <paramref name="errors"/> is a terminal, where a line can be redrawn.</param>
+/// <param name="total">
+/// The journal's last ordering, for a read in journal order that reports each row's ordering to <see cref="Add"/>;
+/// else the number of events the run will go through. 0: unknown, no share or time left.
+/// </param>
+public sealed class Progress(string task, TextWriter errors, bool terminal = false, long total = 0)
 {
-    private static readonly TimeSpan Every = TimeSpan.FromSeconds(1);
+    private const int BarWidth = 24;
+    private static readonly TimeSpan Every = TimeSpan.FromMilliseconds(250);
 
     private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private TimeSpan _lastReport;
+    private TimeSpan _lastDrawn;
+    private int _drawnWidth;
 
     public long Count { get; private set; }
 
@@ -17,12 +28,22 @@ public sealed class Progress(string task, TextWriter errors)
 
     public double PerSecond => Count / Math.Max(_clock.Elapsed.TotalSeconds, 1e-9);
 
-    public void Add()
+    /// <param name="ordering">The ordering of the row just done, when the rows come in journal order; else 0.</param>
+    public void Add(long ordering = 0)
     {
         // Reading the clock for every event would cost more than the event.
-        if (++Count % 4096 != 0 || _clock.Elapsed - _lastReport < Every) return;
-        _lastReport = _clock.Elapsed;
-        errors.WriteLine($"{task}: {Number(Count)} events so far ({Number(PerSecond)}/s)");
+        if (++Count % 1024 != 0 || !terminal || _clock.Elapsed - _lastDrawn < Every) return;
+        _lastDrawn = _clock.Elapsed;
+        Draw(ordering);
+    }
+
+    /// <summary>Wipes the progress line, so that what follows starts on a clean line.</summary>
+    public void Clear()
+    {
+        if (_drawnWidth == 0) return;
+        errors.Write($"\r{new string(' ', _drawnWidth)}\r");
+        errors.Flush();
+        _drawnWidth = 0;
     }
 
     /// <summary>"{task}: N events in T s (R events/s){suffix}".</summary>
@@ -31,4 +52,22 @@ public sealed class Progress(string task, TextWriter errors)
         $"({Number(PerSecond)} events/s){suffix}";
 
     public static string Number(double value) => value.ToString("#,0", CultureInfo.InvariantCulture);
+
+    private void Draw(long ordering)
+    {
+        var line = $"{task}: {Number(Count)} events, {Number(PerSecond)}/s";
+        if (total > 0)
+        {
+            var at = ordering > 0 ? ordering : Count;
+            var done = Math.Clamp((double)at / total, 0, 1);
+            var filled = (int)(done * BarWidth);
+            var left = done > 0 ? TimeSpan.FromSeconds(_clock.Elapsed.TotalSeconds * (1 - done) / done) : TimeSpan.Zero;
+            var where = ordering > 0 ? $"journal row {Number(at)} of {Number(total)}, {Number(Count)} events" : $"{Number(at)} of {Number(total)} events";
+            line = $"{task}: [{new string('#', filled)}{new string('.', BarWidth - filled)}] {done * 100,3:0}% " +
+                   $"{where}, {Number(PerSecond)}/s, ETA {(int)left.TotalMinutes}:{left.Seconds:00}";
+        }
+        errors.Write($"\r{line.PadRight(_drawnWidth)}");
+        errors.Flush();
+        _drawnWidth = Math.Max(_drawnWidth, line.Length);
+    }
 }

@@ -82,8 +82,11 @@ public static class ClaimProtocol
     /// <summary>The current owner of a key, or null when nobody holds it.</summary>
     public sealed record KeyOwner(string Key, string? UserId) : IClaimReply;
 
-    /// <summary>The owner of the reviewed claim's key after the review, or null when nobody holds it.</summary>
-    public sealed record ClaimReviewed(string EntityId, string? UserId) : IClaimReply;
+    /// <summary>
+    /// The owner of the reviewed claim's key after the review, or null when nobody holds it; <paramref name="Released"/>
+    /// when this review released it (a key found free was released by someone else, such as the loser of a race).
+    /// </summary>
+    public sealed record ClaimReviewed(string EntityId, string? UserId, bool Released = false) : IClaimReply;
 }
 
 public enum ClaimKind { Username, Email }

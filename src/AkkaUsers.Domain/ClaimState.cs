@@ -52,7 +52,7 @@ public sealed record ClaimState(string? OwnerId = null, DateTimeOffset? ClaimedA
             (_, true) => (ClaimDecision.Done)Decide(command, keyDigest, now, TimeSpan.MaxValue),
             (ClaimKey claim, false) => Done(new ClaimGranted(claim.Key, claim.UserId),
                 new KeyReleased(keyDigest, OwnerId!, now), new KeyClaimed(keyDigest, claim.UserId, now)),
-            (ReviewClaim review, false) => Done(new ClaimReviewed(review.EntityId, null), new KeyReleased(keyDigest, OwnerId!, now)),
+            (ReviewClaim review, false) => Done(new ClaimReviewed(review.EntityId, null, Released: true), new KeyReleased(keyDigest, OwnerId!, now)),
             _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "no owner check for this command"),
         };
 

@@ -99,7 +99,7 @@ public class AkkaUsersSerializerSpec(ITestOutputHelper output)
         new ClaimRefused("ada lovelace", Id),
         new KeyReleaseDone("ada lovelace"),
         new KeyOwner("ada lovelace", Id),
-        new ClaimReviewed(Keys.Digest("ada@example.com"), Id),
+        new ClaimReviewed(Keys.Digest("ada@example.com"), Id, Released: true),
         new UserState
         {
             Status = UserState.Lifecycle.Registered,

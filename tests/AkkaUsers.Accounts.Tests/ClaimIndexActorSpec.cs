@@ -128,16 +128,6 @@ public class ClaimIndexActorSpec(ITestOutputHelper output) : HostedSpec(output)
     }
 
     /// <summary>Writes events under <paramref name="persistenceId"/> through the journal, as an entity would, and waits for the write.</summary>
-    private async Task Persist(string persistenceId, params IClaimEvent[] events)
-    {
-        var journal = Akka.Persistence.Persistence.Instance.Apply(Sys).JournalFor(null);
-        var writes = events.Select((e, i) => (Akka.Persistence.IPersistentEnvelope)new Akka.Persistence.AtomicWrite(
-            new Akka.Persistence.Persistent(e, i + 1, persistenceId, writerGuid: "test"))).ToList();
-        journal.Tell(new Akka.Persistence.WriteMessages(writes, TestActor, 1), TestActor);
-        await ExpectMsgAsync<Akka.Persistence.WriteMessagesSuccessful>(Timeout);
-        for (var i = 0; i < events.Length; i++) await ExpectMsgAsync<Akka.Persistence.WriteMessageSuccess>(Timeout);
-    }
-
     /// <summary>Every row of the persistence id as the journal's table holds it, deleted ones included.</summary>
     private List<(string Manifest, string Payload, bool Deleted)> JournalRows(string persistenceId)
     {

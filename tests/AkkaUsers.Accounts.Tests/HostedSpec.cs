@@ -30,6 +30,17 @@ public abstract class HostedSpec : Akka.TestKit.Xunit2.TestKit
 
     protected Task<T> AskAsync<T>(IActorRef region, object message) => region.Ask<T>(message, Timeout);
 
+    /// <summary>Writes events straight through the journal (tagged as the entities' are), as sequence numbers 1, 2, ...</summary>
+    protected async Task Persist(string persistenceId, params object[] events)
+    {
+        var journal = Akka.Persistence.Persistence.Instance.Apply(Sys).JournalFor(null);
+        var writes = events.Select((e, i) => (Akka.Persistence.IPersistentEnvelope)new Akka.Persistence.AtomicWrite(
+            new Akka.Persistence.Persistent(e, i + 1, persistenceId, writerGuid: "test"))).ToList();
+        journal.Tell(new Akka.Persistence.WriteMessages(writes, TestActor, 1), TestActor);
+        await ExpectMsgAsync<Akka.Persistence.WriteMessagesSuccessful>(Timeout);
+        for (var i = 0; i < events.Length; i++) await ExpectMsgAsync<Akka.Persistence.WriteMessageSuccess>(Timeout);
+    }
+
     /// <summary>The events of one persistence id as the journal holds them, read back through Akka.Persistence.Query.</summary>
     protected static async Task<IReadOnlyList<object>> JournalEventsAsync(ActorSystem system, string persistenceId)
     {

@@ -8,6 +8,8 @@ using AkkaUsers.Domain;
 using static AkkaUsers.Domain.ClaimProtocol;
 using static AkkaUsers.Domain.UserProtocol;
 
+using static AkkaUsers.Cli.Tests.CliRun;
+
 namespace AkkaUsers.Cli.Tests;
 
 /// <summary>
@@ -77,7 +79,8 @@ public sealed class CliVerbTests(TwoUserJournal journal) : IClassFixture<TwoUser
         Assert.Equal("[redacted]", lines[3]["data"]!["passwordHash"]!.GetValue<string>());
         Assert.Equal("Alice", lines[3]["data"]!["username"]!.GetValue<string>());
         Assert.DoesNotContain("$argon2id$", run.Output);
-        Assert.Contains("audit export: 9 events in", run.Errors);
+        // stderr is no terminal here: no progress drawn, the summary alone.
+        Assert.StartsWith("audit export: 9 events in", OneLine(run.Errors));
     }
 
     [Fact]
@@ -103,14 +106,30 @@ public sealed class CliVerbTests(TwoUserJournal journal) : IClassFixture<TwoUser
     [Theory]
     [InlineData("--since", "yesterday", "--since must be an ISO 8601 time")]
     [InlineData("--user", "ALICE", "--user must be a user id")]
-    [InlineData("--limit", "5", "audit export has no option --limit")]
-    public async Task Export_with_a_bad_option_is_a_usage_error(string option, string value, string message)
+    [InlineData("--limit", "5", "Unrecognized command or argument '--limit'")]
+    [InlineData("--out", "/no/such/directory/x.jsonl", "Cannot write /no/such/directory/x.jsonl")]
+    public async Task Export_with_a_bad_option_is_a_one_line_usage_error(string option, string value, string message)
     {
         var run = await Cli("audit", "export", option, value);
 
-        Assert.Equal(2, run.ExitCode);
-        Assert.StartsWith(message, run.Errors);
-        Assert.Contains("usage:", run.Errors);
+        Assert.Equal(ExitCodes.Usage, run.ExitCode);
+        Assert.StartsWith(message, OneLine(run.Errors));
+        Assert.Equal("", run.Output);
+    }
+
+    [Theory]
+    [InlineData("Unrecognized command or argument 'frob' (see 'akka-users audit --help')", "audit", "frob")]
+    [InlineData("Required command was not provided (see 'akka-users audit --help')", "audit")]
+    [InlineData("Argument 'xml' not recognized. Must be one of: 'text' 'json' (see 'akka-users audit verify --help')", "audit", "verify", "--format", "xml")]
+    [InlineData("Required argument 'EMAIL' missing for command: 'grant' (see 'akka-users admin grant --help')", "admin", "grant")]
+    [InlineData("Unrecognized command or argument 'extra' (see 'akka-users audit verify --help')", "audit", "verify", "extra")]
+    [InlineData("--Storage:DataDirectory needs a value: --Storage:DataDirectory=VALUE", "audit", "verify", "--Storage:DataDirectory")]
+    public async Task A_bad_command_line_is_one_line_saying_why_and_exit_2(string message, params string[] args)
+    {
+        var run = await RunAsync(args);
+
+        Assert.Equal(ExitCodes.Usage, run.ExitCode);
+        Assert.EndsWith(message, OneLine(run.Errors));
         Assert.Equal("", run.Output);
     }
 
@@ -119,10 +138,10 @@ public sealed class CliVerbTests(TwoUserJournal journal) : IClassFixture<TwoUser
     {
         var elsewhere = ActorHost.NewDataDirectory();
 
-        var run = await AkkaUsersCliRun(["audit", "verify", $"--Storage:DataDirectory={elsewhere}"]);
+        var run = await RunAsync(["audit", "verify", $"--Storage:DataDirectory={elsewhere}"]);
 
-        Assert.Equal(2, run.ExitCode);
-        Assert.StartsWith($"No journal at {Path.Combine(elsewhere, "akka-users.db")}", run.Errors);
+        Assert.Equal(ExitCodes.Unavailable, run.ExitCode);
+        Assert.StartsWith($"No journal at {Path.Combine(elsewhere, "akka-users.db")}", OneLine(run.Errors));
         Assert.False(Directory.Exists(elsewhere));
     }
 
@@ -134,8 +153,8 @@ public sealed class CliVerbTests(TwoUserJournal journal) : IClassFixture<TwoUser
     {
         var run = await Cli("audit", "verify", setting);
 
-        Assert.Equal(2, run.ExitCode);
-        Assert.StartsWith(message, run.Errors);
+        Assert.Equal(ExitCodes.Usage, run.ExitCode);
+        Assert.StartsWith(message, OneLine(run.Errors));
         Assert.Equal("", run.Output);
     }
 
@@ -148,6 +167,14 @@ public sealed class CliVerbTests(TwoUserJournal journal) : IClassFixture<TwoUser
         Assert.Contains("audit verify: 9 events in", run.Output);
         Assert.Contains("2 user ids, 6 index entities", run.Output);
         Assert.Contains("OK: every invariant holds", run.Output);
+
+        var json = await Cli("audit", "verify", "--format", "json");
+        Assert.Equal(0, json.ExitCode);
+        var report = JsonNode.Parse(json.Output)!;
+        Assert.Equal(9, report["events"]!.GetValue<long>());
+        Assert.Equal(2, report["users"]!.GetValue<int>());
+        Assert.Equal(6, report["indexEntities"]!.GetValue<int>());
+        Assert.Empty(report["problems"]!.AsArray());
     }
 
     [Fact]
@@ -199,8 +226,10 @@ public sealed class CliVerbTests(TwoUserJournal journal) : IClassFixture<TwoUser
                 new UserRegistered(carol, "ALICE", "carol@example.com", "$argon2id$x", ["user"], "free", null, null, DateTimeOffset.UtcNow)));
 
         var run = await Cli("audit", "verify");
+        var json = JsonNode.Parse((await Cli("audit", "verify", "--format=json")).Output)!;
 
         Assert.Equal(1, run.ExitCode);
+        Assert.Contains(json["problems"]!.AsArray(), p => p!["message"]!.GetValue<string>().StartsWith("username 'alice' is held by 2 live users", StringComparison.Ordinal));
         Assert.Contains($"username 'alice' is held by 2 live users: {string.Join(", ", new[] { _alice.Id, carol }.Order())}", run.Output);
         Assert.Contains($"user {_alice.Id}: the username index of 'alice' names {_bob.Id}", run.Output);
         Assert.Contains($"user {carol}: the email index of 'carol@example.com' names nobody", run.Output);
@@ -249,12 +278,15 @@ public sealed class CliVerbTests(TwoUserJournal journal) : IClassFixture<TwoUser
         JournalFile.Append(DatabaseFile, new JournalFile.Row(UserActor.PersistenceIdFor(_bob.Id), 2, new ScopeGranted("admin", "cli", DateTimeOffset.UtcNow)));
 
         var first = await Cli("projection", "rebuild");
-        var second = await Cli("projection", "rebuild");
+        var second = await Cli("projection", "rebuild", "--format", "json");
 
         Assert.Equal(0, first.ExitCode);
         Assert.Contains("projection rebuild: 4 events in", first.Output);
         Assert.Contains("2 users listed, up to ordering 10", first.Output);
         Assert.Equal(0, second.ExitCode);
+        var report = JsonNode.Parse(second.Output)!;
+        Assert.Equal([4L, 2L, 10L], new[] { "events", "users", "upToOrdering" }.Select(k => report[k]!.GetValue<long>()));
+        Assert.Empty(report["skipped"]!.AsArray());
         var readModel = new UsersReadModel(new Accounts.Persistence.JournalDatabase(Accounts.Hosting.PersistenceProvider.Sqlite, $"Data Source={DatabaseFile}"));
         Assert.Equal(10, await readModel.PrepareAsync(CancellationToken.None));
         var users = await readModel.ListAsync(new UserQuery(Sort: UserSort.UsernameAscending), CancellationToken.None);
@@ -266,10 +298,10 @@ public sealed class CliVerbTests(TwoUserJournal journal) : IClassFixture<TwoUser
     [Fact]
     public async Task Admin_grant_records_the_grant_once_and_fails_for_an_unknown_email()
     {
-        var granted = await Cli("admin", "grant", "BOB@example.com");
-        var again = await Cli("admin", "grant", "bob@example.com");
-        var unknown = await Cli("admin", "grant", "nobody@example.com");
-        var invalid = await Cli("admin", "grant", "not-an-email");
+        var granted = await Grant("BOB@example.com");
+        var again = await Grant("bob@example.com");
+        var unknown = await Grant("nobody@example.com");
+        var invalid = await Grant("not-an-email");
 
         Assert.Equal(0, granted.ExitCode);
         Assert.Equal($"admin grant: user {_bob.Id} (Bob) has the scopes user, admin\n", granted.Output);
@@ -280,21 +312,30 @@ public sealed class CliVerbTests(TwoUserJournal journal) : IClassFixture<TwoUser
         Assert.Equal(1, unknown.ExitCode);
         Assert.Contains("no registered user has the email nobody@example.com", unknown.Errors);
         Assert.Equal(2, invalid.ExitCode);
-        Assert.StartsWith("\"email\" must be a valid email", invalid.Errors);
+        Assert.StartsWith("\"email\" must be a valid email", OneLine(invalid.Errors));
     }
 
-    private Task<CliRun> Cli(params string[] args) => AkkaUsersCliRun([.. args, $"--Storage:DataDirectory={_dataDirectory}"]);
-
-    private static async Task<CliRun> AkkaUsersCliRun(string[] args)
+    [Fact]
+    public async Task Admin_grant_beside_a_running_service_refuses_in_one_line_and_writes_nothing()
     {
-        using var output = new MemoryStream();
-        var errors = new StringWriter();
-        var exitCode = await AkkaUsersCli.RunAsync(args, output, errors, CancellationToken.None);
-        return new CliRun(exitCode, Encoding.UTF8.GetString(output.ToArray()), errors.ToString());
+        using var service = new AnsweringService();
+
+        var run = await RunAsync(["admin", "grant", "bob@example.com", "--service-url", service.BaseUrl, $"--Storage:DataDirectory={_dataDirectory}"]);
+
+        Assert.Equal(ExitCodes.Unavailable, run.ExitCode);
+        var line = OneLine(run.Errors);
+        Assert.StartsWith($"admin grant: the service is running (it answers at {service.BaseUrl})", line);
+        Assert.Contains($"PUT {service.BaseUrl}/users/USER-ID", line);
+        Assert.Equal(["/health/live"], service.Paths);
+        Assert.Equal(0, JournalFile.Count(DatabaseFile, "scope-granted"));
     }
+
+    private Task<CliRun> Cli(params string[] args) => RunAsync([.. args, $"--Storage:DataDirectory={_dataDirectory}"]);
+
+    /// <summary>Looks for a running service where nothing listens, so that no service running on this machine is found.</summary>
+    private Task<CliRun> Grant(string email) => Cli("admin", "grant", email, "--service-url", AnsweringService.NobodyUrl());
+
 
     private static List<JsonObject> Lines(string jsonLines) =>
         jsonLines.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
-
-    private sealed record CliRun(int ExitCode, string Output, string Errors);
 }

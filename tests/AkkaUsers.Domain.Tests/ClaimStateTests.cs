@@ -205,7 +205,7 @@ public class ClaimStateTests
         var decision = state.DecideAfterOwnerCheck(new ReviewClaim(EntityId, Owner), KeyDigest, ownerHoldsKey: false, now);
 
         Assert.Equal(new KeyReleased(KeyDigest, Owner, now), Assert.Single(decision.Events));
-        Assert.Equal(new ClaimReviewed(EntityId, null), decision.Reply);
+        Assert.Equal(new ClaimReviewed(EntityId, null, Released: true), decision.Reply);
         Assert.Equal(ClaimState.Free, Fold(state, decision.Events));
     }
 

@@ -45,4 +45,34 @@ public class OrphanedClaimSweepSpec(ITestOutputHelper output)
         Assert.Equal(new KeyOwner(ownerKey, owner), await AskAsync<KeyOwner>(region, new LookupKey(ownerKey)));
         Assert.IsType<KeyClaimed>(Assert.Single(await JournalEventsAsync(Sys, ClaimIndexActor.PersistenceIdFor(kind, Keys.Digest(ownerKey)))));
     }
+
+    [Fact]
+    public async Task The_sweep_logs_the_releases_it_made_and_not_a_claim_its_user_released_itself()
+    {
+        var readModel = Host.Services.GetRequiredService<UsersReadModel>();
+        await Poll.UntilAsync(() => readModel.OffsetAsync(OrphanedClaimSweep.OffsetName, CancellationToken.None),
+            offset => offset is not null, "the sweep's first offset");
+        var logs = CreateTestProbe();
+        Sys.EventStream.Subscribe(logs.Ref, typeof(Akka.Event.Info));
+
+        // The loser of a registration race released the claim it got; the sweep reads the claim and finds its key free.
+        var (loserKey, _, _) = NewAccountKeys(ClaimKind.Email);
+        var loser = NewUserId();
+        var at = DateTimeOffset.UtcNow;
+        await Persist(ClaimIndexActor.PersistenceIdFor(ClaimKind.Email, Keys.Digest(loserKey)),
+            new KeyClaimed(null, loser, at) { Key = loserKey }, new KeyReleased(null, loser, at) { Key = loserKey });
+        var (orphanKey, _, _) = NewAccountKeys(ClaimKind.Email);
+        var orphan = NewUserId();
+        Assert.Equal(new ClaimGranted(orphanKey, orphan), await AskAsync<IClaimReply>(Host.Emails, new ClaimKey(orphanKey, orphan)));
+
+        // Claims are reviewed in journal order: a line about the loser would come before the orphan's.
+        var released = new List<string>();
+        logs.FishForMessage<Akka.Event.Info>(info =>
+        {
+            var message = info.Message.ToString()!;
+            if (message.StartsWith("Released the", StringComparison.Ordinal)) released.Add(message);
+            return message.Contains(orphan);
+        }, Timeout);
+        Assert.Equal([$"Released the email claim of user {orphan}, who never registered with it"], released);
+    }
 }

@@ -138,6 +138,28 @@ public sealed class UsersReadModelSpec : IAsyncLifetime
 
     /// <summary>Waits until the stored offset reaches the newest user event; returns every listed user.</summary>
     [Fact]
+    public async Task Deletion_steps_after_the_row_is_gone_are_no_problem()
+    {
+        var user = await Register("leaving");
+        await WaitUntilCaughtUp();
+        var at = DateTimeOffset.UtcNow;
+        var erased = NewUserId();
+
+        // The tombstone drops the row; its steps come in a later batch. The erased user's journal starts at its tombstone.
+        Assert.Empty(await ReadModel.ApplyAsync([new(user.Id, 2, 3_000_001, new UserDeleted("ticket", "admin", at))], CancellationToken.None));
+        IReadOnlyList<UserEventAt> steps =
+        [
+            new(user.Id, 3, 3_000_002, new DeletionStepDone("ticket", DeletionSteps.UsernameReleased, at)),
+            new(user.Id, 4, 3_000_003, new DeletionFailed("ticket", DeletionSteps.EmailReleased, "ask timed out", at)),
+            new(erased, 5, 3_000_004, new UserDeleted("ticket-2", "admin", at)),
+            new(erased, 6, 3_000_005, new DeletionStepDone("ticket-2", DeletionSteps.UsernameReleased, at)),
+        ];
+
+        Assert.Empty(await ReadModel.ApplyAsync(steps, CancellationToken.None));
+        Assert.Equal(0, await ReadModel.CountAsync(new UserQuery(), CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Profiles_are_found_by_id_for_listed_users_only_and_other_followers_keep_their_own_offsets()
     {
         var alice = await Register("Alice");

@@ -93,6 +93,16 @@ public sealed class JournalReader(JournalDatabase database)
         return ids;
     }
 
+    /// <summary>How many rows the journal holds (those marked deleted aside): what a full read will go through.</summary>
+    public async Task<long> CountAsync(CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        await using var command = connection.CreateCommand();
+        command.AddParameter("@deleted", false);
+        command.CommandText = $"SELECT COUNT(*) FROM {database.Table("journal")} WHERE deleted = @deleted";
+        return Convert.ToInt64(await command.ExecuteScalarAsync(ct));
+    }
+
     /// <summary>The ordering of the newest row, 0 for an empty journal.</summary>
     public async Task<long> LastOrderingAsync(CancellationToken ct)
     {

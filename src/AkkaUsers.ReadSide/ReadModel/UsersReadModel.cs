@@ -213,6 +213,9 @@ public sealed class UsersReadModel(JournalDatabase database) : IUserDirectory
         var problems = new List<string>();
         foreach (var e in events)
         {
+            // After the tombstone nothing listed changes, and the row is gone: dropped in an earlier batch, or never
+            // there when the erasure left the journal starting at the tombstone.
+            if (e.Event is DeletionStepDone or DeletionFailed) continue;
             var row = rows.GetValueOrDefault(e.UserId, Row.Absent);
             if (e.SequenceNr <= row.SequenceNr) continue; // delivered again: already applied
             UserState state;

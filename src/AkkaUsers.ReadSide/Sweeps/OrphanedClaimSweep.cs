@@ -75,7 +75,7 @@ public sealed class OrphanedClaimSweep : ReceiveActor
         return end;
     }
 
-    /// <summary>Waits until every claim of the batch is past the grace period, reviews the suspect ones, then stores the offset.</summary>
+    /// <summary>Waits until every claim of the batch is past the grace period, reviews the suspect ones, then stores the offset; returns how many it released.</summary>
     private async Task<int> SweepAsync(IReadOnlyList<EventEnvelope> batch)
     {
         var claims = batch.Select(envelope => (
@@ -89,13 +89,16 @@ public sealed class OrphanedClaimSweep : ReceiveActor
         var suspects = claims
             .Where(c => !(profiles.TryGetValue(c.Claim.UserId, out var user) && Keys.HeldBy(c.Kind, user).Any(key => Keys.Digest(key) == c.EntityId)))
             .ToList();
+        var released = 0;
         foreach (var (kind, entityId, claim) in suspects)
         {
             var index = kind == ClaimKind.Username ? _usernames : _emails;
             try
             {
                 var after = await index.Ask<ClaimReviewed>(new ReviewClaim(entityId, claim.UserId), _askTimeout);
-                if (after.UserId is null) _log.Info("Released the {0} claim of user {1}, who never registered with it", ClaimIndexActor.EntityName(kind), claim.UserId);
+                if (!after.Released) continue;
+                released++;
+                _log.Info("Released the {0} claim of user {1}, who never registered with it", ClaimIndexActor.EntityName(kind), claim.UserId);
             }
             catch (Exception failure) when (failure is AskTimeoutException or TaskCanceledException)
             {
@@ -105,6 +108,6 @@ public sealed class OrphanedClaimSweep : ReceiveActor
         }
 
         await _readModel.SaveOffsetAsync(OffsetName, ((Sequence)batch[^1].Offset).Value, CancellationToken.None);
-        return suspects.Count;
+        return released;
     }
 }
