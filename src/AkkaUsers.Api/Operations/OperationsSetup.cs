@@ -58,7 +58,19 @@ public static class OperationsSetup
         {
             // Only the one document: any other name finds no route, so its 404 is a Boom error like every other.
             app.MapOpenApi("/openapi/{documentName:regex(^v1$)}.json");
-            app.MapScalarApiReference("/docs", scalar => scalar.WithTitle("AkkaUsers"));
+            app.MapScalarApiReference("/docs", scalar =>
+            {
+                scalar.WithTitle("AkkaUsers");
+                // The page asks nothing of any other host (its script is served from here): no web fonts, no telemetry,
+                // and none of the hosted product's buttons (client download, developer toolbar, AI agent, MCP).
+                scalar.DefaultFonts = false;
+                scalar.Telemetry = false;
+                scalar.HideClientButton = true;
+                scalar.ShowDeveloperTools = DeveloperToolsVisibility.Never;
+                scalar.Agent = new ScalarAgentOptions { Disabled = true };
+                scalar.Mcp = new ScalarMcpOptions { Disabled = true };
+                scalar.OperationTitleSource = OperationTitleSource.Summary;
+            });
         }
 
         // Prometheus text for scrapers, not part of the API a client calls.
