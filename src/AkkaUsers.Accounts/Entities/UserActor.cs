@@ -21,6 +21,7 @@ public sealed class UserActor : EntityActor
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Settings _settings;
+    private readonly AkkaUsersMetrics _metrics;
     private UserState _state = UserState.Empty;
 
     /// <summary>The sequence number of the tombstone, once the user is deleted: every event before it is erased.</summary>
@@ -37,6 +38,7 @@ public sealed class UserActor : EntityActor
     {
         PersistenceId = PersistenceIdFor(userId);
         _settings = settings;
+        _metrics = metrics;
 
         Recover<SnapshotOffer>(offer => _state = (UserState)offer.Snapshot);
         Recover<IUserEvent>(ApplyEvent);
@@ -83,6 +85,9 @@ public sealed class UserActor : EntityActor
             if (_state.Status != UserState.Lifecycle.Deleted && LastSequenceNr % _settings.SnapshotEvery < decision.Events.Count)
                 SaveSnapshot(_state);
             if (decision.Reply is DeletionStarted started) RunDeletion(started);
+            foreach (var e in decision.Events)
+                if (e is SignInLockedOut) _metrics.LockedOut("account");
+                else if (e is SignInAddressLockedOut) _metrics.LockedOut("address");
         }, timed: command is not RecordSignInFailed); // an unknown login writes nothing: its count would tell the two apart
         // Asked again, an unfinished deletion goes on (a failed step is tried again) unless its worker still runs.
         if (decision.Events.Count == 0 && decision.Reply is DeletionStarted again) RunDeletion(again);

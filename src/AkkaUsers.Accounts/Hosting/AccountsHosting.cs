@@ -154,6 +154,7 @@ public static class AccountsHosting
 
         builder
             .WithLoggerFactory(Akka.Event.LogLevel.InfoLevel)
+            .AddStartup((system, _) => metrics.ObserveCluster(Akka.Cluster.Cluster.Get(system)))
             .WithRemoting(remote)
             .WithClustering(new ClusterOptions
             {
