@@ -79,15 +79,12 @@ public sealed class UserActor : EntityActor
     private void Handle(IUserCommand command, IActorRef replyTo)
     {
         var decision = _state.Decide(command, _settings.Clock.GetUtcNow(), _settings.SignIn);
-        PersistThenReply(decision.Events, ApplyEvent, replyTo, decision.Reply, afterStored: () =>
+        PersistThenReply(decision.Events, ApplyStoredEvent, replyTo, decision.Reply, afterStored: () =>
         {
             // A deleted user's state still holds the profile until it is erased: it never goes into a snapshot.
             if (_state.Status != UserState.Lifecycle.Deleted && LastSequenceNr % _settings.SnapshotEvery < decision.Events.Count)
                 SaveSnapshot(_state);
             if (decision.Reply is DeletionStarted started) RunDeletion(started);
-            foreach (var e in decision.Events)
-                if (e is SignInLockedOut) _metrics.LockedOut("account");
-                else if (e is SignInAddressLockedOut) _metrics.LockedOut("address");
         }, timed: command is not RecordSignInFailed); // an unknown login writes nothing: its count would tell the two apart
         // Asked again, an unfinished deletion goes on (a failed step is tried again) unless its worker still runs.
         if (decision.Events.Count == 0 && decision.Reply is DeletionStarted again) RunDeletion(again);
@@ -97,6 +94,14 @@ public sealed class UserActor : EntityActor
     {
         if (!Context.Child(DeletionWorker.Name).IsNobody()) return;
         Context.ActorOf(DeletionWorker.Props(deletion, _settings.DeletionAskTimeout, _settings.Journal), DeletionWorker.Name);
+    }
+
+    /// <summary>A new event (not one replayed): lockouts are counted here, before the reply, not on every recovery.</summary>
+    private void ApplyStoredEvent(IUserEvent e)
+    {
+        ApplyEvent(e);
+        if (e is SignInLockedOut) _metrics.LockedOut("account");
+        else if (e is SignInAddressLockedOut) _metrics.LockedOut("address");
     }
 
     private void ApplyEvent(IUserEvent e)
