@@ -49,6 +49,8 @@ public sealed class ForgotPasswordDeliveryTests
         });
         using var client = withoutWebhook.CreateClient();
         using var failingClient = failing.CreateClient();
+        using var withoutWebhookMeters = new MeterCollector(withoutWebhook.Services);
+        using var failingMeters = new MeterCollector(failing.Services);
         var (id, email) = await Register(client);
         var (failingId, failingEmail) = await Register(failingClient);
         webhook.FailFirst(failingEmail, 100);
@@ -62,6 +64,10 @@ public sealed class ForgotPasswordDeliveryTests
             $"Warning {Category}: Delivering the password reset code of user {failingId} failed (the webhook answered 500); the user must ask again", StringComparison.Ordinal));
         var code = (await webhook.WaitFor(failingEmail, 2))[0]["code"]!.GetValue<string>();
         Assert.DoesNotContain(withoutWebhook.Logs.Lines, line => Regex.IsMatch(line, $"{id}\\.[A-Za-z0-9_-]{{43}}"));
+        // Each outcome is counted once: the retries within one delivery are one failure.
+        Assert.Equal(1, withoutWebhookMeters.Sum("akka_users.forgot_password.deliveries", ("outcome", "not_configured")));
+        Assert.Equal(1, failingMeters.Sum("akka_users.forgot_password.deliveries", ("outcome", "failed")));
+        Assert.Equal(0, failingMeters.Sum("akka_users.forgot_password.deliveries", ("outcome", "delivered")));
         Assert.DoesNotContain(failing.Logs.Lines, line => line.Contains(code, StringComparison.Ordinal) || line.Contains(code[25..], StringComparison.Ordinal));
         withoutWebhook.DeleteData();
         failing.DeleteData();

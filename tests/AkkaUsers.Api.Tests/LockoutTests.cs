@@ -98,6 +98,7 @@ public sealed class LockoutTests
         var clock = new ManualClock();
         await using var factory = new ApiFactory(new() { ["SignIn:MaxFailures"] = "3", ["SignIn:AccountMaxFailures"] = "6" }, clock: clock);
         using var client = factory.CreateClient();
+        using var meters = new MeterCollector(factory.Services);
         Assert.Equal(HttpStatusCode.Created, (await client.Register("botnet-target", "botnet-target@example.com")).StatusCode);
 
         for (var i = 1; i <= 5; i++) await SignIn(client, "botnet-target", "wrong-password", $"192.0.2.{i}");
@@ -106,6 +107,8 @@ public sealed class LockoutTests
         for (var i = 11; i <= 16; i++) await SignIn(client, "botnet-target", "wrong-password", $"192.0.2.{i}");
 
         Assert.Equal("Invalid credentials", await (await SignIn(client, "botnet-target", "abc321", Owner)).AssertBoom(401));
+        Assert.Equal(1, meters.Sum("akka_users.lockouts", ("scope", "account")));
+        Assert.Equal(0, meters.Sum("akka_users.lockouts", ("scope", "address"))); // no address failed three times
         clock.Advance(TimeSpan.FromMinutes(1));
         Assert.Equal(HttpStatusCode.OK, (await SignIn(client, "botnet-target", "abc321", Owner)).StatusCode);
         factory.DeleteData();

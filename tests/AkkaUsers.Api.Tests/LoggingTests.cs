@@ -1,6 +1,10 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
+using Akka.Actor;
+using Akka.Event;
+using AkkaUsers.Accounts.Tests;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace AkkaUsers.Api.Tests;
 
@@ -61,26 +65,55 @@ public sealed class LoggingTests
         using var client = new HttpClient();
         var traceId = ActivityTraceId.CreateRandom();
 
-        JsonObject? requestLine = null;
+        JsonObject? requestLine = null, clusterUpLine = null;
         await foreach (var line in service.StandardOutput())
         {
-            var entry = JsonNode.Parse(line)!.AsObject(); // every line up to the request's is JSON
-            if (entry["State"]?["address"] is { } address && entry["Category"]!.GetValue<string>() == "Microsoft.Hosting.Lifetime")
+            var entry = JsonNode.Parse(line)!.AsObject(); // every line is one JSON object
+            foreach (var field in new[] { "Timestamp", "LogLevel", "Category", "Message" })
+                Assert.False(string.IsNullOrEmpty(entry[field]?.GetValue<string>()), $"{field} missing in {line}");
+            Assert.True(entry["State"] is JsonObject { Count: > 0 }, $"no properties in {line}"); // the template's, or the request's
+            var category = entry["Category"]!.GetValue<string>();
+            if (category.StartsWith("Akka.", StringComparison.Ordinal))
+                Assert.False(entry["Message"]!.GetValue<string>().StartsWith('['), $"Akka's own prefix in {line}");
+
+            if (entry["State"]?["address"] is { } address && category == "Microsoft.Hosting.Lifetime")
             {
                 var request = new HttpRequestMessage(HttpMethod.Get, $"{address.GetValue<string>()}/health/live");
                 request.Headers.Add("traceparent", Api.TraceParent(traceId));
                 Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(request)).StatusCode);
             }
-            if (entry["Category"]!.GetValue<string>().EndsWith("HttpLoggingMiddleware", StringComparison.Ordinal))
-            {
-                requestLine = entry;
-                break;
-            }
+            if (category.EndsWith("HttpLoggingMiddleware", StringComparison.Ordinal)) requestLine = entry;
+            if (category == "Akka.Cluster" && entry["Message"]!.GetValue<string>().Contains("to [Up]")) clusterUpLine = entry;
+            if (requestLine is not null && clusterUpLine is not null) break;
         }
 
         Assert.NotNull(requestLine);
         Assert.Equal("/health/live", requestLine["State"]!["Path"]!.GetValue<string>());
         Assert.Contains(requestLine["Scopes"]!.AsArray(), scope => scope?["TraceId"]?.GetValue<string>() == traceId.ToString());
+        // Akka's event: its level, its template and the template's values as properties, not one pre-formatted string.
+        Assert.NotNull(clusterUpLine);
+        Assert.Equal("Information", clusterUpLine["LogLevel"]!.GetValue<string>());
+        var state = clusterUpLine["State"]!.AsObject();
+        Assert.Contains("Leader is moving node [{", state["{OriginalFormat}"]!.GetValue<string>());
+        Assert.Contains(state, property => property.Value?.GetValue<string>() == "Up");
+        Assert.StartsWith("Cluster (akka://", state["LogSource"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task An_Akka_log_event_made_inside_a_trace_carries_its_trace_and_span_ids_and_the_logging_class()
+    {
+        await using var factory = new ApiFactory();
+        var system = factory.Services.GetRequiredService<ActorSystem>();
+        using var activity = new Activity("test").Start();
+
+        Logging.GetLogger(system, typeof(LoggingTests)).Info("Probe {Number} logged", 42);
+
+        var line = await Poll.UntilAsync(() => Task.FromResult(factory.Logs.Lines.SingleOrDefault(l => l.Contains("Probe 42 logged"))),
+            found => found is not null, "the Akka line");
+        Assert.StartsWith($"Information {typeof(LoggingTests).FullName}: Probe 42 logged", line);
+        Assert.Contains($"TraceId:{activity.TraceId}", line);
+        Assert.Contains($"SpanId:{activity.SpanId}", line);
+        factory.DeleteData();
     }
 
     private static string StoredHash(string databaseFile)

@@ -1,4 +1,7 @@
+using System.Diagnostics;
 using System.Net;
+using System.Text.Json.Nodes;
+using AkkaUsers.Accounts.Tests;
 using System.Text.RegularExpressions;
 
 namespace AkkaUsers.Api.Tests;
@@ -100,6 +103,100 @@ public sealed class MetricsTests
         await (await disabled.CreateClient().GetAsync("/metrics")).AssertBoom(404);
         disabled.DeleteData();
     }
+
+    /// <summary>The service's counters, each with every tag value it can have.</summary>
+    private static readonly string[] Counters =
+    [
+        "akka_users_registrations_total", "akka_users_sign_ins_total", "akka_users_conflicts_total", "akka_users_ask_timeouts_total",
+        "akka_users_lockouts_total", "akka_users_forgot_password_deliveries_total", "akka_users_forgot_password_dropped_total",
+    ];
+
+    [SkippableFact]
+    public async Task A_fresh_nodes_scrape_passes_promtool_check_metrics()
+    {
+        const string promtool = "/usr/bin/promtool";
+        var scrape = await FreshScrapeAsync();
+        Skip.IfNot(File.Exists(promtool), $"{promtool} is not installed (Debian's prometheus package has it)");
+
+        var check = Process.Start(new ProcessStartInfo(promtool, ["check", "metrics"])
+        {
+            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true,
+        })!;
+        await check.StandardInput.WriteAsync(scrape);
+        check.StandardInput.Close();
+        var problems = await check.StandardOutput.ReadToEndAsync() + await check.StandardError.ReadToEndAsync();
+        await check.WaitForExitAsync();
+        Assert.True(check.ExitCode == 0, problems);
+    }
+
+    [Fact]
+    public async Task A_fresh_node_has_every_counter_at_0_and_the_cluster_read_model_and_hashing_gauges()
+    {
+        var scrape = await FreshScrapeAsync();
+
+        foreach (var counter in Counters)
+        {
+            Assert.Contains($"# TYPE {counter} counter", scrape);
+            var samples = Samples(scrape, counter);
+            Assert.NotEmpty(samples);
+            Assert.All(samples, sample => Assert.Equal("0", sample.Value));
+        }
+        Assert.Equal(2, Samples(scrape, "akka_users_sign_ins_total").Count); // succeeded and failed
+        Assert.Equal(3, Samples(scrape, "akka_users_forgot_password_deliveries_total").Count);
+        Assert.Contains(Samples(scrape, "akka_users_cluster_members"), s => s.Labels.Contains("status=\"up\"") && s.Value == "1");
+        Assert.Contains(Samples(scrape, "akka_users_cluster_members"), s => s.Labels.Contains("status=\"leaving\"") && s.Value == "0");
+        foreach (var gauge in new[] { "akka_users_cluster_unreachable_members", "akka_users_read_model_lag_events", "akka_users_read_model_lag_seconds",
+                     "akka_users_password_slots_busy", "akka_users_password_queue_length", "akka_users_forgot_password_queue_depth" })
+        {
+            Assert.Contains($"# TYPE {gauge} gauge", scrape);
+            Assert.Equal("0", Assert.Single(Samples(scrape, gauge)).Value);
+        }
+    }
+
+    [Fact]
+    public async Task Every_metric_the_grafana_dashboard_queries_is_on_a_live_scrape()
+    {
+        // A registration: entities and journal writes are recorded from their first one.
+        var scrape = await FreshScrapeAsync(client => client.RegisterForToken("dashboard", "dashboard@example.com"));
+        var served = Regex.Matches(scrape, @"^([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]", RegexOptions.Multiline).Select(m => m.Groups[1].Value).ToHashSet();
+
+        var dashboard = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(ServiceProcess.RepositoryRoot, "config", "grafana-dashboard.json")))!;
+        var queried = dashboard["panels"]!.AsArray()
+            .SelectMany(panel => panel!["targets"]!.AsArray().Select(target => target!["expr"]!.GetValue<string>()))
+            .SelectMany(expr => Regex.Matches(expr, @"\b(?:akka_users|http_server|dotnet)_[a-z0-9_]+").Select(m => m.Value))
+            .ToHashSet();
+        Assert.True(queried.Count >= 15, $"only {queried.Count} metrics queried");
+        Assert.Empty(queried.Except(served));
+    }
+
+    /// <summary>
+    /// /metrics of a node of its own (a process: nothing else records into its meters) once its cluster and read
+    /// model gauges answer, after one request so that ASP.NET Core's request metrics exist too.
+    /// </summary>
+    /// <param name="first">Requests to make before scraping.</param>
+    private static async Task<string> FreshScrapeAsync(Func<HttpClient, Task>? first = null)
+    {
+        await using var service = new ServiceProcess(new Dictionary<string, string> { ["Metrics__Prometheus"] = "true" });
+        using var client = new HttpClient { BaseAddress = await service.ListeningAddressAsync() };
+        if (first is not null)
+        {
+            await Poll.UntilAsync(async () => (await client.GetAsync("/health/ready")).IsSuccessStatusCode, ready => ready, "the node is ready");
+            await first(client);
+        }
+        return await Poll.UntilAsync(async () =>
+            {
+                await client.GetAsync("/health/ready");
+                return await client.GetStringAsync("/metrics");
+            },
+            scrape => Samples(scrape, "akka_users_cluster_members").Any(s => s.Value == "1")
+                      && Samples(scrape, "akka_users_read_model_lag_events").Count == 1
+                      && scrape.Contains("http_server_request_duration_seconds_bucket"),
+            "a scrape with the cluster up, the read model's lag and a request");
+    }
+
+    private static List<(string Labels, string Value)> Samples(string scrape, string metric) =>
+        Regex.Matches(scrape, $@"^{metric}(\{{[^}}]*\}})? (\S+)", RegexOptions.Multiline)
+            .Select(m => (m.Groups[1].Value, m.Groups[2].Value)).ToList();
 
     private static int RequestCount(MeterCollector meters, string method, string route, int status) =>
         meters.Count("http.server.request.duration", ("http.request.method", method), ("http.route", route), ("http.response.status_code", status));

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -103,6 +104,48 @@ public sealed class OpenApiTests
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
         Assert.Contains("openapi/v1.json", await page.Content.ReadAsStringAsync());
+        factory.DeleteData();
+    }
+
+    [Fact]
+    public async Task The_reference_page_asks_no_other_host_and_shows_none_of_the_hosted_products_buttons()
+    {
+        await using var factory = new ApiFactory();
+        using var client = factory.CreateClient();
+
+        var page = await client.GetStringAsync("/docs/");
+        var scripts = Regex.Matches(page, @"src=""([^""]+)""").Select(m => m.Groups[1].Value).ToList();
+        Assert.NotEmpty(scripts);
+        Assert.All(scripts, script => Assert.DoesNotContain("//", script)); // each script from this service
+        Assert.DoesNotMatch(new Regex("https?://"), page);
+        Assert.DoesNotMatch(new Regex("https?://"), await client.GetStringAsync("/docs/scalar.aspnetcore.js"));
+
+        var configuration = JsonNode.Parse(Regex.Match(page, @"^\s*(\{.*\}),\s*$", RegexOptions.Multiline).Groups[1].Value)!;
+        Assert.False(configuration["withDefaultFonts"]!.GetValue<bool>()); // the fonts would come from Scalar's font host
+        Assert.False(configuration["telemetry"]!.GetValue<bool>());
+        Assert.True(configuration["hideClientButton"]!.GetValue<bool>());
+        Assert.Equal("never", configuration["showDeveloperTools"]!.GetValue<string>());
+        Assert.True(configuration["agent"]!["disabled"]!.GetValue<bool>());
+        Assert.True(configuration["mcp"]!["disabled"]!.GetValue<bool>());
+        factory.DeleteData();
+    }
+
+    [Fact]
+    public async Task Each_operation_has_a_short_title_and_its_sentence_as_the_description()
+    {
+        await using var factory = new ApiFactory();
+        using var client = factory.CreateClient();
+
+        var operations = Operations(await Document(client));
+        Assert.All(operations, operation =>
+        {
+            var summary = operation.Value["summary"]?.GetValue<string>();
+            Assert.False(string.IsNullOrEmpty(summary), operation.Key);
+            Assert.True(summary.Length <= 30, $"{operation.Key}: {summary}");
+            Assert.False(string.IsNullOrEmpty(operation.Value["description"]?.GetValue<string>()), operation.Key);
+        });
+        Assert.Equal("Register", operations["POST /user"]["summary"]!.GetValue<string>());
+        Assert.Equal("Sign in", operations["POST /user/auth"]["summary"]!.GetValue<string>());
         factory.DeleteData();
     }
 

@@ -12,8 +12,7 @@ public sealed partial class PublishedSecretsTests
     [Fact]
     public void Every_secret_written_in_the_repository_is_refused()
     {
-        var root = new DirectoryInfo(AppContext.BaseDirectory);
-        while (!File.Exists(Path.Combine(root.FullName, "AkkaUsers.sln"))) root = root.Parent!;
+        var root = new DirectoryInfo(ServiceProcess.RepositoryRoot);
         var files = root.EnumerateFiles("*", SearchOption.AllDirectories)
             .Where(f => !f.FullName.Split(Path.DirectorySeparatorChar).Any(part => part is "bin" or "obj" or ".git" or "node_modules"))
             .Where(f => f.Extension is ".md" or ".yml" or ".yaml" or ".env" or ".example" or ".json" or ".cs" or ".sh" or "");

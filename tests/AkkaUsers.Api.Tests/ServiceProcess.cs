@@ -41,7 +41,27 @@ public sealed class ServiceProcess : IAsyncDisposable
         _error = _process.StandardError.ReadToEndAsync();
     }
 
+    /// <summary>The checkout the tests run from (the folder of AkkaUsers.sln).</summary>
+    public static string RepositoryRoot
+    {
+        get
+        {
+            var folder = new DirectoryInfo(AppContext.BaseDirectory);
+            while (!File.Exists(Path.Combine(folder.FullName, "AkkaUsers.sln"))) folder = folder.Parent!;
+            return folder.FullName;
+        }
+    }
+
     public int ExitCode => _process.ExitCode;
+
+    /// <summary>The URL the service listens on, read from its "Now listening on:" line (in the default log format).</summary>
+    public async Task<Uri> ListeningAddressAsync()
+    {
+        const string listening = "Now listening on: ";
+        await foreach (var line in StandardOutput())
+            if (line.IndexOf(listening, StringComparison.Ordinal) is var at and >= 0) return new Uri(line[(at + listening.Length)..].Trim());
+        throw new InvalidOperationException($"The service ended without listening: {await StandardError}");
+    }
 
     /// <summary>Everything written to standard error, once the process has ended.</summary>
     public Task<string> StandardError => _error;

@@ -21,6 +21,7 @@ public sealed class UserActor : EntityActor
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Settings _settings;
+    private readonly AkkaUsersMetrics _metrics;
     private UserState _state = UserState.Empty;
 
     /// <summary>The sequence number of the tombstone, once the user is deleted: every event before it is erased.</summary>
@@ -37,6 +38,7 @@ public sealed class UserActor : EntityActor
     {
         PersistenceId = PersistenceIdFor(userId);
         _settings = settings;
+        _metrics = metrics;
 
         Recover<SnapshotOffer>(offer => _state = (UserState)offer.Snapshot);
         Recover<IUserEvent>(ApplyEvent);
@@ -77,7 +79,7 @@ public sealed class UserActor : EntityActor
     private void Handle(IUserCommand command, IActorRef replyTo)
     {
         var decision = _state.Decide(command, _settings.Clock.GetUtcNow(), _settings.SignIn);
-        PersistThenReply(decision.Events, ApplyEvent, replyTo, decision.Reply, afterStored: () =>
+        PersistThenReply(decision.Events, ApplyStoredEvent, replyTo, decision.Reply, afterStored: () =>
         {
             // A deleted user's state still holds the profile until it is erased: it never goes into a snapshot.
             if (_state.Status != UserState.Lifecycle.Deleted && LastSequenceNr % _settings.SnapshotEvery < decision.Events.Count)
@@ -92,6 +94,14 @@ public sealed class UserActor : EntityActor
     {
         if (!Context.Child(DeletionWorker.Name).IsNobody()) return;
         Context.ActorOf(DeletionWorker.Props(deletion, _settings.DeletionAskTimeout, _settings.Journal), DeletionWorker.Name);
+    }
+
+    /// <summary>A new event (not one replayed): lockouts are counted here, before the reply, not on every recovery.</summary>
+    private void ApplyStoredEvent(IUserEvent e)
+    {
+        ApplyEvent(e);
+        if (e is SignInLockedOut) _metrics.LockedOut("account");
+        else if (e is SignInAddressLockedOut) _metrics.LockedOut("address");
     }
 
     private void ApplyEvent(IUserEvent e)

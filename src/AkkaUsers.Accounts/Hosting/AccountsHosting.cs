@@ -154,6 +154,7 @@ public static class AccountsHosting
 
         builder
             .WithLoggerFactory(Akka.Event.LogLevel.InfoLevel)
+            .AddStartup((system, _) => metrics.ObserveCluster(Akka.Cluster.Cluster.Get(system)))
             .WithRemoting(remote)
             .WithClustering(new ClusterOptions
             {
@@ -240,14 +241,16 @@ public static class AccountsHosting
             });
     }
 
-    /// <summary>Akka's log through the host's ILoggerFactory, so it goes where every other log line goes.</summary>
+    /// <summary>Akka's log through the host's ILoggerFactory (Akka.Hosting adds its setup), so it goes where every other log line goes.</summary>
     private static AkkaConfigurationBuilder WithLoggerFactory(this AkkaConfigurationBuilder builder, Akka.Event.LogLevel level) =>
         builder.ConfigureLoggers(loggers =>
         {
             loggers.LogLevel = level;
             loggers.ClearLoggers();
-            loggers.AddLoggerFactory();
-        });
+            loggers.AddLogger<AkkaLogForwarder>();
+        })
+        // Akka's own console logger would write what comes after the loggers stop as text in Akka's format.
+        .AddHocon($"akka.stdout-logger-class = \"{typeof(AkkaLogForwarder.ShutdownLogger).AssemblyQualifiedName}\"", HoconAddMode.Prepend);
 
     /// <summary>The serializer, the SQL journal and snapshot store with the tagging adapter, and the read journal's polling.</summary>
     private static AkkaConfigurationBuilder WithAkkaUsersPersistence(

@@ -11,6 +11,7 @@ public sealed class PasswordHashing
 {
     private readonly IPasswordHasher _hasher;
     private readonly SemaphoreSlim _slots;
+    private int _waiting;
     private readonly Lazy<string> _dummyHash;
     private readonly AkkaUsersMetrics _metrics;
 
@@ -19,6 +20,7 @@ public sealed class PasswordHashing
         _hasher = hasher;
         _slots = new SemaphoreSlim(maxConcurrency, maxConcurrency);
         _metrics = metrics;
+        metrics.ObservePasswordHashing(() => maxConcurrency - _slots.CurrentCount, () => Volatile.Read(ref _waiting));
         // Verified against when no user matches, so an unknown user costs as much as a wrong password.
         _dummyHash = new Lazy<string>(() => hasher.Hash(Convert.ToBase64String(Guid.NewGuid().ToByteArray())));
     }
@@ -54,7 +56,15 @@ public sealed class PasswordHashing
     {
         using var activity = AkkaUsersTracing.Source.StartActivity($"password {operation}");
         var queued = Stopwatch.GetTimestamp();
-        await _slots.WaitAsync(ct);
+        Interlocked.Increment(ref _waiting);
+        try
+        {
+            await _slots.WaitAsync(ct);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _waiting);
+        }
         var started = Stopwatch.GetTimestamp();
         try
         {

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Akka.Cluster;
 
 namespace AkkaUsers.Accounts.Telemetry;
 
@@ -28,10 +29,14 @@ public sealed class AkkaUsersMetrics
     private readonly Histogram<double> _passwordDuration;
     private readonly UpDownCounter<long> _entitiesAlive;
     private readonly Histogram<double> _journalWrite;
+    private readonly Counter<long> _lockouts;
+    private readonly Counter<long> _resetCodeDeliveries;
+    private readonly Counter<long> _forgotPasswordDropped;
+    private readonly Meter _meter;
 
     public AkkaUsersMetrics(IMeterFactory meters)
     {
-        var meter = meters.Create(Name);
+        var meter = _meter = meters.Create(Name);
         _registrations = meter.CreateCounter<long>(
             "akka_users.registrations", "{registration}", "Accounts created (POST /user answered 201)");
         _signIns = meter.CreateCounter<long>(
@@ -48,6 +53,62 @@ public sealed class AkkaUsersMetrics
             "akka_users.entities.alive", "{entity}", "Entities running on this node (not passivated), by entity");
         _journalWrite = meter.CreateHistogram<double>(
             "akka_users.journal.write_duration", "s", "Time from an entity's persist call to its handler (the journal write), by entity", advice: Seconds);
+        _lockouts = meter.CreateCounter<long>(
+            "akka_users.lockouts", "{lockout}", "Sign-in lockouts started, by scope: the whole account, or one client address of it");
+        _resetCodeDeliveries = meter.CreateCounter<long>(
+            "akka_users.forgot_password.deliveries", "{delivery}", "Password reset codes handed to the webhook, by outcome: delivered, failed or not_configured");
+        _forgotPasswordDropped = meter.CreateCounter<long>(
+            "akka_users.forgot_password.dropped", "{request}", "Forgot-password requests dropped because the queue was full");
+
+        // The thread pool's current size and backlog as gauges: the runtime's own meter types them as counters.
+        meter.CreateObservableGauge("dotnet.thread_pool.threads", () => ThreadPool.ThreadCount, "{thread}", "Thread pool threads that exist now");
+        meter.CreateObservableGauge("dotnet.thread_pool.queued_work_items", () => ThreadPool.PendingWorkItemCount, "{work_item}",
+            "Work items queued to the thread pool and not yet started");
+
+        // Every counter series exists from the start at 0, so that a rate over it is defined before the first event.
+        _registrations.Add(0);
+        foreach (var outcome in new[] { "succeeded", "failed" }) _signIns.Add(0, Tag("outcome", outcome));
+        foreach (var field in new[] { "username", "email" }) _conflicts.Add(0, Tag("field", field));
+        foreach (var entity in Entities) _askTimeouts.Add(0, Tag("entity", entity));
+        foreach (var scope in new[] { "account", "address" }) _lockouts.Add(0, Tag("scope", scope));
+        foreach (var outcome in new[] { "delivered", "failed", "not_configured" }) _resetCodeDeliveries.Add(0, Tag("outcome", outcome));
+        _forgotPasswordDropped.Add(0);
+    }
+
+    private static readonly string[] Entities = ["user", "username", "email"];
+
+    /// <summary>Hashing slots in use (of Password:MaxConcurrency) and hashes or verifications waiting for one.</summary>
+    public void ObservePasswordHashing(Func<int> slotsBusy, Func<int> waiting)
+    {
+        _meter.CreateObservableGauge("akka_users.password.slots_busy", slotsBusy, "{slot}", "Hashing slots in use now");
+        _meter.CreateObservableGauge("akka_users.password.queue_length", waiting, "{operation}",
+            "Password hashes and verifications waiting for a hashing slot now");
+    }
+
+    /// <summary>Valid forgot-password requests queued for the worker.</summary>
+    public void ObserveForgotPasswordQueue(Func<int> depth) =>
+        _meter.CreateObservableGauge("akka_users.forgot_password.queue_depth", depth, "{request}", "Forgot-password requests waiting for the worker now");
+
+    /// <summary>The cluster as this node sees it: members by status (every status, 0 included) and unreachable members.</summary>
+    public void ObserveCluster(Cluster cluster)
+    {
+        _meter.CreateObservableGauge("akka_users.cluster.members", () =>
+        {
+            var members = cluster.State.Members;
+            return Enum.GetValues<MemberStatus>().Select(status =>
+                new Measurement<int>(members.Count(m => m.Status == status), Tag("status", status.ToString().ToLowerInvariant())));
+        }, "{member}", "Cluster members as this node sees them, by status");
+        _meter.CreateObservableGauge("akka_users.cluster.unreachable_members", () => cluster.State.Unreachable.Count, "{member}",
+            "Cluster members this node's failure detector marks unreachable");
+    }
+
+    /// <summary>How far the users read model is behind the journal: its unprojected events, and the age of the oldest.</summary>
+    public void ObserveReadModelLag(Func<(long Events, TimeSpan Age)?> lag)
+    {
+        _meter.CreateObservableGauge("akka_users.read_model.lag_events", () => lag() is { } l ? [new Measurement<long>(l.Events)] : Array.Empty<Measurement<long>>(),
+            "{event}", "User events in the journal that the users read model has not applied yet");
+        _meter.CreateObservableGauge("akka_users.read_model.lag", () => lag() is { } l ? [new Measurement<double>(l.Age.TotalSeconds)] : Array.Empty<Measurement<double>>(),
+            "s", "Age of the oldest user event the users read model has not applied yet (0 when it is caught up)");
     }
 
     public void Registered() => _registrations.Add(1);
@@ -72,6 +133,14 @@ public sealed class AkkaUsersMetrics
     public void EntityStopped(string entity) => _entitiesAlive.Add(-1, Tag("entity", entity));
 
     public void JournalWritten(string entity, TimeSpan duration) => _journalWrite.Record(duration.TotalSeconds, Tag("entity", entity));
+
+    /// <param name="scope">"account" or "address"</param>
+    public void LockedOut(string scope) => _lockouts.Add(1, Tag("scope", scope));
+
+    /// <param name="outcome">"delivered", "failed" or "not_configured"</param>
+    public void ResetCodeDelivered(string outcome) => _resetCodeDeliveries.Add(1, Tag("outcome", outcome));
+
+    public void ForgotPasswordDropped() => _forgotPasswordDropped.Add(1);
 
     private static KeyValuePair<string, object?> Tag(string key, string value) => new(key, value);
 }

@@ -41,21 +41,28 @@ public static class AdminEndpoints
     {
         var users = routes.MapGroup("/users").RequireAuthorization(AdminPolicy).WithTags("Admin").ProducesBoom(401, 403, 503);
         users.MapGet("", ListUsers).WithName("listUsers")
-            .WithSummary("A page of the users, from the users read model");
+            .WithSummary("List users")
+            .WithDescription("A page of the users, from the users read model");
         users.MapGet("/count", CountUsers).WithName("countUsers")
-            .WithSummary("How many users match the filter and pattern");
+            .WithSummary("Count users")
+            .WithDescription("How many users match the filter and pattern");
         users.MapGet("/{userId}", GetUser).WithName("getUser")
-            .WithSummary("One user now, from its entity, or as it was at asOf, from its journal");
+            .WithSummary("Get a user")
+            .WithDescription("One user now, from its entity, or as it was at asOf, from its journal");
         // An array of {sequenceNr, type, timestamp, data} in journal order, secrets redacted.
         users.MapGet("/{userId}/events", GetEvents).WithName("getUserEvents")
-            .WithSummary("A page of the user's audit trail, oldest first")
+            .WithSummary("User events")
+            .WithDescription("A page of the user's audit trail, oldest first")
             .Produces(StatusCodes.Status200OK, contentType: "application/json");
         users.MapPut("/{userId}", UpdateUser).WithName("updateUser")
-            .WithSummary("Change any of scope, vendor, metadata, email, isActive and plan");
+            .WithSummary("Update a user")
+            .WithDescription("Change any of scope, vendor, metadata, email, isActive and plan");
         users.MapDelete("/{userId}", DeleteUser).WithName("deleteUser")
-            .WithSummary("Delete a user: the answer comes once the tombstone is stored; the rest runs on, tracked by the ticket");
+            .WithSummary("Delete a user")
+            .WithDescription("Delete a user: the answer comes once the tombstone is stored; the rest runs on, tracked by the ticket");
         users.MapGet("/{userId}/delete-status/{ticket}", DeletionStatus).WithName("getDeletionStatus")
-            .WithSummary("How far the deletion with that ticket has got");
+            .WithSummary("Deletion status")
+            .WithDescription("How far the deletion with that ticket has got");
         return routes;
     }
 

@@ -43,32 +43,39 @@ public static class UserEndpoints
     {
         var users = routes.MapGroup("").WithTags("Users");
         var create = users.MapPost("/user", CreateUser).WithName("createUser").RequireRateLimiting(ClientRateLimits.PolicyName)
-            .WithSummary("Create a user")
+            .WithSummary("Register")
+            .WithDescription("Create a user")
             .ProducesBoom(429, 503);
         if (accounts.CreateScopes.Count > 0) create.RequireAuthorization(CreateUserPolicy).ProducesBoom(401, 403);
 
         users.MapPost("/user/auth", SignIn).WithName("signIn").RequireRateLimiting(ClientRateLimits.PolicyName)
-            .WithSummary("Sign in with a username or an email and the password")
+            .WithSummary("Sign in")
+            .WithDescription("Sign in with a username or an email and the password")
             .ProducesBoom(429, 503);
 
         users.MapGet("/user", CurrentUser).WithName("getCurrentUser").RequireAuthorization()
-            .WithSummary("The user of the bearer token, from the user's current state")
+            .WithSummary("Current user")
+            .WithDescription("The user of the bearer token, from the user's current state")
             .ProducesBoom(401, 503);
 
         users.MapPost("/user/change-password", ChangePassword).WithName("changePassword").RequireAuthorization()
-            .WithSummary("Change the caller's password; tokens issued before stop working")
+            .WithSummary("Change password")
+            .WithDescription("Change the caller's password; tokens issued before stop working")
             .ProducesBoom(401, 404, 503);
 
         users.MapPost("/user/reset-password", ResetPassword).WithName("resetPassword").RequireAuthorization(AdminEndpoints.AdminPolicy)
-            .WithSummary("An admin sets a new password for the account with that email")
+            .WithSummary("Reset a password (admin)")
+            .WithDescription("An admin sets a new password for the account with that email")
             .ProducesBoom(401, 403, 503);
 
         users.MapPost("/user/forgot-password", ForgotPassword).WithName("forgotPassword").RequireRateLimiting(ClientRateLimits.PolicyName)
-            .WithSummary("Send a one-time code for a new password to the webhook; the answer is the same for any valid email")
+            .WithSummary("Forgot password")
+            .WithDescription("Send a one-time code for a new password to the webhook; the answer is the same for any valid email")
             .ProducesBoom(429);
 
         users.MapPost("/forgot-password/reset", ResetWithCode).WithName("resetPasswordWithCode").RequireRateLimiting(ClientRateLimits.PolicyName)
-            .WithSummary("Set a new password with a one-time code; the code works once, for an hour")
+            .WithSummary("Reset password with a code")
+            .WithDescription("Set a new password with a one-time code; the code works once, for an hour")
             .ProducesBoom(429, 503);
         return routes;
     }

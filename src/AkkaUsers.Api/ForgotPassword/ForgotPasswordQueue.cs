@@ -1,3 +1,4 @@
+using AkkaUsers.Accounts.Telemetry;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 
@@ -14,8 +15,11 @@ public sealed class ForgotPasswordQueue
     private readonly int _capacity;
     private readonly ILogger<ForgotPasswordQueue> _log;
 
-    public ForgotPasswordQueue(IOptions<ForgotPasswordOptions> options, ILogger<ForgotPasswordQueue> log)
+    private readonly AkkaUsersMetrics _metrics;
+
+    public ForgotPasswordQueue(IOptions<ForgotPasswordOptions> options, AkkaUsersMetrics metrics, ILogger<ForgotPasswordQueue> log)
     {
+        _metrics = metrics;
         _capacity = options.Value.QueueCapacity;
         _log = log;
         _channel = Channel.CreateBounded<string>(new BoundedChannelOptions(_capacity)
@@ -24,6 +28,7 @@ public sealed class ForgotPasswordQueue
             SingleReader = false,
             SingleWriter = false,
         });
+        metrics.ObserveForgotPasswordQueue(() => _channel.Reader.Count);
     }
 
     public ChannelReader<string> Reader => _channel.Reader;
@@ -31,7 +36,8 @@ public sealed class ForgotPasswordQueue
     /// <summary>Adds the (valid) email without waiting; a full queue drops it with a warning that does not name it.</summary>
     public void Enqueue(string email)
     {
-        if (!_channel.Writer.TryWrite(email))
-            _log.LogWarning("The forgot-password queue is full (capacity {Capacity}); a request was dropped", _capacity);
+        if (_channel.Writer.TryWrite(email)) return;
+        _metrics.ForgotPasswordDropped();
+        _log.LogWarning("The forgot-password queue is full (capacity {Capacity}); a request was dropped", _capacity);
     }
 }

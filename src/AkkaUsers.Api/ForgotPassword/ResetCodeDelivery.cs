@@ -1,3 +1,4 @@
+using AkkaUsers.Accounts.Telemetry;
 using System.Net.Http.Json;
 using AkkaUsers.Accounts;
 using Microsoft.Extensions.Http.Resilience;
@@ -17,7 +18,8 @@ public sealed record ResetCodePayload(string Code, string Email, string UserId, 
 /// (when no webhook is configured, or when delivery finally failed), so that a developer can go on without one.
 /// </summary>
 public sealed class ResetCodeDelivery(
-    IHttpClientFactory clients, IOptions<ForgotPasswordOptions> options, IHostEnvironment environment, ILogger<ResetCodeDelivery> log)
+    IHttpClientFactory clients, IOptions<ForgotPasswordOptions> options, IHostEnvironment environment, AkkaUsersMetrics metrics,
+    ILogger<ResetCodeDelivery> log)
 {
     public const string ClientName = "forgot-password-webhook";
 
@@ -27,6 +29,7 @@ public sealed class ResetCodeDelivery(
         var userId = issued.User.Id;
         if (o.Webhook is null)
         {
+            metrics.ResetCodeDelivered("not_configured");
             if (environment.IsDevelopment())
                 log.LogWarning("No {Key} is configured; the password reset code of user {UserId} is {Code} (logged in Development only)",
                     ForgotPasswordOptions.WebhookKey, userId, issued.Code);
@@ -43,6 +46,7 @@ public sealed class ResetCodeDelivery(
             using var response = await clients.CreateClient(ClientName).PostAsJsonAsync(o.Webhook, payload, ct);
             if (response.IsSuccessStatusCode)
             {
+                metrics.ResetCodeDelivered("delivered");
                 log.LogInformation("Delivered the password reset code of user {UserId} to the webhook", userId);
                 return;
             }
@@ -53,6 +57,7 @@ public sealed class ResetCodeDelivery(
             reason = e.GetType().Name;
         }
 
+        metrics.ResetCodeDelivered("failed");
         if (environment.IsDevelopment())
             log.LogWarning("Delivering the password reset code of user {UserId} failed ({Reason}); the code is {Code} (logged in Development only)",
                 userId, reason, issued.Code);

@@ -17,15 +17,15 @@ public static class HealthEndpoints
 
     public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder routes)
     {
-        Map(routes, "/health/live", "The process runs (no check is made)", _ => false).WithName("live");
-        Map(routes, "/health/ready", "This node is an Up cluster member and the journal answers", check => check.Tags.Contains(ReadyTag))
+        Map(routes, "/health/live", "Liveness", "The process runs (no check is made)", _ => false).WithName("live");
+        Map(routes, "/health/ready", "Readiness", "This node is an Up cluster member and the journal answers", check => check.Tags.Contains(ReadyTag))
             .WithName("ready")
             .Produces<HealthJson>(StatusCodes.Status503ServiceUnavailable);
         return routes;
     }
 
     private static RouteHandlerBuilder Map(
-        IEndpointRouteBuilder routes, string path, string summary, Func<HealthCheckRegistration, bool> predicate) =>
+        IEndpointRouteBuilder routes, string path, string summary, string description, Func<HealthCheckRegistration, bool> predicate) =>
         routes.MapGet(path, async (HttpContext http, HealthCheckService health) =>
             {
                 var report = await health.CheckHealthAsync(predicate, http.RequestAborted);
@@ -40,5 +40,6 @@ public static class HealthEndpoints
             })
             .WithTags("Health")
             .WithSummary(summary)
+            .WithDescription(description)
             .Produces<HealthJson>(StatusCodes.Status200OK);
 }

@@ -1,6 +1,7 @@
 using Akka.Hosting.Logging;
 using AkkaUsers.Accounts.Telemetry;
 using Microsoft.Extensions.Logging.Console;
+using System.Diagnostics.Metrics;
 using OpenTelemetry;
 using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
@@ -36,6 +37,7 @@ public static class OperationsSetup
             .WithMetrics(metrics => metrics
                 .AddAspNetCoreInstrumentation()
                 .AddRuntimeInstrumentation()
+                .AddView(RuntimeView)
                 .AddMeter(AkkaUsersMetrics.Name)
                 // Always collected; served at /metrics only when Metrics:Prometheus is true. That switch is read
                 // after Build, with the rest of the configuration, so a bad value stops the start with one line.
@@ -58,7 +60,19 @@ public static class OperationsSetup
         {
             // Only the one document: any other name finds no route, so its 404 is a Boom error like every other.
             app.MapOpenApi("/openapi/{documentName:regex(^v1$)}.json");
-            app.MapScalarApiReference("/docs", scalar => scalar.WithTitle("AkkaUsers"));
+            app.MapScalarApiReference("/docs", scalar =>
+            {
+                scalar.WithTitle("AkkaUsers");
+                // The page asks nothing of any other host (its script is served from here): no web fonts, no telemetry,
+                // and none of the hosted product's buttons (client download, developer toolbar, AI agent, MCP).
+                scalar.DefaultFonts = false;
+                scalar.Telemetry = false;
+                scalar.HideClientButton = true;
+                scalar.ShowDeveloperTools = DeveloperToolsVisibility.Never;
+                scalar.Agent = new ScalarAgentOptions { Disabled = true };
+                scalar.Mcp = new ScalarMcpOptions { Disabled = true };
+                scalar.OperationTitleSource = OperationTitleSource.Summary;
+            });
         }
 
         // Prometheus text for scrapers, not part of the API a client calls.
@@ -66,6 +80,20 @@ public static class OperationsSetup
             app.MapPrometheusScrapingEndpoint().ExcludeFromDescription();
         return app;
     }
+
+    /// <summary>
+    /// Prometheus-clean names for the runtime's gauges ("_count" is a histogram's suffix), and no thread pool size or
+    /// queue typed as a counter (the service's meter has them as gauges).
+    /// </summary>
+    private static MetricStreamConfiguration? RuntimeView(Instrument instrument) => instrument.Meter.Name != "System.Runtime" ? null
+        : instrument.Name switch
+        {
+            "dotnet.assembly.count" => new MetricStreamConfiguration { Name = "dotnet.assemblies.loaded" },
+            "dotnet.process.cpu.count" => new MetricStreamConfiguration { Name = "dotnet.process.cpus" },
+            "dotnet.timer.count" => new MetricStreamConfiguration { Name = "dotnet.timers" },
+            "dotnet.thread_pool.thread.count" or "dotnet.thread_pool.queue.length" => MetricStreamConfiguration.Drop,
+            _ => null,
+        };
 
     /// <summary>Health probes and metric scrapes come every few seconds: as traces they would drown the requests.</summary>
     private static bool IsProbeOrScrape(PathString path) =>

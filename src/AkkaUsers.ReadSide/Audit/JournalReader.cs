@@ -103,6 +103,21 @@ public sealed class JournalReader(JournalDatabase database)
         return Convert.ToInt64(await command.ExecuteScalarAsync(ct));
     }
 
+    /// <summary>How many events with <paramref name="tag"/> come after <paramref name="ordering"/>, and when the first of them was written.</summary>
+    public async Task<(long Events, DateTimeOffset? Oldest)> TaggedAfterAsync(string tag, long ordering, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        await using var command = connection.CreateCommand();
+        command.AddParameter("@tag", tag);
+        command.AddParameter("@ordering", ordering);
+        command.CommandText =
+            $"SELECT COUNT(*), MIN(j.created) FROM {database.Table("tags")} t JOIN {database.Table("journal")} j ON j.ordering = t.ordering_id " +
+            "WHERE t.tag = @tag AND t.ordering_id > @ordering";
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        return (reader.GetInt64(0), reader.IsDBNull(1) ? null : JournalRow.TimestampOf(reader.GetInt64(1)));
+    }
+
     /// <summary>The ordering of the newest row, 0 for an empty journal.</summary>
     public async Task<long> LastOrderingAsync(CancellationToken ct)
     {

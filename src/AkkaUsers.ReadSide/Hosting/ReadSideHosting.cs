@@ -1,9 +1,11 @@
+using System.Data.Common;
 using Akka.Actor;
 using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using AkkaUsers.Accounts.Entities;
 using AkkaUsers.Accounts.Hosting;
 using AkkaUsers.Accounts.Persistence;
+using AkkaUsers.Accounts.Telemetry;
 using AkkaUsers.ReadSide.Audit;
 using AkkaUsers.ReadSide.Journal;
 using AkkaUsers.ReadSide.ReadModel;
@@ -38,6 +40,8 @@ public static class ReadSideHosting
         var readModel = services.GetRequiredService<UsersReadModel>();
         var journalReader = services.GetRequiredService<JournalReader>();
         var entities = services.GetRequiredService<IOptions<EntityOptions>>().Value;
+        var clock = services.GetRequiredService<TimeProvider>();
+        services.GetRequiredService<AkkaUsersMetrics>().ObserveReadModelLag(() => ReadModelLag(readModel, journalReader, clock));
         return builder
             .WithSingleton<UsersProjection>("users-projection", UsersProjection.Props(readModel), createProxyToo: false)
             .WithSingleton<OrphanedClaimSweep>("orphaned-claim-sweep", (_, registry, _) => OrphanedClaimSweep.Props(
@@ -50,5 +54,24 @@ public static class ReadSideHosting
             .WithSingleton<UsernameSkeletonClaims>("username-skeleton-claims", (_, registry, _) => UsernameSkeletonClaims.Props(
                     readModel, journalReader, registry.Get<UsernameIndex>(), entities.AskTimeout),
                 createProxyToo: false);
+    }
+
+    /// <summary>
+    /// Read from the database on every node (the offset is stored with the rows), whichever node runs the projection.
+    /// Nothing while the database does not answer or has no read model yet.
+    /// </summary>
+    private static (long Events, TimeSpan Age)? ReadModelLag(UsersReadModel readModel, JournalReader journal, TimeProvider clock)
+    {
+        try
+        {
+            var offset = readModel.OffsetAsync(UsersReadModel.ProjectionName, CancellationToken.None).GetAwaiter().GetResult() ?? 0;
+            var (events, oldest) = journal.TaggedAfterAsync(JournalTagger.UserTag, offset, CancellationToken.None).GetAwaiter().GetResult();
+            var age = oldest is { } written ? clock.GetUtcNow() - written : TimeSpan.Zero;
+            return (events, age < TimeSpan.Zero ? TimeSpan.Zero : age);
+        }
+        catch (DbException)
+        {
+            return null;
+        }
     }
 }
