@@ -111,13 +111,14 @@ public static class AkkaUsersCli
 
     private static RootCommand Commands(Run run)
     {
-        var root = new RootCommand("The operator's tool over the AkkaUsers journal: audit export and verify, read model rebuild, admin grant.")
+        var root = new RootCommand("The operator's tool over the AkkaUsers journal: audit export and verify, read model rebuild, admin grant; and users import into a running service.")
         {
             HelpName = Name,
         };
         root.Subcommands.Add(Group("audit", "The event log: export it, or check its invariants.", Export(run), Verify(run)));
         root.Subcommands.Add(Group("projection", "The admin's read model (the users table).", Rebuild(run)));
         root.Subcommands.Add(Group("admin", "Administrators.", Grant(run)));
+        root.Subcommands.Add(Group("users", "Users moved over from another system.", Import(run)));
         WithEpilog(root, $"{ConfigurationHelp}\n\n{ExitCodes.Table}");
         return root;
     }
@@ -204,6 +205,26 @@ public static class AkkaUsersCli
             email, serviceUrl,
         };
         command.SetAction((parsed, ct) => GrantAsync(run, parsed.GetValue(email)!, parsed.GetValue(serviceUrl), ct));
+        return command;
+    }
+
+    private static Command Import(Run run)
+    {
+        var file = new Argument<string>("FILE") { Description = "NDJSON, one user per line, as mongoexport writes Appmixer's users collection (see docs/migration.md)" };
+        var url = new Option<string>("--url") { Description = $"The running service (default: {UsersImport.UrlVariable}, else {RunningService.DefaultUrls})", HelpName = "URL" };
+        var token = new Option<string>("--token") { Description = $"An admin's token (default: {UsersImport.TokenVariable})", HelpName = "TOKEN" };
+        var rejected = new Option<string>("--rejected") { Description = "Where the rejected lines go, each with its reason (default: FILE.rejected.ndjson)", HelpName = "FILE" };
+        var format = FormatOption();
+        var command = new Command("import", """
+            Post FILE to the running service's POST /users/import as an admin: users keep their ids and password hashes
+            and sign in with their old passwords. A progress bar counts the lines sent; the summary counts imported,
+            already there (a file sent twice changes nothing) and rejected users; exit 1 when any line was rejected.
+            """)
+        {
+            file, url, token, rejected, format,
+        };
+        command.SetAction((parsed, ct) => UsersImport.RunAsync(parsed.GetValue(file)!, parsed.GetValue(url), parsed.GetValue(token),
+            parsed.GetValue(rejected), parsed.GetValue(format) == "json", run.Text, run.Errors, run.Terminal, ct));
         return command;
     }
 

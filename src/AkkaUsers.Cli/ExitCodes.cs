@@ -5,13 +5,13 @@ public static class ExitCodes
 {
     public const int Ok = 0;
 
-    /// <summary>The check or report found problems (verify: broken invariants; rebuild: skipped events; grant: no such user).</summary>
+    /// <summary>The check or report found problems (verify: broken invariants; rebuild: skipped events; grant: no such user; import: rejected lines).</summary>
     public const int ProblemsFound = 1;
 
     /// <summary>A bad command line or configuration.</summary>
     public const int Usage = 2;
 
-    /// <summary>The journal cannot be opened or read, or it is in use by a running service.</summary>
+    /// <summary>The journal cannot be opened or read, or it is in use by a running service; import: the service cannot be reached or refused.</summary>
     public const int Unavailable = 3;
 
     /// <summary>A failure the tool did not expect: a bug, named on one line.</summary>
@@ -23,9 +23,11 @@ public static class ExitCodes
     public const string Table = """
         Exit codes:
           0    done; audit verify: every invariant holds
-          1    problems found: broken invariants (verify), skipped events (rebuild), no user with that email (grant)
+          1    problems found: broken invariants (verify), skipped events (rebuild), no user with that email (grant),
+               rejected lines (users import)
           2    bad command line or configuration
-          3    the journal cannot be opened or read, or a running service holds it
+          3    the journal cannot be opened or read, or a running service holds it; users import: the service
+               cannot be reached or refused the request
           4    unexpected failure (a bug; the line names it)
           130  interrupted (Ctrl+C)
         """;

@@ -13,7 +13,8 @@ namespace AkkaUsers.Cli;
 /// The journal's last ordering, for a read in journal order that reports each row's ordering to <see cref="Add"/>;
 /// else the number of events the run will go through. 0: unknown, no share or time left.
 /// </param>
-public sealed class Progress(string task, TextWriter errors, bool terminal = false, long total = 0)
+/// <param name="unit">What is counted, in the lines drawn and in the summary.</param>
+public sealed class Progress(string task, TextWriter errors, bool terminal = false, long total = 0, string unit = "events")
 {
     private const int BarWidth = 24;
     private static readonly TimeSpan Every = TimeSpan.FromMilliseconds(250);
@@ -48,21 +49,21 @@ public sealed class Progress(string task, TextWriter errors, bool terminal = fal
 
     /// <summary>"{task}: N events in T s (R events/s){suffix}".</summary>
     public string Summary(string suffix = "") =>
-        $"{task}: {Number(Count)} events in {_clock.Elapsed.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture)} s " +
-        $"({Number(PerSecond)} events/s){suffix}";
+        $"{task}: {Number(Count)} {unit} in {_clock.Elapsed.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture)} s " +
+        $"({Number(PerSecond)} {unit}/s){suffix}";
 
     public static string Number(double value) => value.ToString("#,0", CultureInfo.InvariantCulture);
 
     private void Draw(long ordering)
     {
-        var line = $"{task}: {Number(Count)} events, {Number(PerSecond)}/s";
+        var line = $"{task}: {Number(Count)} {unit}, {Number(PerSecond)}/s";
         if (total > 0)
         {
             var at = ordering > 0 ? ordering : Count;
             var done = Math.Clamp((double)at / total, 0, 1);
             var filled = (int)(done * BarWidth);
             var left = done > 0 ? TimeSpan.FromSeconds(_clock.Elapsed.TotalSeconds * (1 - done) / done) : TimeSpan.Zero;
-            var where = ordering > 0 ? $"journal row {Number(at)} of {Number(total)}, {Number(Count)} events" : $"{Number(at)} of {Number(total)} events";
+            var where = ordering > 0 ? $"journal row {Number(at)} of {Number(total)}, {Number(Count)} {unit}" : $"{Number(at)} of {Number(total)} {unit}";
             line = $"{task}: [{new string('#', filled)}{new string('.', BarWidth - filled)}] {done * 100,3:0}% " +
                    $"{where}, {Number(PerSecond)}/s, ETA {(int)left.TotalMinutes}:{left.Seconds:00}";
         }

@@ -6,12 +6,13 @@ namespace AkkaUsers.Cli.Tests;
 public class CliHelpTests
 {
     [Theory]
-    [InlineData("--help", "", "audit", "projection", "admin", "--version")]
+    [InlineData("--help", "", "audit", "projection", "admin", "users", "--version")]
     [InlineData("-h", "audit", "export", "verify")]
     [InlineData("--help", "audit export", "--out", "--since", "--user")]
     [InlineData("-h", "audit verify", "--format")]
     [InlineData("--help", "projection rebuild", "--format")]
     [InlineData("-h", "admin grant", "EMAIL", "--service-url", "PUT /users/USER-ID")]
+    [InlineData("--help", "users import", "FILE", "--url", "--token", "--rejected", "AKKAUSERS_TOKEN")]
     public async Task Each_verbs_help_goes_to_stdout_with_its_options_the_configuration_and_the_exit_codes(
         string flag, string verb, params string[] mentions)
     {
