@@ -35,7 +35,8 @@ public static class ImportEndpoints
     {
         routes.MapPost("/users/import", Import).RequireAuthorization(AdminEndpoints.AdminPolicy).WithTags("Admin")
             .WithName("importUsers")
-            .WithSummary("Import users with their ids and password hashes, one per NDJSON line")
+            .WithSummary("Import users")
+            .WithDescription("Users moved over with their ids and password hashes, one per NDJSON line; one answer line per user")
             .Accepts<ImportedUserLine>(ContentType) // any other content type is a 415 before the handler runs
             .Produces<ImportResult>(StatusCodes.Status200OK, ContentType)
             .ProducesBoom(401, 403, 415, 503);
