@@ -40,6 +40,8 @@ public class AkkaUsersSerializerSpec(ITestOutputHelper output)
     private static readonly IReadOnlyDictionary<Type, object> Samples = new object[]
     {
         new UserRegistered(Id, "Ada Lovelace", "ada@example.com", Hash, ["user", "admin"], "pro", "acme", Metadata(), At),
+        new UserImported(Id, "Ada Lovelace", "ada@example.com", "$2b$10$abcdefghijklmnopqrstuu", "bcrypt", ["user"], "pro",
+            System.Text.Json.JsonSerializer.SerializeToElement(new[] { "acme" }), Metadata(), true, At.AddYears(-2), At),
         new UserSignedIn(At, "2001:db8::1", "Mozilla/5.0 (X11; Linux x86_64)"),
         new PasswordRehashed(Hash, At),
         new RegistrationAbandoned(At),
@@ -55,6 +57,8 @@ public class AkkaUsersSerializerSpec(ITestOutputHelper output)
         new DeletionFailed(Ticket, DeletionSteps.HistoryErased, "journal unavailable", At),
         new PasswordResetRequested(CodeHash, At, At.AddHours(1)),
         new RegisterUser(Id, "Ada Lovelace", "ada@example.com", Hash, ["user"], "free", "acme", Metadata()),
+        new ImportUser(Id, "Ada Lovelace", "ada@example.com", Hash, "argon2id", ["user"], "free",
+            System.Text.Json.JsonSerializer.SerializeToElement("acme"), Metadata(), false, At.AddYears(-1)),
         new GetUser(Id),
         new GetSignInSecret(Id, "192.0.2.1"),
         new RecordSignIn(Id, Hash, "192.0.2.1", "curl/8.0", "$argon2id$v=19$m=19456,t=2,p=1$bmV3$bmV3aGFzaA"),
@@ -75,6 +79,8 @@ public class AkkaUsersSerializerSpec(ITestOutputHelper output)
         new UserNotFound(Id),
         new SignInSecret(Profile, Hash),
         new RegistrationRefused(Id, "the registration was abandoned"),
+        new AlreadyImported(Profile),
+        new ImportRefused(Id, "the id belongs to a user with another username or email", Profile),
         new SignInRefused(Id),
         new RegistrationStatus(Id, Profile),
         new SignedIn(Profile, At.AddSeconds(1)),
