@@ -1,5 +1,6 @@
 using System.Runtime.Intrinsics.X86;
 using System.Text;
+using AkkaUsers.Accounts.Hosting;
 using AkkaUsers.Accounts.Passwords;
 using Isopoh.Cryptography.Argon2;
 
@@ -172,5 +173,35 @@ public sealed class OwnedMemoryArgon2HasherTests
         for (var n = random.Next(0, 81); n > 0; n--)
             text.Append(random.Next(4) == 0 ? (char)random.Next(0xA0, 0x2000) : (char)random.Next(0x20, 0x7F));
         return text.ToString();
+    }
+}
+
+/// <summary>Which engine the configuration gives: by default the fastest that computes the RFC vector right here.</summary>
+public sealed class PasswordEngineChoiceTests
+{
+    [Fact]
+    public void By_default_the_owned_engine_is_chosen_where_the_cpu_has_avx2_and_libsodium_elsewhere()
+    {
+        var (hasher, why) = new PasswordOptions { MemoryKiB = 64 }.CreateHasher();
+        using var _ = hasher as IDisposable;
+
+        if (Avx2.IsSupported)
+            Assert.Equal("AVX2", Assert.IsType<OwnedMemoryArgon2Hasher>(hasher).Instructions);
+        else
+            Assert.IsType<LibsodiumArgon2Hasher>(hasher);
+        Assert.Contains("fastest", why);
+    }
+
+    [Theory]
+    [InlineData(PasswordEngine.Libsodium, typeof(LibsodiumArgon2Hasher))]
+    [InlineData(PasswordEngine.Managed, typeof(ManagedArgon2Hasher))]
+    [InlineData(PasswordEngine.Owned, typeof(OwnedMemoryArgon2Hasher))]
+    public void A_configured_engine_is_the_one_used(PasswordEngine engine, Type expected)
+    {
+        var (hasher, why) = new PasswordOptions { Engine = engine, MemoryKiB = 64 }.CreateHasher();
+        using var _ = hasher as IDisposable;
+
+        Assert.IsType(expected, hasher);
+        Assert.Equal("configured", why);
     }
 }
