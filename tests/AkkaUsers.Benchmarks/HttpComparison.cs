@@ -27,7 +27,7 @@ public static class HttpComparison
 
     private sealed record Measured(
         string Name, ServiceUnderTest Routes, List<HashingLoad> SignIn, List<HashingLoad> Register, List<LoadResult> Read,
-        LoadResult ReadAtHalfPeak, long ResidentBytes)
+        LoadResult ReadAtHalfPeak, long ResidentBytes, RawHashRate EngineVerify, RawHashRate EngineHash)
     {
         public static LoadResult Peak(List<LoadResult> results) => results.MaxBy(r => r.Throughput)!;
 
@@ -92,7 +92,11 @@ public static class HttpComparison
             var halfPeak = await LoadDriver.FixedRateAsync(
                 client, n => service.Read(users[n % users.Length]), 200, Measured.Peak(read).Throughput / 2, measure, service.Process.CpuTime);
             Console.WriteLine($"{service.Name} read at half peak: {halfPeak}");
-            return new Measured(service.Name, service, signIn, register, read, halfPeak, service.Process.ResidentBytes());
+            var resident = service.Process.ResidentBytes();
+            var engineVerify = service.EngineVerify(RawHashingTime);
+            var engineHash = service.EngineHash(RawHashingTime);
+            Console.WriteLine($"{service.Name}'s engine, {service.Engine}, alone: verify {engineVerify}; hash {engineHash}");
+            return new Measured(service.Name, service, signIn, register, read, halfPeak, resident, engineVerify, engineHash);
         }
     }
 
@@ -144,9 +148,16 @@ public static class HttpComparison
         HashingRows("sign-in ÷ raw verify", ours.SignIn, identity.SignIn);
         HashingRows("registration ÷ raw hash", ours.Register, identity.Register);
         Console.WriteLine();
+        foreach (var service in new[] { ours, identity })
+            Console.WriteLine($"{service.Name}: CPU per request ÷ its engine's own CPU per operation (bare loop, measured after the loads): " +
+                              $"sign-in {CpuShares(service.SignIn, service.EngineVerify)}; registration {CpuShares(service.Register, service.EngineHash)}");
+        Console.WriteLine();
         Console.WriteLine($"peak current-user reads: AkkaUsers {Measured.Peak(ours.Read).Throughput:0}/s, Identity {Measured.Peak(identity.Read).Throughput:0}/s; " +
                           $"resident memory after the run: AkkaUsers {ours.ResidentBytes / 1048576} MiB, Identity {identity.ResidentBytes / 1048576} MiB");
     }
+
+    private static string CpuShares(List<HashingLoad> loads, RawHashRate engine) =>
+        string.Join(", ", loads.Select(l => $"{l.Load.CpuMsPerRequest / engine.CpuMs:0.00}"));
 
     private static List<LoadResult> Loads(List<HashingLoad> loads) => loads.Select(l => l.Load).ToList();
 

@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Runtime.Intrinsics.X86;
 using System.Text;
 using System.Text.Json.Nodes;
 using AkkaUsers.Harness;
@@ -22,10 +23,21 @@ public abstract class ServiceUnderTest(ServiceProcess process) : IAsyncDisposabl
     public abstract string RegisterRoute { get; }
     public abstract int RegisteredStatus { get; }
 
-    /// <summary>The raw rates of the service's own password hasher at its defaults, on this machine, in this process.</summary>
+    /// <summary>
+    /// The bare rates the service's sign-ins and registrations are set against, on this machine, in this process:
+    /// libsodium's Argon2id for this service (its former engine, what its peers use), PBKDF2 for Identity.
+    /// </summary>
     public abstract RawHashRate RawHash(TimeSpan duration);
 
     public abstract RawHashRate RawVerify(TimeSpan duration);
+
+    /// <summary>The bare rates of the engine the service itself hashes with at its defaults.</summary>
+    public virtual RawHashRate EngineHash(TimeSpan duration) => RawHash(duration);
+
+    public virtual RawHashRate EngineVerify(TimeSpan duration) => RawVerify(duration);
+
+    /// <summary>The engine the service itself hashes with at its defaults.</summary>
+    public virtual string Engine => "its own";
 
     public abstract Task<SeededUser> SeedAsync(string name);
 
@@ -74,6 +86,15 @@ public sealed class AkkaUsersService(IReadOnlyDictionary<string, string> environ
     public override int RegisteredStatus => 201;
     public override RawHashRate RawHash(TimeSpan duration) => RawHashRate.Argon2idHash(duration);
     public override RawHashRate RawVerify(TimeSpan duration) => RawHashRate.Argon2idVerify(duration);
+
+    /// <summary>Password:Engine Fastest: the owned-memory engine where the CPU has AVX2.</summary>
+    public override RawHashRate EngineHash(TimeSpan duration) =>
+        Avx2.IsSupported ? RawHashRate.Argon2idHash(RawHashRate.Owned, duration) : RawHash(duration);
+
+    public override RawHashRate EngineVerify(TimeSpan duration) =>
+        Avx2.IsSupported ? RawHashRate.Argon2idVerify(RawHashRate.Owned, duration) : RawVerify(duration);
+
+    public override string Engine => Avx2.IsSupported ? "the owned-memory engine (AVX2)" : "libsodium";
 
     public override async Task<SeededUser> SeedAsync(string name)
     {
