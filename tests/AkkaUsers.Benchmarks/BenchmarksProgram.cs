@@ -1,3 +1,4 @@
+using AkkaUsers.Accounts.Hosting;
 using AkkaUsers.Accounts.Passwords;
 using BenchmarkDotNet.Running;
 
@@ -7,10 +8,13 @@ namespace AkkaUsers.Benchmarks;
 /// dotnet run -c Release --project tests/AkkaUsers.Benchmarks -- COMMAND
 ///   hashing                         BenchmarkDotNet: libsodium and Isopoh Argon2id, hash and verify
 ///   raw [--seconds 5] [--wakers 0] [--threads N]
-///                                   Argon2id and PBKDF2 on every core (or N threads): operations per second and CPU
-///                                   time per operation, and Argon2id verify through the service's hashing slots;
+///                                   Argon2id (libsodium and the owned-memory engine, in alternation) and PBKDF2 on
+///                                   every core (or N threads): operations per second and CPU time per operation, and
+///                                   Argon2id verify through the service's hashing slots;
 ///                                   optionally next to threads that wake every millisecond (see Wakers)
-///   http [--seconds 8]              the HTTP load driver: this service and the Identity baseline, same load, same run
+///   http [--seconds 8] [--engine Fastest]
+///                                   the HTTP load driver: this service (with that Password:Engine) and the Identity
+///                                   baseline, same load, same run
 ///   million [--users 1000000] [--sign-ins 10000] [--passivate-after 00:00:20]
 ///   failover [--kills 3]            kill -9 of the youngest and of the oldest of three nodes under load, each --kills
 ///                                   times: the slowest request's min, median and max (needs AKKAUSERS_TEST_POSTGRES)
@@ -36,7 +40,7 @@ public static class BenchmarksProgram
                 PrintRawRates(TimeSpan.FromSeconds(int.Parse(Option("--seconds", "5"))), int.Parse(Option("--wakers", "0")));
                 return 0;
             case "http":
-                await HttpComparison.RunAsync(TimeSpan.FromSeconds(int.Parse(Option("--seconds", "8"))));
+                await HttpComparison.RunAsync(TimeSpan.FromSeconds(int.Parse(Option("--seconds", "8"))), Enum.Parse<PasswordEngine>(Option("--engine", "Fastest"), ignoreCase: true));
                 return 0;
             case "million":
                 await MillionUsers.RunAsync(
@@ -51,7 +55,7 @@ public static class BenchmarksProgram
             case "rolling":
                 return await RollingRestart.RunAsync(int.Parse(Option("--rounds", "1")));
             default:
-                Console.Error.WriteLine("usage: AkkaUsers.Benchmarks hashing | raw [--seconds N] [--wakers N] [--threads N] | http [--seconds 8] | million [--users N] [--sign-ins N] [--passivate-after T] | failover [--kills N] | rolling [--rounds N] | import [--users N]");
+                Console.Error.WriteLine("usage: AkkaUsers.Benchmarks hashing | raw [--seconds N] [--wakers N] [--threads N] | http [--seconds 8] [--engine Fastest] | million [--users N] [--sign-ins N] [--passivate-after T] | failover [--kills N] | rolling [--rounds N] | import [--users N]");
                 return 2;
         }
     }

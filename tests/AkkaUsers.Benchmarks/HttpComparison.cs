@@ -1,3 +1,4 @@
+using AkkaUsers.Accounts.Hosting;
 using AkkaUsers.Harness;
 
 namespace AkkaUsers.Benchmarks;
@@ -34,7 +35,8 @@ public static class HttpComparison
         public static HashingLoad Peak(List<HashingLoad> results) => results.MaxBy(r => r.Load.Throughput)!;
     }
 
-    public static async Task RunAsync(TimeSpan measure)
+    /// <param name="engine">This service's Password:Engine.</param>
+    public static async Task RunAsync(TimeSpan measure, PasswordEngine engine)
     {
         Console.WriteLine($"machine: {Machine.Describe()}");
         var work = Directory.CreateTempSubdirectory("akka-users-bench-");
@@ -52,7 +54,7 @@ public static class HttpComparison
                     ["Storage__DataDirectory"] = Path.Combine(work.FullName, "akka-users"),
                     ["RateLimit__PermitLimit"] = "1000000", // the load driver is one client address
                 },
-                Path.Combine(work.FullName, "akka-users.log")), measure);
+                Path.Combine(work.FullName, "akka-users.log"), engine), measure);
             var identity = await MeasureAsync(new IdentityService(
                 new Dictionary<string, string>(quiet) { ["Database"] = Path.Combine(work.FullName, "identity.db") },
                 Path.Combine(work.FullName, "identity.log")), measure);

@@ -3,6 +3,8 @@ using System.Net.Http.Json;
 using System.Runtime.Intrinsics.X86;
 using System.Text;
 using System.Text.Json.Nodes;
+using AkkaUsers.Accounts.Hosting;
+using AkkaUsers.Accounts.Passwords;
 using AkkaUsers.Harness;
 
 namespace AkkaUsers.Benchmarks;
@@ -76,9 +78,20 @@ public abstract class ServiceUnderTest(ServiceProcess process) : IAsyncDisposabl
 }
 
 /// <summary>This service, single node, its default SQLite journal: POST /user/auth, GET /user, POST /user.</summary>
-public sealed class AkkaUsersService(IReadOnlyDictionary<string, string> environment, string logFile)
-    : ServiceUnderTest(new ServiceProcess("AkkaUsers", "AkkaUsers.Api.dll", environment, logFile, "/health/ready"))
+/// <param name="engine">Its Password:Engine.</param>
+public sealed class AkkaUsersService(IReadOnlyDictionary<string, string> environment, string logFile, PasswordEngine engine)
+    : ServiceUnderTest(new ServiceProcess("AkkaUsers", "AkkaUsers.Api.dll",
+        new Dictionary<string, string>(environment) { ["Password__Engine"] = engine.ToString() }, logFile, "/health/ready"))
 {
+    /// <summary>The engine the service picks for <paramref name="engine"/> on this machine, as this process has it.</summary>
+    private readonly IPasswordHasher _engine = engine switch
+    {
+        PasswordEngine.Libsodium => RawHashRate.Libsodium,
+        PasswordEngine.Managed => new ManagedArgon2Hasher(RawHashRate.Argon2Cost),
+        PasswordEngine.Owned => RawHashRate.Owned,
+        _ => Avx2.IsSupported ? RawHashRate.Owned : RawHashRate.Libsodium,
+    };
+
     public override string Name => "AkkaUsers";
     public override string SignInRoute => "/user/auth";
     public override string ReadRoute => "/user";
@@ -86,15 +99,9 @@ public sealed class AkkaUsersService(IReadOnlyDictionary<string, string> environ
     public override int RegisteredStatus => 201;
     public override RawHashRate RawHash(TimeSpan duration) => RawHashRate.Argon2idHash(duration);
     public override RawHashRate RawVerify(TimeSpan duration) => RawHashRate.Argon2idVerify(duration);
-
-    /// <summary>Password:Engine Fastest: the owned-memory engine where the CPU has AVX2.</summary>
-    public override RawHashRate EngineHash(TimeSpan duration) =>
-        Avx2.IsSupported ? RawHashRate.Argon2idHash(RawHashRate.Owned, duration) : RawHash(duration);
-
-    public override RawHashRate EngineVerify(TimeSpan duration) =>
-        Avx2.IsSupported ? RawHashRate.Argon2idVerify(RawHashRate.Owned, duration) : RawVerify(duration);
-
-    public override string Engine => Avx2.IsSupported ? "the owned-memory engine (AVX2)" : "libsodium";
+    public override RawHashRate EngineHash(TimeSpan duration) => RawHashRate.Argon2idHash(_engine, duration);
+    public override RawHashRate EngineVerify(TimeSpan duration) => RawHashRate.Argon2idVerify(_engine, duration);
+    public override string Engine => PasswordHashing.Describe(_engine);
 
     public override async Task<SeededUser> SeedAsync(string name)
     {
