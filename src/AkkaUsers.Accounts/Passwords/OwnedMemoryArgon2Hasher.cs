@@ -45,18 +45,20 @@ public sealed unsafe partial class OwnedMemoryArgon2Hasher : IPasswordHasher, ID
         _slotBytes = (bytes + HugePageBytes - 1) / HugePageBytes * HugePageBytes;
         _freeCount = new SemaphoreSlim(slots, slots);
         _slots = new nint[slots];
+        var advised = true;
         for (var i = 0; i < slots; i++)
         {
             var memory = NativeMemory.AlignedAlloc(_slotBytes, HugePageBytes);
-            HugePagesAdvised = AdviseHugePages(memory, _slotBytes);
+            advised &= AdviseHugePages(memory, _slotBytes);
             _slots[i] = (nint)memory;
             _free.Push((nint)memory);
         }
+        HugePagesAdvised = advised;
     }
 
     public Argon2Parameters Parameters { get; }
 
-    /// <summary>Whether the kernel accepted the advice to back the slots with huge pages (Linux only).</summary>
+    /// <summary>Whether the kernel accepted the advice to back every slot with huge pages (Linux only).</summary>
     public bool HugePagesAdvised { get; }
 
     /// <summary>"AVX2" or "scalar": how the engine computes on this machine.</summary>
@@ -162,7 +164,8 @@ public sealed unsafe partial class OwnedMemoryArgon2Hasher : IPasswordHasher, ID
 
     private void FreeSlots()
     {
-        foreach (var memory in _slots)
+        // A constructor that failed part way leaves the slots, or some of them, unallocated.
+        foreach (var memory in (_slots ?? []).Where(memory => memory != 0))
         {
             NativeMemory.Clear((void*)memory, _slotBytes);
             NativeMemory.AlignedFree((void*)memory);
