@@ -1,3 +1,4 @@
+using AkkaUsers.Accounts.Hosting;
 using AkkaUsers.Harness;
 
 namespace AkkaUsers.Benchmarks;
@@ -27,14 +28,15 @@ public static class HttpComparison
 
     private sealed record Measured(
         string Name, ServiceUnderTest Routes, List<HashingLoad> SignIn, List<HashingLoad> Register, List<LoadResult> Read,
-        LoadResult ReadAtHalfPeak, long ResidentBytes)
+        LoadResult ReadAtHalfPeak, long ResidentBytes, RawHashRate EngineVerify, RawHashRate EngineHash)
     {
         public static LoadResult Peak(List<LoadResult> results) => results.MaxBy(r => r.Throughput)!;
 
         public static HashingLoad Peak(List<HashingLoad> results) => results.MaxBy(r => r.Load.Throughput)!;
     }
 
-    public static async Task RunAsync(TimeSpan measure)
+    /// <param name="engine">This service's Password:Engine.</param>
+    public static async Task RunAsync(TimeSpan measure, PasswordEngine engine)
     {
         Console.WriteLine($"machine: {Machine.Describe()}");
         var work = Directory.CreateTempSubdirectory("akka-users-bench-");
@@ -52,7 +54,7 @@ public static class HttpComparison
                     ["Storage__DataDirectory"] = Path.Combine(work.FullName, "akka-users"),
                     ["RateLimit__PermitLimit"] = "1000000", // the load driver is one client address
                 },
-                Path.Combine(work.FullName, "akka-users.log")), measure);
+                Path.Combine(work.FullName, "akka-users.log"), engine), measure);
             var identity = await MeasureAsync(new IdentityService(
                 new Dictionary<string, string>(quiet) { ["Database"] = Path.Combine(work.FullName, "identity.db") },
                 Path.Combine(work.FullName, "identity.log")), measure);
@@ -92,7 +94,11 @@ public static class HttpComparison
             var halfPeak = await LoadDriver.FixedRateAsync(
                 client, n => service.Read(users[n % users.Length]), 200, Measured.Peak(read).Throughput / 2, measure, service.Process.CpuTime);
             Console.WriteLine($"{service.Name} read at half peak: {halfPeak}");
-            return new Measured(service.Name, service, signIn, register, read, halfPeak, service.Process.ResidentBytes());
+            var resident = service.Process.ResidentBytes();
+            var engineVerify = service.EngineVerify(RawHashingTime);
+            var engineHash = service.EngineHash(RawHashingTime);
+            Console.WriteLine($"{service.Name}'s engine, {service.Engine}, alone: verify {engineVerify}; hash {engineHash}");
+            return new Measured(service.Name, service, signIn, register, read, halfPeak, resident, engineVerify, engineHash);
         }
     }
 
@@ -144,9 +150,16 @@ public static class HttpComparison
         HashingRows("sign-in ÷ raw verify", ours.SignIn, identity.SignIn);
         HashingRows("registration ÷ raw hash", ours.Register, identity.Register);
         Console.WriteLine();
+        foreach (var service in new[] { ours, identity })
+            Console.WriteLine($"{service.Name}: CPU per request ÷ its engine's own CPU per operation (bare loop, measured after the loads): " +
+                              $"sign-in {CpuShares(service.SignIn, service.EngineVerify)}; registration {CpuShares(service.Register, service.EngineHash)}");
+        Console.WriteLine();
         Console.WriteLine($"peak current-user reads: AkkaUsers {Measured.Peak(ours.Read).Throughput:0}/s, Identity {Measured.Peak(identity.Read).Throughput:0}/s; " +
                           $"resident memory after the run: AkkaUsers {ours.ResidentBytes / 1048576} MiB, Identity {identity.ResidentBytes / 1048576} MiB");
     }
+
+    private static string CpuShares(List<HashingLoad> loads, RawHashRate engine) =>
+        string.Join(", ", loads.Select(l => $"{l.Load.CpuMsPerRequest / engine.CpuMs:0.00}"));
 
     private static List<LoadResult> Loads(List<HashingLoad> loads) => loads.Select(l => l.Load).ToList();
 

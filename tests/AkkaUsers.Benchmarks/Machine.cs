@@ -24,6 +24,11 @@ public static class Machine
         return modes.FirstOrDefault(m => m.StartsWith('['))?.Trim('[', ']') ?? "unknown";
     }
 
+    /// <summary>How much of this process's anonymous memory the kernel backs with huge pages.</summary>
+    public static long AnonymousHugePagesKiB() =>
+        File.ReadLines("/proc/self/smaps_rollup").Where(l => l.StartsWith("AnonHugePages:", StringComparison.Ordinal))
+            .Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1])).SingleOrDefault();
+
     /// <summary>The 1, 5 and 15 minute load averages.</summary>
     public static string LoadAverage() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
 }

@@ -1,7 +1,10 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Runtime.Intrinsics.X86;
 using System.Text;
 using System.Text.Json.Nodes;
+using AkkaUsers.Accounts.Hosting;
+using AkkaUsers.Accounts.Passwords;
 using AkkaUsers.Harness;
 
 namespace AkkaUsers.Benchmarks;
@@ -22,10 +25,21 @@ public abstract class ServiceUnderTest(ServiceProcess process) : IAsyncDisposabl
     public abstract string RegisterRoute { get; }
     public abstract int RegisteredStatus { get; }
 
-    /// <summary>The raw rates of the service's own password hasher at its defaults, on this machine, in this process.</summary>
+    /// <summary>
+    /// The bare rates the service's sign-ins and registrations are set against, on this machine, in this process:
+    /// libsodium's Argon2id for this service (its former engine, what its peers use), PBKDF2 for Identity.
+    /// </summary>
     public abstract RawHashRate RawHash(TimeSpan duration);
 
     public abstract RawHashRate RawVerify(TimeSpan duration);
+
+    /// <summary>The bare rates of the engine the service itself hashes with at its defaults.</summary>
+    public virtual RawHashRate EngineHash(TimeSpan duration) => RawHash(duration);
+
+    public virtual RawHashRate EngineVerify(TimeSpan duration) => RawVerify(duration);
+
+    /// <summary>The engine the service itself hashes with at its defaults.</summary>
+    public virtual string Engine => "its own";
 
     public abstract Task<SeededUser> SeedAsync(string name);
 
@@ -64,9 +78,20 @@ public abstract class ServiceUnderTest(ServiceProcess process) : IAsyncDisposabl
 }
 
 /// <summary>This service, single node, its default SQLite journal: POST /user/auth, GET /user, POST /user.</summary>
-public sealed class AkkaUsersService(IReadOnlyDictionary<string, string> environment, string logFile)
-    : ServiceUnderTest(new ServiceProcess("AkkaUsers", "AkkaUsers.Api.dll", environment, logFile, "/health/ready"))
+/// <param name="engine">Its Password:Engine.</param>
+public sealed class AkkaUsersService(IReadOnlyDictionary<string, string> environment, string logFile, PasswordEngine engine)
+    : ServiceUnderTest(new ServiceProcess("AkkaUsers", "AkkaUsers.Api.dll",
+        new Dictionary<string, string>(environment) { ["Password__Engine"] = engine.ToString() }, logFile, "/health/ready"))
 {
+    /// <summary>The engine the service picks for <paramref name="engine"/> on this machine, as this process has it.</summary>
+    private readonly IPasswordHasher _engine = engine switch
+    {
+        PasswordEngine.Libsodium => RawHashRate.Libsodium,
+        PasswordEngine.Managed => new ManagedArgon2Hasher(RawHashRate.Argon2Cost),
+        PasswordEngine.Owned => RawHashRate.Owned,
+        _ => Avx2.IsSupported ? RawHashRate.Owned : RawHashRate.Libsodium,
+    };
+
     public override string Name => "AkkaUsers";
     public override string SignInRoute => "/user/auth";
     public override string ReadRoute => "/user";
@@ -74,6 +99,9 @@ public sealed class AkkaUsersService(IReadOnlyDictionary<string, string> environ
     public override int RegisteredStatus => 201;
     public override RawHashRate RawHash(TimeSpan duration) => RawHashRate.Argon2idHash(duration);
     public override RawHashRate RawVerify(TimeSpan duration) => RawHashRate.Argon2idVerify(duration);
+    public override RawHashRate EngineHash(TimeSpan duration) => RawHashRate.Argon2idHash(_engine, duration);
+    public override RawHashRate EngineVerify(TimeSpan duration) => RawHashRate.Argon2idVerify(_engine, duration);
+    public override string Engine => PasswordHashing.Describe(_engine);
 
     public override async Task<SeededUser> SeedAsync(string name)
     {

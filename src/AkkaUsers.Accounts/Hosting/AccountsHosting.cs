@@ -116,7 +116,11 @@ public static class AccountsHosting
         services.AddSingleton(sp =>
         {
             var password = sp.GetRequiredService<IOptions<PasswordOptions>>().Value;
-            return new PasswordHashing(password.CreateHasher(), password.MaxConcurrency, sp.GetRequiredService<AkkaUsersMetrics>());
+            var (hasher, why) = password.CreateHasher();
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger<PasswordHashing>().LogInformation(
+                "Password hashing: Argon2id m={MemoryKiB},t={Iterations},p={Parallelism} by {Engine}, {Why}; CPU: {CpuFeatures}",
+                password.MemoryKiB, password.Iterations, password.Parallelism, PasswordHashing.Describe(hasher), why, PasswordHashing.CpuFeatures());
+            return new PasswordHashing(hasher, password.MaxConcurrency, sp.GetRequiredService<AkkaUsersMetrics>());
         });
         services.AddSingleton(sp => new UserAccounts(
             sp.GetRequiredService<IRequiredActor<UserActor>>(),

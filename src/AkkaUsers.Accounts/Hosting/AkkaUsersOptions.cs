@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics.X86;
 using System.Text;
 using AkkaUsers.Accounts.Passwords;
 using AkkaUsers.Domain;
@@ -7,7 +8,8 @@ namespace AkkaUsers.Accounts.Hosting;
 
 public enum PersistenceProvider { Sqlite, PostgreSql }
 
-public enum PasswordEngine { Libsodium, Managed }
+/// <summary>Fastest: the owned-memory engine where the CPU has AVX2 and it computes RFC 9106's test vector right, else libsodium (Isopoh for p > 1).</summary>
+public enum PasswordEngine { Fastest, Libsodium, Managed, Owned }
 
 /// <summary>"Storage": where the node keeps its files.</summary>
 public sealed class StorageOptions
@@ -210,7 +212,7 @@ public sealed class PasswordOptions
     /// <summary>New passwords that are among the 10,000 most common are refused. Off by default: "abc321" is Appmixer's example.</summary>
     public bool RejectCommon { get; init; }
 
-    public PasswordEngine Engine { get; init; } = PasswordEngine.Libsodium;
+    public PasswordEngine Engine { get; init; } = PasswordEngine.Fastest;
     public int MemoryKiB { get; init; } = 19456;
     public int Iterations { get; init; } = 2;
     public int Parallelism { get; init; } = 1;
@@ -223,11 +225,27 @@ public sealed class PasswordOptions
     /// <summary>What every new password must meet.</summary>
     public PasswordPolicy Policy => new(MinLength, MaxLength, RejectCommon);
 
-    public IPasswordHasher CreateHasher() => Engine switch
+    /// <summary>The configured engine, and why it is the one, for the log.</summary>
+    public (IPasswordHasher Hasher, string Why) CreateHasher() => Engine switch
     {
-        PasswordEngine.Managed => new ManagedArgon2Hasher(Argon2),
-        _ => new LibsodiumArgon2Hasher(Argon2),
+        PasswordEngine.Managed => (new ManagedArgon2Hasher(Argon2), "configured"),
+        PasswordEngine.Libsodium => (new LibsodiumArgon2Hasher(Argon2), "configured"),
+        PasswordEngine.Owned => (CreateOwned(Avx2.IsSupported), "configured"),
+        _ when Avx2.IsSupported && OwnedMemoryArgon2Hasher.PassesSelfCheck(vectorized: true) =>
+            (CreateOwned(vectorized: true), "the fastest: AVX2, and the RFC 9106 test vector computed right"),
+        _ when Parallelism == 1 => (new LibsodiumArgon2Hasher(Argon2), "the fastest without AVX2 or with the owned engine's self-check failed"),
+        _ => (new ManagedArgon2Hasher(Argon2), "the fastest for more than one lane without AVX2 or with the owned engine's self-check failed"),
     };
+
+    private OwnedMemoryArgon2Hasher CreateOwned(bool vectorized)
+    {
+        var owned = new OwnedMemoryArgon2Hasher(Argon2, MaxConcurrency, vectorized);
+        if (owned.PassesSelfCheck())
+            return owned;
+        owned.Dispose();
+        throw new InvalidOperationException(
+            $"The owned-memory Argon2id engine computes RFC 9106's test vector wrong on this CPU: set {Section}:Engine to Libsodium or Managed");
+    }
 }
 
 /// <summary>Each failure names the configuration key that is wrong, so a bad start says what to fix.</summary>
@@ -264,7 +282,7 @@ public sealed class AkkaUsersOptionsValidation :
         (o.MinLength < 1, $"{PasswordOptions.Section}:MinLength must be at least 1 (is {o.MinLength})"),
         (o.MaxLength < o.MinLength || o.MaxLength > 4096,
             $"{PasswordOptions.Section}:MaxLength must be between {PasswordOptions.Section}:MinLength and 4096 (is {o.MaxLength})"),
-        (!Enum.IsDefined(o.Engine), $"{PasswordOptions.Section}:Engine must be Libsodium or Managed"),
+        (!Enum.IsDefined(o.Engine), $"{PasswordOptions.Section}:Engine must be Fastest, Owned, Libsodium or Managed"),
         (o.MemoryKiB < 8192, $"{PasswordOptions.Section}:MemoryKiB must be at least 8192 (is {o.MemoryKiB})"),
         (o.Iterations < 1, $"{PasswordOptions.Section}:Iterations must be at least 1 (is {o.Iterations})"),
         (o.Parallelism < 1, $"{PasswordOptions.Section}:Parallelism must be at least 1 (is {o.Parallelism})"),

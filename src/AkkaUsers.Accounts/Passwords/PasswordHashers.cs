@@ -24,7 +24,7 @@ public sealed class LibsodiumArgon2Hasher : IPasswordHasher
     public LibsodiumArgon2Hasher(Argon2Parameters parameters)
     {
         if (parameters.Parallelism != 1)
-            throw new ArgumentException("libsodium computes Argon2id with one lane only: set Password:Parallelism to 1 or Password:Engine to Managed");
+            throw new ArgumentException("libsodium computes Argon2id with one lane only: set Password:Parallelism to 1 or Password:Engine to Owned or Managed");
         Parameters = parameters;
     }
 

@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
 using AkkaUsers.Accounts.Telemetry;
 
 namespace AkkaUsers.Accounts.Passwords;
@@ -7,7 +10,7 @@ namespace AkkaUsers.Accounts.Passwords;
 /// Runs the CPU-heavy hashing on the thread pool, never on an actor's thread, with at most
 /// <c>maxConcurrency</c> hashes at once so that a burst queues instead of thrashing.
 /// </summary>
-public sealed class PasswordHashing
+public sealed class PasswordHashing : IDisposable
 {
     private readonly IPasswordHasher _hasher;
     private readonly SemaphoreSlim _slots;
@@ -50,6 +53,31 @@ public sealed class PasswordHashing
 
     /// <summary>Computes the dummy hash ahead of the first sign-in of an unknown user.</summary>
     public Task WarmUpAsync(CancellationToken ct) => Run("warm-up", () => _dummyHash.Value, ct);
+
+    /// <summary>Frees the engine's working memory, if it owns any, once the hashes in progress are done.</summary>
+    public void Dispose()
+    {
+        (_hasher as IDisposable)?.Dispose();
+    }
+
+    /// <summary>The engine, as a log line names it.</summary>
+    public static string Describe(IPasswordHasher hasher) => hasher switch
+    {
+        OwnedMemoryArgon2Hasher owned => $"the owned-memory engine ({owned.Instructions}, huge pages advised: {(owned.HugePagesAdvised ? "yes" : "no")})",
+        LibsodiumArgon2Hasher => "libsodium",
+        ManagedArgon2Hasher => "Isopoh (managed)",
+        _ => hasher.GetType().Name,
+    };
+
+    /// <summary>The instruction sets the engines could use on this CPU.</summary>
+    public static string CpuFeatures()
+    {
+        var features = new (string Name, bool Supported)[]
+        {
+            ("SSE4.2", Sse42.IsSupported), ("AVX2", Avx2.IsSupported), ("AVX-512F", Avx512F.IsSupported), ("AdvSimd", AdvSimd.IsSupported),
+        }.Where(f => f.Supported).Select(f => f.Name).ToList();
+        return $"{RuntimeInformation.ProcessArchitecture}, {Environment.ProcessorCount} cores, " + (features.Count == 0 ? "no vector extensions" : string.Join(", ", features));
+    }
 
     /// <param name="operation">Names the span and tags the metrics; the same for a real and a dummy verification, as they must look alike.</param>
     private async Task<T> Run<T>(string operation, Func<T> work, CancellationToken ct)

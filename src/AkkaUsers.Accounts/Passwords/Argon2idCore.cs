@@ -1,0 +1,307 @@
+using System.Buffers.Binary;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using System.Security.Cryptography;
+
+namespace AkkaUsers.Accounts.Passwords;
+
+/// <summary>
+/// Argon2id, version 0x13 (RFC 9106), over working memory the caller owns. Lanes are computed one after another
+/// within each slice, which gives the same result as computing them in parallel.
+/// </summary>
+[SkipLocalsInit]
+internal static unsafe class Argon2idCore
+{
+    public const int BlockBytes = 1024;
+    private const int BlockWords = BlockBytes / 8;
+    private const int SyncPoints = 4;
+    private const uint Version = 0x13;
+    private const uint TypeId = 2;
+
+    /// <summary>The blocks Argon2id works on for <paramref name="memoryKiB"/>: rounded down to a multiple of four per lane.</summary>
+    public static int BlockCount(int memoryKiB, int lanes) => memoryKiB / (SyncPoints * lanes) * SyncPoints * lanes;
+
+    /// <summary>Fills <paramref name="tag"/> using <see cref="BlockCount"/> blocks of <paramref name="memory"/>, which it leaves dirty.</summary>
+    public static void Compute(
+        Span<byte> tag, ReadOnlySpan<byte> password, ReadOnlySpan<byte> salt, ReadOnlySpan<byte> secret, ReadOnlySpan<byte> associatedData,
+        int memoryKiB, int passes, int lanes, byte* memory, bool vectorized)
+    {
+        if (lanes < 1 || passes < 1 || memoryKiB < 8 * lanes || tag.Length < 4)
+            throw new ArgumentException("Argon2id needs at least one lane and one pass, 8 KiB per lane and a tag of 4 bytes");
+        var instance = new Instance((ulong*)memory, BlockCount(memoryKiB, lanes), passes, lanes, vectorized);
+
+        Span<byte> seed = stackalloc byte[Blake2b.MaxOutBytes + 8];
+        var h0 = new Blake2b(Blake2b.MaxOutBytes, vectorized);
+        h0.Update((uint)lanes);
+        h0.Update((uint)tag.Length);
+        h0.Update((uint)memoryKiB);
+        h0.Update((uint)passes);
+        h0.Update(Version);
+        h0.Update(TypeId);
+        UpdateWithLength(ref h0, password);
+        UpdateWithLength(ref h0, salt);
+        UpdateWithLength(ref h0, secret);
+        UpdateWithLength(ref h0, associatedData);
+        h0.Final(seed);
+
+        for (var lane = 0; lane < lanes; lane++)
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(seed[68..], (uint)lane);
+            for (var first = 0u; first < 2; first++)
+            {
+                BinaryPrimitives.WriteUInt32LittleEndian(seed[64..], first);
+                Blake2b.LongHash(new Span<byte>(instance.Block(lane, (int)first), BlockBytes), seed, vectorized);
+            }
+        }
+        CryptographicOperations.ZeroMemory(seed);
+
+        for (var pass = 0; pass < passes; pass++)
+            for (var slice = 0; slice < SyncPoints; slice++)
+                for (var lane = 0; lane < lanes; lane++)
+                    FillSegment(instance, pass, slice, lane);
+
+        Span<byte> last = stackalloc byte[BlockBytes];
+        new ReadOnlySpan<byte>(instance.Block(0, instance.LaneLength - 1), BlockBytes).CopyTo(last);
+        for (var lane = 1; lane < lanes; lane++)
+        {
+            var other = new ReadOnlySpan<byte>(instance.Block(lane, instance.LaneLength - 1), BlockBytes);
+            for (var i = 0; i < BlockBytes; i++)
+                last[i] ^= other[i];
+        }
+        Blake2b.LongHash(tag, last, vectorized);
+        CryptographicOperations.ZeroMemory(last);
+    }
+
+    private static void UpdateWithLength(ref Blake2b hash, ReadOnlySpan<byte> input)
+    {
+        hash.Update((uint)input.Length);
+        hash.Update(input);
+    }
+
+    private readonly struct Instance(ulong* memory, int blocks, int passes, int lanes, bool vectorized)
+    {
+        public readonly ulong* Memory = memory;
+        public readonly int Blocks = blocks;
+        public readonly int Passes = passes;
+        public readonly int Lanes = lanes;
+        public readonly int LaneLength = blocks / lanes;
+        public readonly int SegmentLength = blocks / lanes / SyncPoints;
+        public readonly bool Vectorized = vectorized;
+
+        public ulong* Block(int lane, int index) => Memory + ((long)lane * LaneLength + index) * BlockWords;
+    }
+
+    private static void FillSegment(in Instance instance, int pass, int slice, int lane)
+    {
+        // Argon2id: the first half of the first pass picks its reference blocks independently of the password.
+        var independent = pass == 0 && slice < SyncPoints / 2;
+        var addresses = stackalloc ulong[BlockWords];
+        var addressInput = stackalloc ulong[BlockWords];
+        var zero = stackalloc ulong[BlockWords];
+        if (independent)
+        {
+            new Span<ulong>(zero, BlockWords).Clear();
+            new Span<ulong>(addressInput, BlockWords).Clear();
+            addressInput[0] = (ulong)pass;
+            addressInput[1] = (ulong)lane;
+            addressInput[2] = (ulong)slice;
+            addressInput[3] = (ulong)instance.Blocks;
+            addressInput[4] = (ulong)instance.Passes;
+            addressInput[5] = TypeId;
+        }
+
+        var start = pass == 0 && slice == 0 ? 2 : 0;
+        if (independent && start != 0)
+            NextAddresses(addresses, addressInput, zero, instance.Vectorized);
+
+        for (var i = start; i < instance.SegmentLength; i++)
+        {
+            var index = slice * instance.SegmentLength + i;
+            var previous = instance.Block(lane, index == 0 ? instance.LaneLength - 1 : index - 1);
+            ulong random;
+            if (independent)
+            {
+                if (i % BlockWords == 0)
+                    NextAddresses(addresses, addressInput, zero, instance.Vectorized);
+                random = addresses[i % BlockWords];
+            }
+            else
+            {
+                random = previous[0];
+            }
+
+            var referenceLane = pass == 0 && slice == 0 ? lane : (int)((random >> 32) % (ulong)instance.Lanes);
+            var referenceIndex = ReferenceIndex(instance, pass, slice, i, (uint)random, referenceLane == lane);
+            FillBlock(previous, instance.Block(referenceLane, referenceIndex), instance.Block(lane, index), xorInto: pass > 0, instance.Vectorized);
+        }
+    }
+
+    /// <summary>Maps a pseudo-random 32 bits onto the blocks this one may reference, favouring the most recent.</summary>
+    private static int ReferenceIndex(in Instance instance, int pass, int slice, int i, uint random, bool sameLane)
+    {
+        long area;
+        if (pass == 0)
+            area = slice == 0 || sameLane
+                ? slice * instance.SegmentLength + i - 1
+                : slice * instance.SegmentLength + (i == 0 ? -1 : 0);
+        else
+            area = instance.LaneLength - instance.SegmentLength + (sameLane ? i - 1 : i == 0 ? -1 : 0);
+
+        var squared = (ulong)random * random >> 32;
+        var relative = (ulong)area - 1 - ((ulong)area * squared >> 32);
+        var startOfWindow = pass == 0 || slice == SyncPoints - 1 ? 0 : (slice + 1) * instance.SegmentLength;
+        return (int)(((ulong)startOfWindow + relative) % (ulong)instance.LaneLength);
+    }
+
+    private static void NextAddresses(ulong* addresses, ulong* input, ulong* zero, bool vectorized)
+    {
+        input[6]++;
+        FillBlock(zero, input, addresses, xorInto: false, vectorized);
+        FillBlock(zero, addresses, addresses, xorInto: false, vectorized);
+    }
+
+    /// <summary>
+    /// next = P(prev ⊕ reference) ⊕ prev ⊕ reference, where P applies BLAKE2b's round (with multiplications) to the
+    /// block's eight rows of 128 bytes and then to its eight columns; with <paramref name="xorInto"/> the result is
+    /// XORed into next's old value (passes after the first). next may be prev or reference only when not XORing into it.
+    /// </summary>
+    internal static void FillBlock(ulong* previous, ulong* reference, ulong* next, bool xorInto, bool vectorized)
+    {
+        if (vectorized)
+            FillBlockAvx2(previous, reference, next, xorInto);
+        else
+            FillBlockScalar(previous, reference, next, xorInto);
+    }
+
+    private static void FillBlockAvx2(ulong* previous, ulong* reference, ulong* next, bool xorInto)
+    {
+        var r = stackalloc Vector256<ulong>[BlockWords / 4];
+        var q = stackalloc Vector256<ulong>[BlockWords / 4];
+        for (var k = 0; k < BlockWords / 4; k++)
+            q[k] = r[k] = Vector256.Load(previous + 4 * k) ^ Vector256.Load(reference + 4 * k);
+
+        // A row is 16 consecutive words: four vectors, one per row of BLAKE2b's 4×4 matrix.
+        for (var row = 0; row < 8; row++)
+        {
+            var v = q + 4 * row;
+            var (a, b, c, d) = (v[0], v[1], v[2], v[3]);
+            RoundAvx2(ref a, ref b, ref c, ref d);
+            (v[0], v[1], v[2], v[3]) = (a, b, c, d);
+        }
+
+        // A column is the same two words (16 bytes) of every row: two rows make one vector.
+        var words = (ulong*)q;
+        for (var column = 0; column < 8; column++)
+        {
+            var w = words + 2 * column;
+            var a = Vector256.Create(Vector128.Load(w), Vector128.Load(w + 16));
+            var b = Vector256.Create(Vector128.Load(w + 32), Vector128.Load(w + 48));
+            var c = Vector256.Create(Vector128.Load(w + 64), Vector128.Load(w + 80));
+            var d = Vector256.Create(Vector128.Load(w + 96), Vector128.Load(w + 112));
+            RoundAvx2(ref a, ref b, ref c, ref d);
+            a.GetLower().Store(w);
+            a.GetUpper().Store(w + 16);
+            b.GetLower().Store(w + 32);
+            b.GetUpper().Store(w + 48);
+            c.GetLower().Store(w + 64);
+            c.GetUpper().Store(w + 80);
+            d.GetLower().Store(w + 96);
+            d.GetUpper().Store(w + 112);
+        }
+
+        for (var k = 0; k < BlockWords / 4; k++)
+        {
+            var result = q[k] ^ r[k];
+            if (xorInto)
+                result ^= Vector256.Load(next + 4 * k);
+            result.Store(next + 4 * k);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RoundAvx2(ref Vector256<ulong> a, ref Vector256<ulong> b, ref Vector256<ulong> c, ref Vector256<ulong> d)
+    {
+        MixAvx2(ref a, ref b, ref c, ref d);
+        Lanes.Diagonalize(ref b, ref c, ref d);
+        MixAvx2(ref a, ref b, ref c, ref d);
+        Lanes.Undiagonalize(ref b, ref c, ref d);
+    }
+
+    /// <summary>BlaMka: BLAKE2b's G with each addition x + y made x + y + 2·lo32(x)·lo32(y), and no message.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MixAvx2(ref Vector256<ulong> a, ref Vector256<ulong> b, ref Vector256<ulong> c, ref Vector256<ulong> d)
+    {
+        a = AddMultiplied(a, b);
+        d = Lanes.RotateRight32(d ^ a);
+        c = AddMultiplied(c, d);
+        b = Lanes.RotateRight24(b ^ c);
+        a = AddMultiplied(a, b);
+        d = Lanes.RotateRight16(d ^ a);
+        c = AddMultiplied(c, d);
+        b = Lanes.RotateRight63(b ^ c);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<ulong> AddMultiplied(Vector256<ulong> x, Vector256<ulong> y)
+    {
+        var product = Avx2.Multiply(x.AsUInt32(), y.AsUInt32());
+        return x + y + product + product;
+    }
+
+    private static void FillBlockScalar(ulong* previous, ulong* reference, ulong* next, bool xorInto)
+    {
+        var r = stackalloc ulong[BlockWords];
+        var q = stackalloc ulong[BlockWords];
+        for (var k = 0; k < BlockWords; k++)
+            q[k] = r[k] = previous[k] ^ reference[k];
+
+        var v = stackalloc ulong[16];
+        for (var row = 0; row < 8; row++)
+        {
+            for (var k = 0; k < 16; k++)
+                v[k] = q[16 * row + k];
+            RoundScalar(v);
+            for (var k = 0; k < 16; k++)
+                q[16 * row + k] = v[k];
+        }
+        for (var column = 0; column < 8; column++)
+        {
+            for (var k = 0; k < 16; k++)
+                v[k] = q[16 * (k / 2) + 2 * column + k % 2];
+            RoundScalar(v);
+            for (var k = 0; k < 16; k++)
+                q[16 * (k / 2) + 2 * column + k % 2] = v[k];
+        }
+
+        for (var k = 0; k < BlockWords; k++)
+            next[k] = (xorInto ? next[k] : 0) ^ q[k] ^ r[k];
+    }
+
+    private static void RoundScalar(ulong* v)
+    {
+        MixScalar(v, 0, 4, 8, 12);
+        MixScalar(v, 1, 5, 9, 13);
+        MixScalar(v, 2, 6, 10, 14);
+        MixScalar(v, 3, 7, 11, 15);
+        MixScalar(v, 0, 5, 10, 15);
+        MixScalar(v, 1, 6, 11, 12);
+        MixScalar(v, 2, 7, 8, 13);
+        MixScalar(v, 3, 4, 9, 14);
+    }
+
+    private static void MixScalar(ulong* v, int a, int b, int c, int d)
+    {
+        v[a] = AddMultiplied(v[a], v[b]);
+        v[d] = BitOperations.RotateRight(v[d] ^ v[a], 32);
+        v[c] = AddMultiplied(v[c], v[d]);
+        v[b] = BitOperations.RotateRight(v[b] ^ v[c], 24);
+        v[a] = AddMultiplied(v[a], v[b]);
+        v[d] = BitOperations.RotateRight(v[d] ^ v[a], 16);
+        v[c] = AddMultiplied(v[c], v[d]);
+        v[b] = BitOperations.RotateRight(v[b] ^ v[c], 63);
+    }
+
+    private static ulong AddMultiplied(ulong x, ulong y) => x + y + 2 * (ulong)(uint)x * (uint)y;
+}

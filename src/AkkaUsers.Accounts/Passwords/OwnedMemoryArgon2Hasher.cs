@@ -1,0 +1,234 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace AkkaUsers.Accounts.Passwords;
+
+/// <summary>
+/// Argon2id computed in managed code (AVX2 where the CPU has it) over working memory this engine owns: one buffer
+/// per hashing slot, allocated once, aligned to and advised for 2 MiB pages, reused for every hash and wiped after
+/// each. libsodium instead maps fresh memory for every hash and pays a page fault for each 4 KiB of it.
+/// </summary>
+public sealed unsafe partial class OwnedMemoryArgon2Hasher : IPasswordHasher, IDisposable
+{
+    private const int HugePageBytes = 2 * 1024 * 1024;
+    private const int SaltBytes = 16;
+    private const int TagBytes = 32;
+    private const int MadviseHugePage = 14;
+
+    private readonly ConcurrentStack<nint> _free = new();
+    private readonly SemaphoreSlim _freeCount;
+    private readonly nint[] _slots;
+    private readonly nuint _slotBytes;
+    private readonly bool _vectorized;
+    private int _disposed;
+
+    /// <param name="slots">Hashes that can run at once; a further one waits for a slot.</param>
+    public OwnedMemoryArgon2Hasher(Argon2Parameters parameters, int slots) : this(parameters, slots, Avx2.IsSupported)
+    {
+    }
+
+    /// <param name="vectorized">False computes with scalar code, as on a CPU without AVX2.</param>
+    internal OwnedMemoryArgon2Hasher(Argon2Parameters parameters, int slots, bool vectorized)
+    {
+        if (!BitConverter.IsLittleEndian)
+            throw new PlatformNotSupportedException("The owned-memory Argon2id engine needs a little-endian CPU");
+        if (vectorized && !Avx2.IsSupported)
+            throw new PlatformNotSupportedException("This CPU has no AVX2");
+        ArgumentOutOfRangeException.ThrowIfLessThan(slots, 1);
+        Parameters = parameters;
+        _vectorized = vectorized;
+        var bytes = (nuint)Argon2idCore.BlockCount(parameters.MemoryKiB, parameters.Parallelism) * Argon2idCore.BlockBytes;
+        _slotBytes = (bytes + HugePageBytes - 1) / HugePageBytes * HugePageBytes;
+        _freeCount = new SemaphoreSlim(slots, slots);
+        _slots = new nint[slots];
+        var advised = true;
+        for (var i = 0; i < slots; i++)
+        {
+            var memory = NativeMemory.AlignedAlloc(_slotBytes, HugePageBytes);
+            advised &= AdviseHugePages(memory, _slotBytes);
+            _slots[i] = (nint)memory;
+            _free.Push((nint)memory);
+        }
+        HugePagesAdvised = advised;
+    }
+
+    public Argon2Parameters Parameters { get; }
+
+    /// <summary>Whether the kernel accepted the advice to back every slot with huge pages (Linux only).</summary>
+    public bool HugePagesAdvised { get; }
+
+    /// <summary>"AVX2" or "scalar": how the engine computes on this machine.</summary>
+    public string Instructions => _vectorized ? "AVX2" : "scalar";
+
+    public string Hash(string password)
+    {
+        Span<byte> salt = stackalloc byte[SaltBytes];
+        RandomNumberGenerator.Fill(salt);
+        Span<byte> tag = stackalloc byte[TagBytes];
+        Compute(tag, password, salt, Parameters);
+        return $"$argon2id$v=19$m={Parameters.MemoryKiB},t={Parameters.Iterations},p={Parameters.Parallelism}${Base64(salt)}${Base64(tag)}";
+    }
+
+    public bool Verify(string encodedHash, string password)
+    {
+        if (!TryParse(encodedHash, out var parameters, out var salt, out var expected))
+            return false;
+        var tag = new byte[expected.Length];
+        Compute(tag, password, salt, parameters);
+        return CryptographicOperations.FixedTimeEquals(tag, expected);
+    }
+
+    /// <summary>Any Argon2id v=19 hash whose memory is within what the service verifies at all (see <see cref="ImportedHashes"/>).</summary>
+    public bool Verifies(string encodedHash) => TryParse(encodedHash, out _, out _, out _);
+
+    public bool NeedsRehash(string encodedHash) =>
+        !encodedHash.StartsWith($"$argon2id$v=19$m={Parameters.MemoryKiB},t={Parameters.Iterations},p={Parameters.Parallelism}$", StringComparison.Ordinal);
+
+    /// <summary>The RFC 9106 Argon2id test vector (section 5.3), computed the way this engine computes on this machine.</summary>
+    public bool PassesSelfCheck() => PassesSelfCheck(_vectorized);
+
+    internal static bool PassesSelfCheck(bool vectorized)
+    {
+        var memory = NativeMemory.AlignedAlloc(32 * 1024, 64);
+        try
+        {
+            Span<byte> tag = stackalloc byte[32];
+            Argon2idCore.Compute(tag, Repeat(0x01, 32), Repeat(0x02, 16), Repeat(0x03, 8), Repeat(0x04, 12),
+                memoryKiB: 32, passes: 3, lanes: 4, (byte*)memory, vectorized);
+            return tag.SequenceEqual(Convert.FromHexString("0d640df58d78766c08c037a34a8b53c9d01ef0452d75b65eb52520e96b01e659"));
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(memory);
+        }
+
+        static byte[] Repeat(byte value, int count) => Enumerable.Repeat(value, count).ToArray();
+    }
+
+    private void Compute(Span<byte> tag, string password, ReadOnlySpan<byte> salt, Argon2Parameters parameters)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var passwordBytes = Encoding.UTF8.GetBytes(password);
+        var bytes = (nuint)Argon2idCore.BlockCount(parameters.MemoryKiB, parameters.Parallelism) * Argon2idCore.BlockBytes;
+        var owned = bytes <= _slotBytes;
+        // A hash made with more memory than the slots hold (before a change of cost) gets memory of its own.
+        var memory = owned ? Rent() : (nint)NativeMemory.AlignedAlloc(bytes, HugePageBytes);
+        try
+        {
+            Argon2idCore.Compute(tag, passwordBytes, salt, [], [], parameters.MemoryKiB, parameters.Iterations, parameters.Parallelism,
+                (byte*)memory, _vectorized);
+        }
+        finally
+        {
+            NativeMemory.Clear((void*)memory, bytes);
+            CryptographicOperations.ZeroMemory(passwordBytes);
+            if (owned)
+                Return(memory);
+            else
+                NativeMemory.AlignedFree((void*)memory);
+        }
+    }
+
+    /// <summary>Takes a slot no other hash holds, waiting for one if all are taken.</summary>
+    private nint Rent()
+    {
+        _freeCount.Wait();
+        if (!_free.TryPop(out var memory))
+            throw new InvalidOperationException("A hashing slot was counted free but none was");
+        return memory;
+    }
+
+    private void Return(nint memory)
+    {
+        _free.Push(memory);
+        _freeCount.Release();
+    }
+
+    /// <summary>Waits for the hashes in progress, then wipes and frees every slot.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        for (var i = 0; i < _slots.Length; i++)
+            _freeCount.Wait();
+        FreeSlots();
+        _freeCount.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    ~OwnedMemoryArgon2Hasher() => FreeSlots();
+
+    private void FreeSlots()
+    {
+        // A constructor that failed part way leaves the slots, or some of them, unallocated.
+        foreach (var memory in (_slots ?? []).Where(memory => memory != 0))
+        {
+            NativeMemory.Clear((void*)memory, _slotBytes);
+            NativeMemory.AlignedFree((void*)memory);
+        }
+    }
+
+    private static bool TryParse(string encodedHash, out Argon2Parameters parameters, out byte[] salt, out byte[] tag)
+    {
+        parameters = new Argon2Parameters();
+        salt = tag = [];
+        var parts = encodedHash.Split('$');
+        if (parts is not ["", "argon2id", "v=19", var costs, var saltText, var tagText])
+            return false;
+        var cost = costs.Split(',');
+        if (cost is not [var m, var t, var p]
+            || !TryParseCost(m, "m=", out var memory) || !TryParseCost(t, "t=", out var iterations) || !TryParseCost(p, "p=", out var lanes))
+            return false;
+        if (lanes is < 1 or > ImportedHashes.MaxArgon2Lanes || iterations is < 1 or > ImportedHashes.MaxArgon2Iterations
+            || memory < 8 * lanes || memory > ImportedHashes.MaxArgon2MemoryKiB)
+            return false;
+        if (!TryDecode(saltText, out salt) || salt.Length < 8 || !TryDecode(tagText, out tag) || tag.Length is < 4 or > 1024)
+            return false;
+        parameters = new Argon2Parameters(memory, iterations, lanes);
+        return true;
+    }
+
+    private static bool TryParseCost(string text, string name, out int value)
+    {
+        value = 0;
+        return text.StartsWith(name, StringComparison.Ordinal)
+            && int.TryParse(text.AsSpan(name.Length), NumberStyles.None, CultureInfo.InvariantCulture, out value);
+    }
+
+    private static string Base64(ReadOnlySpan<byte> bytes) => Convert.ToBase64String(bytes).TrimEnd('=');
+
+    /// <summary>Unpadded standard base64, as the PHC string format writes it.</summary>
+    private static bool TryDecode(string text, out byte[] bytes)
+    {
+        bytes = [];
+        if (text.Length % 4 == 1 || text.Contains('='))
+            return false;
+        var padded = text + new string('=', (4 - text.Length % 4) % 4);
+        var buffer = new byte[padded.Length / 4 * 3];
+        if (!Convert.TryFromBase64String(padded, buffer, out var written))
+            return false;
+        bytes = buffer[..written];
+        return true;
+    }
+
+    private static bool AdviseHugePages(void* memory, nuint bytes)
+    {
+        if (!OperatingSystem.IsLinux())
+            return false;
+        try
+        {
+            return Madvise(memory, bytes, MadviseHugePage) == 0;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return false;
+        }
+    }
+
+    [LibraryImport("libc.so.6", EntryPoint = "madvise")]
+    private static partial int Madvise(void* address, nuint length, int advice);
+}
