@@ -89,7 +89,8 @@ public class ServiceProcess : IAsyncDisposable
     {
         var process = _process ?? throw new InvalidOperationException($"{Name} not started");
         var clock = Stopwatch.StartNew();
-        if (kill(process.Id, SigTerm) != 0) throw new InvalidOperationException("SIGTERM failed");
+        // A process that already ended on its own (a node the cluster downed exits) has nothing left to stop.
+        if (kill(process.Id, SigTerm) != 0 && !process.HasExited) throw new InvalidOperationException("SIGTERM failed");
         using var limit = new CancellationTokenSource(within);
         try
         {
