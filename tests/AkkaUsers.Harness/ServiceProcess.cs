@@ -60,6 +60,7 @@ public class ServiceProcess : IAsyncDisposable
         _process.BeginErrorReadLine();
 
         var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(60));
+        var lastAnswer = "nothing: not listening";
         while (DateTime.UtcNow < deadline)
         {
             if (_process.HasExited) throw new InvalidOperationException($"{Name} exited with {_process.ExitCode}:\n{LogTail()}");
@@ -67,6 +68,7 @@ public class ServiceProcess : IAsyncDisposable
             {
                 using var ready = await Client.GetAsync(_readyPath);
                 if (ready.StatusCode == HttpStatusCode.OK) return clock.Elapsed;
+                lastAnswer = $"{(int)ready.StatusCode} {await ready.Content.ReadAsStringAsync()}";
             }
             catch (HttpRequestException)
             {
@@ -74,7 +76,7 @@ public class ServiceProcess : IAsyncDisposable
             }
             await Task.Delay(50); // poll interval
         }
-        throw new TimeoutException($"{Name} not ready in time:\n{LogTail()}");
+        throw new TimeoutException($"{Name} not ready in time; {_readyPath} last answered {lastAnswer}\n{LogTail()}");
     }
 
     /// <summary>SIGKILL: no goodbye, no flush.</summary>
@@ -118,8 +120,11 @@ public class ServiceProcess : IAsyncDisposable
         return process.TotalProcessorTime;
     }
 
+    /// <summary>The log's last lines, without the request lines of the ready path's polls, which would crowd out the rest.</summary>
     public string LogTail(int lines = 40) =>
-        File.Exists(_logFile) ? string.Join('\n', File.ReadLines(_logFile).TakeLast(lines)) : "(no log)";
+        File.Exists(_logFile)
+            ? string.Join('\n', File.ReadLines(_logFile).Where(line => !line.Contains($"Path: {_readyPath} ")).TakeLast(lines))
+            : "(no log)";
 
     public ValueTask DisposeAsync()
     {

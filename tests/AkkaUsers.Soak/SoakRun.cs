@@ -45,20 +45,30 @@ public sealed class SoakRun
         log($"three nodes up; {settings.Workers} workers for {settings.Duration.TotalSeconds:0} s");
 
         run._clock.Start();
-        using var stop = new CancellationTokenSource(settings.Duration);
-        var chaos = run.KillAndRestartAsync(stop.Token);
-        await Task.WhenAll(Enumerable.Range(0, settings.Workers).Select(_ => run.WorkAsync(stop.Token)));
-        await chaos;
+        try
+        {
+            using var stop = new CancellationTokenSource(settings.Duration);
+            var chaos = run.KillAndRestartAsync(stop.Token);
+            await Task.WhenAll(Enumerable.Range(0, settings.Workers).Select(_ => run.WorkAsync(stop.Token)));
+            await chaos;
 
-        await run.CheckEveryAcknowledgedUserSignsInAsync();
-        await run.CheckTheJournalAsync(cluster.DatabaseConnection);
-        await run.VerifyTheJournalAsync(cluster.DatabaseConnection);
-        if (!run._report.Passed)
+            await run.CheckEveryAcknowledgedUserSignsInAsync();
+            await run.CheckTheJournalAsync(cluster.DatabaseConnection);
+            await run.VerifyTheJournalAsync(cluster.DatabaseConnection);
+        }
+        catch
+        {
+            KeepLogs();
+            throw;
+        }
+        if (!run._report.Passed) KeepLogs();
+        return run._report;
+
+        void KeepLogs()
         {
             cluster.KeepLogs = true;
             log($"the nodes' logs are kept in {cluster.WorkDirectory}");
         }
-        return run._report;
     }
 
     /// <summary>One node down at a time: up for 10..25 s, then SIGKILL, down for 2..10 s, then back.</summary>
