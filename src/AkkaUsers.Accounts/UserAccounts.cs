@@ -119,12 +119,29 @@ public sealed class UserAccounts(
     /// Moves a user over with its own id: claims its keys exactly as a registration does (so that a live registration
     /// racing it for the same username or email meets it in the index), then records it. The same user again is
     /// <see cref="ImportOutcome.Exists"/>; a refused import releases the keys it claimed and nobody else holds.
+    /// The entities it woke leave memory at the end: an import touches each once, and a large one would otherwise hold
+    /// every user it moved until they idle out.
     /// </summary>
     public async Task<ImportOutcome> ImportAsync(ImportedAccount account, CancellationToken ct)
     {
         CheckMetadata(account.Metadata);
         var username = account.Username.Trim();
         var email = Keys.Email(account.Email);
+        try
+        {
+            return await ImportAsync(account, username, email, ct);
+        }
+        finally
+        {
+            _users.Ref().Tell(new Unload(account.Id));
+            _usernames.Ref().Tell(new UnloadKey(Keys.Username(username)));
+            _usernames.Ref().Tell(new UnloadKey(Keys.UsernameSkeleton(username)));
+            _emails.Ref().Tell(new UnloadKey(email));
+        }
+    }
+
+    private async Task<ImportOutcome> ImportAsync(ImportedAccount account, string username, string email, CancellationToken ct)
+    {
         if (await GetAsync(account.Id, ct) is { } existing)
             return existing.Username == username && existing.Email == email
                 ? new ImportOutcome.Exists(existing)

@@ -38,6 +38,9 @@ public static class ClaimProtocol
 
     public sealed record LookupKey(string Key) : IKeyCommand;
 
+    /// <summary>Leave memory now, as <see cref="UserProtocol.Unload"/> does for a user.</summary>
+    public sealed record UnloadKey(string Key) : IKeyCommand;
+
     /// <summary>
     /// Release the key if <paramref name="UserId"/> still holds it past the grace period without being registered with
     /// it (a crash between a registration's claims and its UserRegistered); replies with <see cref="ClaimReviewed"/>.

@@ -37,6 +37,12 @@ public static class UserProtocol
     public sealed record GetUser(string UserId) : IUserCommand;
 
     /// <summary>
+    /// Leave memory now rather than after the idle time-out (the journal keeps everything; the next command starts the
+    /// entity again): sent once a bulk import is done with the user, so that memory stays flat however many it moves.
+    /// </summary>
+    public sealed record Unload(string UserId) : IUserCommand;
+
+    /// <summary>
     /// Hand back the stored hash so that the caller verifies the password off the actor, unless the account is locked
     /// out for <paramref name="ClientAddress"/> (see <see cref="SignInPolicy"/>).
     /// </summary>

@@ -3,7 +3,14 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Akka.Actor;
+using Akka.Cluster.Sharding;
+using Akka.Hosting;
+using AkkaUsers.Accounts.Entities;
+using AkkaUsers.Accounts.Tests;
+using AkkaUsers.Domain;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace AkkaUsers.Api.Tests;
@@ -87,6 +94,39 @@ public sealed class ImportTests(AdminService service) : IClassFixture<AdminServi
         Assert.Equal("2024-05-01T10:00:00+00:00", imported["created"]!.GetValue<string>());
         Assert.DoesNotContain(hash, trail.ToJsonString());
         Assert.Equal(HttpStatusCode.Unauthorized, (await SignIn(new { username, password = Password + "x" })).StatusCode);
+    }
+
+    [Fact]
+    public async Task The_entities_an_import_wakes_leave_memory_once_it_is_done_and_the_users_sign_in_after()
+    {
+        var names = Enumerable.Range(0, 5).Select(_ => Api.Unique("unload")).ToList();
+        var ids = names.Select(_ => NewObjectId()).ToList();
+        var bcrypt = BCrypt.Net.BCrypt.HashPassword(Password, workFactor: 4);
+
+        var answers = await Import([.. names.Select((name, i) => Line(ids[i], name, $"{name}@example.com", bcrypt))]);
+
+        Assert.All(answers, answer => Assert.Equal("imported", answer["status"]!.GetValue<string>()));
+        var registry = ActorRegistry.For(service.Factory.Services.GetRequiredService<ActorSystem>());
+        (IActorRef Region, string EntityId)[] woken =
+        [
+            .. ids.Select(id => (registry.Get<UserActor>(), id)),
+            .. names.Select(name => (registry.Get<UsernameIndex>(), Keys.Digest(Keys.Username(name)))),
+            .. names.Select(name => (registry.Get<UsernameIndex>(), Keys.Digest(Keys.UsernameSkeleton(name)))),
+            .. names.Select(name => (registry.Get<EmailIndex>(), Keys.Digest(Keys.Email($"{name}@example.com")))),
+        ];
+        await Poll.UntilAsync(async () =>
+        {
+            var alive = new List<string>();
+            foreach (var (region, entityId) in woken)
+            {
+                var state = await region.Ask<CurrentShardRegionState>(GetShardRegionState.Instance, TimeSpan.FromSeconds(10));
+                if (state.Shards.Any(shard => shard.EntityIds.Contains(entityId))) alive.Add(entityId);
+            }
+            return alive;
+        }, alive => alive.Count == 0, "entities of imported users still in memory");
+
+        foreach (var name in names)
+            Assert.Equal(HttpStatusCode.OK, (await SignIn(new { email = $"{name}@example.com", password = Password })).StatusCode);
     }
 
     [Fact]

@@ -89,6 +89,7 @@ public abstract class ClaimIndexActor : EntityActor
 
     private void Ready()
     {
+        CommandUnload<UnloadKey>();
         Command<IClaimCommand>(command =>
         {
             switch (_state.Decide(command, KeyDigestFor(command), DateTimeOffset.UtcNow, _gracePeriod))

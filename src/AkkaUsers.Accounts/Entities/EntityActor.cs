@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.Serialization;
 using Akka.Actor;
+using Akka.Cluster.Sharding;
 using Akka.Event;
 using Akka.Persistence;
 using AkkaUsers.Accounts.Persistence;
@@ -12,17 +13,46 @@ namespace AkkaUsers.Accounts.Entities;
 /// What every entity does alike: it counts itself alive while it runs, and it answers a command only
 /// after the command's events are stored, timing the journal write.
 /// </summary>
-public abstract class EntityActor(string entityName, AkkaUsersMetrics metrics) : ReceivePersistentActor
+public abstract class EntityActor : ReceivePersistentActor
 {
+    private readonly string _entityName;
+    private readonly AkkaUsersMetrics _metrics;
+
+    protected EntityActor(string entityName, AkkaUsersMetrics metrics)
+    {
+        _entityName = entityName;
+        _metrics = metrics;
+    }
+
+    /// <summary>
+    /// In the current behaviour: <typeparamref name="TUnload"/> makes the entity leave memory. The shard holds back new
+    /// messages for it, has it stop once it has handled what came before, and starts it again for the messages it held.
+    /// </summary>
+    protected void CommandUnload<TUnload>()
+    {
+        Command<TUnload>(_ => Context.Parent.Tell(new Passivate(StopEntity.Instance)));
+        Command<StopEntity>(_ => Context.Stop(Self));
+    }
+
+    /// <summary>What the shard sends back once it holds this entity's messages: a command, so it waits for a write in progress.</summary>
+    private sealed class StopEntity : INoSerializationVerificationNeeded
+    {
+        public static readonly StopEntity Instance = new();
+
+        private StopEntity()
+        {
+        }
+    }
+
     protected override void PreStart()
     {
         base.PreStart();
-        metrics.EntityStarted(entityName);
+        _metrics.EntityStarted(_entityName);
     }
 
     protected override void PostStop()
     {
-        metrics.EntityStopped(entityName);
+        _metrics.EntityStopped(_entityName);
         base.PostStop();
     }
 
@@ -57,7 +87,7 @@ public abstract class EntityActor(string entityName, AkkaUsersMetrics metrics) :
             apply(e);
             if (!ReferenceEquals(e, last)) return;
             // Recorded before the reply, so whoever reads the metrics after the answer sees this write.
-            if (timed) metrics.JournalWritten(entityName, Stopwatch.GetElapsedTime(writeStarted));
+            if (timed) _metrics.JournalWritten(_entityName, Stopwatch.GetElapsedTime(writeStarted));
             replyTo.Tell(reply);
             afterStored?.Invoke();
         });

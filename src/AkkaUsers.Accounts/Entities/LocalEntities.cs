@@ -12,6 +12,8 @@ public sealed class LocalEntities : ReceiveActor
 {
     public LocalEntities(IMessageExtractor extractor, Func<string, Props> entityProps)
     {
+        // A tool's entities live as long as the tool: there is no memory worth freeing, and no message is held back.
+        Receive<Passivate>(_ => { });
         ReceiveAny(message =>
         {
             if (extractor.EntityId(message) is not { } id)

@@ -45,6 +45,7 @@ public sealed class AkkaUsersSerializer(ExtendedActorSystem system) : Serializer
         // user commands
         [typeof(RegisterUser)] = "register-user",
         [typeof(GetUser)] = "get-user",
+        [typeof(Unload)] = "unload",
         [typeof(ImportUser)] = "import-user",
         [typeof(GetSignInSecret)] = "get-sign-in-secret",
         [typeof(RecordSignIn)] = "record-sign-in",
@@ -87,6 +88,7 @@ public sealed class AkkaUsersSerializer(ExtendedActorSystem system) : Serializer
         [typeof(ClaimKey)] = "claim-key",
         [typeof(ReleaseKey)] = "release-key",
         [typeof(LookupKey)] = "lookup-key",
+        [typeof(UnloadKey)] = "unload-key",
         [typeof(ReviewClaim)] = "review-claim",
         [typeof(ClaimGranted)] = "claim-granted",
         [typeof(ClaimRefused)] = "claim-refused",
