@@ -221,6 +221,12 @@ public static class AccountsHosting
             akka.cluster.unreachable-nodes-reaper-interval = 500ms
             # A region asks for a shard's new home, and registers with a new coordinator, this often.
             akka.cluster.sharding.retry-interval = 500ms
+            # A rebalance that starts as a node dies waits for the dead node's hand-off until this time-out, and the
+            # shard's requests wait with it (60 s by default); stopping a shard's entities takes milliseconds.
+            akka.cluster.sharding.handoff-timeout = 5s
+            # A node restarted on its old address is refused until its old incarnation is removed, which its first
+            # join attempt sets off; it tries again this soon (10 s by default).
+            akka.cluster.retry-unsuccessful-join-after = 2s
             """;
     }
 
