@@ -40,28 +40,59 @@ public static class RollingRestart
             return answer;
         }
 
+        // As a load balancer does: each request goes to the next node in rotation, and a node taken out of rotation is
+        // stopped only once the requests already sent to it are answered.
+        var inFlight = new ConcurrentDictionary<ClusterNode, int>(cluster.Nodes.Select(n => KeyValuePair.Create(n, 0)));
+        async Task<(int Status, System.Text.Json.Nodes.JsonObject? Body)> Send(string call, int turn, Func<ClusterNode, Task<HttpResponseMessage>> send)
+        {
+            ClusterNode node;
+            lock (inFlight)
+            {
+                var nodes = inRotation.Keys.OrderBy(n => n.Index).ToArray();
+                node = nodes[turn % nodes.Length];
+                inFlight[node]++;
+            }
+            try
+            {
+                return await Timed(call, node, () => send(node));
+            }
+            finally
+            {
+                lock (inFlight) inFlight[node]--;
+            }
+        }
+
         // Two streams, so that the load is not one request at a time.
         var streams = Enumerable.Range(0, 2).Select(stream => Task.Run(async () =>
         {
             for (var i = stream; !stop.IsCancellationRequested; i += 2)
             {
-                var nodes = inRotation.Keys.OrderBy(n => n.Index).ToArray();
-                var node = nodes[i % nodes.Length];
                 var name = TestAccounts.Unique("rolling");
-                var (status, body) = await Timed("register", node, () => node.Register(name, $"{name}@example.com"));
+                var (status, body) = await Send("register", i, node => node.Register(name, $"{name}@example.com"));
                 if (status == 201) registered.Enqueue((name, body!["token"]!.GetValue<string>()));
                 if (registered.IsEmpty) continue;
                 var (someone, token) = registered.ElementAt(i % registered.Count);
-                await Timed("sign-in", node, () => node.SignIn(someone));
-                await Timed("get-user", node, () => node.GetUser(token));
+                await Send("sign-in", i + 1, node => node.SignIn(someone));
+                await Send("get-user", i + 2, node => node.GetUser(token));
             }
         })).ToArray();
+
+        async Task DrainAsync(ClusterNode node)
+        {
+            lock (inFlight) inRotation.TryRemove(node, out _);
+            while (true)
+            {
+                lock (inFlight)
+                    if (inFlight[node] == 0) return;
+                await Task.Delay(10); // poll interval
+            }
+        }
 
         var failures = 0;
         for (var round = 1; round <= rounds; round++)
             foreach (var node in cluster.Nodes)
             {
-                inRotation.TryRemove(node, out _);
+                await DrainAsync(node);
                 var (exitCode, exited) = await node.TerminateAsync(TimeSpan.FromSeconds(30));
                 var started = await node.StartAsync();
                 await node.WaitUntilServingAsync();

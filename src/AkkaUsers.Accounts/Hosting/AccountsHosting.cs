@@ -180,12 +180,14 @@ public static class AccountsHosting
             // actor system (leave the cluster, hand off shards); Akka's own exit hook would start that too early.
             // Each phase is bounded so that leaving takes seconds even when a peer just died and cannot answer:
             // a hand-off that times out only means the survivors start those entities from the journal instead.
+            // Exiting gets the longest: a node that stops before the leader removes it is taken for dead, and the
+            // survivors wait out the failover's detection before its shards and coordinators move.
             .AddHocon(
                 """
                 akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
                 akka.coordinated-shutdown.default-phase-timeout = 2s
                 akka.coordinated-shutdown.phases.cluster-sharding-shutdown-region.timeout = 3s
-                akka.coordinated-shutdown.phases.cluster-exiting.timeout = 2s
+                akka.coordinated-shutdown.phases.cluster-exiting.timeout = 4s
                 akka.coordinated-shutdown.phases.actor-system-terminate.timeout = 2s
                 """, HoconAddMode.Prepend)
             .WithAkkaUsersPersistence(journal, persistence)

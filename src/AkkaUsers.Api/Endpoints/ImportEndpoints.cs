@@ -141,7 +141,7 @@ public static class ImportEndpoints
         {
             var body = JsonBody.Parse(line);
             id = ImportedUserLine.IdOf(body);
-            var account = ImportedUserLine.Read(body, options);
+            var account = ImportedUserLine.Read(body, id, options);
             return (await accounts.ImportAsync(account, ct)).Match(
                 imported => new ImportResult(number, id, ImportResult.Imported, null),
                 exists => new ImportResult(number, id, ImportResult.Exists, null),
@@ -193,9 +193,10 @@ public sealed record ImportedUserLine(
             : null;
     }
 
-    public static ImportedAccount Read(JsonBody body, AccountOptions options)
+    /// <param name="id">The line's <see cref="IdOf"/>, read already for the answer.</param>
+    public static ImportedAccount Read(JsonBody body, string? id, AccountOptions options)
     {
-        var id = IdOf(body) ?? throw ApiError.BadRequest("\"_id\" must be an ObjectId: {\"$oid\": \"<24 hex characters>\"}");
+        if (id is null) throw ApiError.BadRequest("\"_id\" must be an ObjectId: {\"$oid\": \"<24 hex characters>\"}");
         var username = body.RequiredString("username");
         var email = body.RequiredString("email");
         var hash = body.RequiredString("password");
