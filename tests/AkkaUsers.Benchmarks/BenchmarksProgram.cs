@@ -20,8 +20,10 @@ namespace AkkaUsers.Benchmarks;
 ///                                   times: the slowest request's min, median and max (needs AKKAUSERS_TEST_POSTGRES)
 ///   import [--users 100000]         POST /users/import of generated users into a fresh node, on SQLite and (with
 ///                                   AKKAUSERS_TEST_POSTGRES) on PostgreSQL: users/s, CPU per user, memory
-///   rolling [--rounds 1]            SIGTERM and restart of each of three nodes in turn under load: the slowest request,
-///                                   those over 2 s, and 5xx (needs AKKAUSERS_TEST_POSTGRES)
+///   rolling [--rounds 1] [--order by-index]
+///                                   SIGTERM and restart of each of three nodes in turn under load: the slowest request,
+///                                   those over 2 s, and 5xx (needs AKKAUSERS_TEST_POSTGRES); the order is by-index or
+///                                   youngest-first (the oldest node, with the coordinators, last)
 /// </summary>
 public static class BenchmarksProgram
 {
@@ -53,9 +55,20 @@ public static class BenchmarksProgram
                 await ImportRate.RunAsync(int.Parse(Option("--users", "100000")));
                 return 0;
             case "rolling":
-                return await RollingRestart.RunAsync(int.Parse(Option("--rounds", "1")));
+                RollingRestart.Order? order = Option("--order", "by-index") switch
+                {
+                    "by-index" => RollingRestart.Order.ByIndex,
+                    "youngest-first" => RollingRestart.Order.YoungestFirst,
+                    _ => null,
+                };
+                if (order is null)
+                {
+                    Console.Error.WriteLine("--order is by-index or youngest-first");
+                    return 2;
+                }
+                return await RollingRestart.RunAsync(int.Parse(Option("--rounds", "1")), order.Value);
             default:
-                Console.Error.WriteLine("usage: AkkaUsers.Benchmarks hashing | raw [--seconds N] [--wakers N] [--threads N] | http [--seconds 8] [--engine Fastest] | million [--users N] [--sign-ins N] [--passivate-after T] | failover [--kills N] | rolling [--rounds N] | import [--users N]");
+                Console.Error.WriteLine("usage: AkkaUsers.Benchmarks hashing | raw [--seconds N] [--wakers N] [--threads N] | http [--seconds 8] [--engine Fastest] | million [--users N] [--sign-ins N] [--passivate-after T] | failover [--kills N] | rolling [--rounds N] [--order youngest-first|by-index] | import [--users N]");
                 return 2;
         }
     }

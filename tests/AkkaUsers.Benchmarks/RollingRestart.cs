@@ -9,13 +9,19 @@ namespace AkkaUsers.Benchmarks;
 /// profile, loopback) over the PostgreSQL server in AKKAUSERS_TEST_POSTGRES, <c>rounds</c> times: each node in turn is
 /// taken out of rotation (as a load balancer drains it), sent SIGTERM, started again and put back once ready, while a
 /// stream of registrations, sign-ins and profile reads runs on the nodes in rotation. Prints every restart's exit and
-/// start time, and the slowest request, the requests over 2 s and the 5xx or unanswered ones.
+/// start time, and the slowest request, the requests over 2 s (with when each was sent) and the 5xx or unanswered ones.
 /// </summary>
 public static class RollingRestart
 {
     private static readonly TimeSpan Slow = TimeSpan.FromSeconds(2);
 
-    public static async Task<int> RunAsync(int rounds)
+    /// <summary>
+    /// Youngest first is a StatefulSet's order (highest ordinal first): the oldest node, which hosts the shard
+    /// coordinators and singletons, goes last, so they move once a round. By index, every restart is of the oldest.
+    /// </summary>
+    public enum Order { YoungestFirst, ByIndex }
+
+    public static async Task<int> RunAsync(int rounds, Order order)
     {
         if (Environment.GetEnvironmentVariable(ClusterProfile.ConnectionVariable) is not { } server)
         {
@@ -28,15 +34,16 @@ public static class RollingRestart
         Console.WriteLine($"node logs: {cluster.WorkDirectory}");
 
         var inRotation = new ConcurrentDictionary<ClusterNode, bool>(cluster.Nodes.Select(n => KeyValuePair.Create(n, true)));
-        var answers = new ConcurrentQueue<DrillAnswer>();
+        var answers = new ConcurrentQueue<(DrillAnswer Answer, TimeSpan SentAt)>();
+        var run = Stopwatch.StartNew();
         var registered = new ConcurrentQueue<(string Name, string Token)>();
         using var stop = new CancellationTokenSource();
 
         async Task<(int Status, System.Text.Json.Nodes.JsonObject? Body)> Timed(string call, ClusterNode node, Func<Task<HttpResponseMessage>> send)
         {
-            var clock = Stopwatch.StartNew();
+            var sentAt = run.Elapsed;
             var answer = await TestAccounts.Send(send);
-            answers.Enqueue(new DrillAnswer(call, node.Index, answer.Status, clock.Elapsed));
+            answers.Enqueue((new DrillAnswer(call, node.Index, answer.Status, run.Elapsed - sentAt), sentAt));
             return answer;
         }
 
@@ -89,28 +96,31 @@ public static class RollingRestart
         }
 
         var failures = 0;
+        Console.WriteLine($"order: {order}");
         for (var round = 1; round <= rounds; round++)
-            foreach (var node in cluster.Nodes)
+            foreach (var node in order == Order.ByIndex ? cluster.Nodes : (await cluster.RunningNodesByAgeAsync()).Reverse().ToArray())
             {
                 await DrainAsync(node);
+                var stopping = run.Elapsed;
                 var (exitCode, exited) = await node.TerminateAsync(TimeSpan.FromSeconds(30));
                 var started = await node.StartAsync();
                 await node.WaitUntilServingAsync();
                 inRotation[node] = true;
                 if (exitCode != 0) failures++;
-                Console.WriteLine($"round {round}, {node.Name}: exit code {exitCode} {exited.TotalSeconds:F1} s after SIGTERM, " +
+                Console.WriteLine($"round {round}, {node.Name}: SIGTERM at {stopping.TotalSeconds:F1} s, exit code {exitCode} {exited.TotalSeconds:F1} s after it, " +
                                   $"ready {started.TotalSeconds:F1} s after its start; load average {Machine.LoadAverage()}");
             }
         await stop.CancelAsync();
         await Task.WhenAll(streams);
 
-        var all = answers.ToList();
+        var all = answers.Select(a => a.Answer).ToList();
         var failed = all.Where(a => a.Status is 0 or >= 500).ToList();
-        var slow = all.Where(a => a.Took > Slow).OrderByDescending(a => a.Took).ToList();
+        var slow = answers.Where(a => a.Answer.Took > Slow).OrderByDescending(a => a.Answer.Took).ToList();
         var slowest = all.MaxBy(a => a.Took)!;
         Console.WriteLine($"{all.Count} requests: slowest {slowest.Took.TotalSeconds:F2} s ({slowest.Call} on node {slowest.Node}), " +
                           $"{slow.Count} over {Slow.TotalSeconds:F0} s, {failed.Count} 5xx or unanswered");
-        foreach (var answer in slow.Take(10)) Console.WriteLine($"  slow: {answer.Call} on node {answer.Node}, {answer.Status}, {answer.Took.TotalSeconds:F2} s");
+        foreach (var (answer, sentAt) in slow.Take(10))
+            Console.WriteLine($"  slow: {answer.Call} on node {answer.Node}, sent at {sentAt.TotalSeconds:F1} s, {answer.Status}, {answer.Took.TotalSeconds:F2} s");
         foreach (var answer in failed.Take(10)) Console.WriteLine($"  failed: {answer.Call} on node {answer.Node}, {answer.Status}, {answer.Took.TotalSeconds:F2} s");
         return failures + failed.Count + slow.Count == 0 ? 0 : 1;
     }
