@@ -5,6 +5,7 @@ using Akka.Hosting;
 using AkkaUsers.Accounts.Entities;
 using AkkaUsers.Accounts.Passwords;
 using AkkaUsers.Accounts.Hosting;
+using AkkaUsers.Accounts.Persistence;
 using AkkaUsers.Accounts.Telemetry;
 using AkkaUsers.Domain;
 using static AkkaUsers.Domain.ClaimProtocol;
@@ -49,6 +50,7 @@ public sealed class UserAccounts(
     IRequiredActor<UsernameIndex> usernames,
     IRequiredActor<EmailIndex> emails,
     PasswordHashing hashing,
+    ImportWriter importWriter,
     ServingGate gate,
     AkkaUsersMetrics metrics,
     TimeSpan askTimeout,
@@ -113,6 +115,28 @@ public sealed class UserAccounts(
             return _emails.Entity;
         }
         return null;
+    }
+
+    /// <summary>
+    /// Moves users over with their own ids, each as <see cref="ImportAsync(ImportedAccount, CancellationToken)"/> does:
+    /// the users new in every respect all in one journal write (<see cref="ImportWriter"/>), the others (and all of
+    /// them if the journal refused that write) one by one through their entities. Each account's outcome, in order.
+    /// </summary>
+    public IReadOnlyList<Task<ImportOutcome>> ImportAll(IReadOnlyList<ImportedAccount> accounts, CancellationToken ct)
+    {
+        var written = WriteNewAsync(accounts, ct);
+        return accounts.Select(async (account, i) =>
+        {
+            CheckMetadata(account.Metadata);
+            return (await written)[i] is { } user ? new ImportOutcome.Imported(user) : await ImportAsync(account, ct);
+        }).ToList();
+    }
+
+    private async Task<UserProfile?[]> WriteNewAsync(IReadOnlyList<ImportedAccount> accounts, CancellationToken ct)
+    {
+        if (accounts.Count == 0) return [];
+        await gate.WaitAsync(askTimeout, ct);
+        return await importWriter.WriteNewAsync(accounts, ct);
     }
 
     /// <summary>

@@ -3,6 +3,7 @@ using Akka.Hosting;
 using AkkaUsers.Accounts.Entities;
 using AkkaUsers.Accounts.Hosting;
 using AkkaUsers.Accounts.Passwords;
+using AkkaUsers.Accounts.Persistence;
 using AkkaUsers.Accounts.Telemetry;
 using AkkaUsers.Domain;
 using Microsoft.Data.Sqlite;
@@ -144,6 +145,55 @@ public class UserAccountsSpec(ITestOutputHelper output) : HostedSpec(output)
         Assert.Null((await AskAsync<KeyOwner>(Host.Emails, new LookupKey(Keys.Email(account.Email)))).UserId);
     }
 
+    [Fact]
+    public async Task Two_imports_racing_for_one_new_user_store_it_once_and_a_batch_the_journal_refuses_stores_none_of_its_users()
+    {
+        var writer = Host.Services.GetRequiredService<ImportWriter>();
+        for (var round = 0; round < 10; round++)
+        {
+            var (shared, onlyFirst, onlySecond) = (NewImport(), NewImport(), NewImport());
+            var written = await Task.WhenAll(
+                writer.WriteNewAsync([shared, onlyFirst], CancellationToken.None),
+                writer.WriteNewAsync([shared, onlySecond], CancellationToken.None));
+
+            // Either the second batch saw the first's user and left it out, or the journal refused one batch whole.
+            Assert.Equal(1, written.Count(batch => batch[0] is not null));
+            Assert.Equal(1, await StoredEventsAsync(UserActor.PersistenceIdFor(shared.Id)));
+            Assert.Equal(written[0][1] is null ? 0 : 1, await StoredEventsAsync(UserActor.PersistenceIdFor(onlyFirst.Id)));
+            Assert.Equal(written[1][1] is null ? 0 : 1, await StoredEventsAsync(UserActor.PersistenceIdFor(onlySecond.Id)));
+            Assert.Equal(shared.Id, (await AskAsync<KeyOwner>(Host.Emails, new LookupKey(Keys.Email(shared.Email)))).UserId);
+            Assert.Equal(shared.Id, (await AskAsync<KeyOwner>(Host.Usernames, new LookupKey(Keys.UsernameSkeleton(shared.Username)))).UserId);
+            Assert.Equal(shared.Username, (await Accounts.GetAsync(shared.Id, CancellationToken.None))?.Username);
+        }
+    }
+
+    [Fact]
+    public async Task An_import_is_seen_by_the_entities_a_lookup_woke_just_before_it()
+    {
+        var account = NewImport();
+        Assert.Null(await Accounts.GetAsync(account.Id, CancellationToken.None));
+        Assert.Null((await AskAsync<KeyOwner>(Host.Emails, new LookupKey(Keys.Email(account.Email)))).UserId);
+
+        Assert.IsType<ImportOutcome.Imported>(await Assert.Single(Accounts.ImportAll([account], CancellationToken.None)));
+
+        Assert.Equal(account.Username, (await Accounts.GetAsync(account.Id, CancellationToken.None))?.Username);
+        Assert.Equal(account.Id, (await AskAsync<KeyOwner>(Host.Emails, new LookupKey(Keys.Email(account.Email)))).UserId);
+    }
+
+    private static ImportedAccount NewImport() => new(
+        NewUserId(), UniqueName("Imported"), $"{UniqueName("imported")}@example.com",
+        BCrypt.Net.BCrypt.HashPassword(Password, workFactor: 4), "bcrypt", ["user"], "free", null, null, true, DateTimeOffset.UtcNow);
+
+    private async Task<long> StoredEventsAsync(string persistenceId)
+    {
+        var journal = Host.Services.GetRequiredService<JournalDatabase>();
+        await using var connection = await journal.OpenConnectionAsync(CancellationToken.None);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT COUNT(*) FROM {journal.Table("journal")} WHERE persistence_id = @id";
+        command.AddParameter("@id", persistenceId);
+        return Convert.ToInt64(await command.ExecuteScalarAsync());
+    }
+
     private static NewAccount NewAccount() => new(
         UniqueName("Account"),
         $"{UniqueName("Account")}@Example.com",
@@ -163,7 +213,7 @@ public class UserAccountsSpec(ITestOutputHelper output) : HostedSpec(output)
         var services = Host.Services;
         var accounts = new UserAccounts(
             new Region<UserActor>(lossy), new Region<UsernameIndex>(Host.Usernames), new Region<EmailIndex>(Host.Emails),
-            services.GetRequiredService<PasswordHashing>(), services.GetRequiredService<ServingGate>(),
+            services.GetRequiredService<PasswordHashing>(), services.GetRequiredService<ImportWriter>(), services.GetRequiredService<ServingGate>(),
             services.GetRequiredService<AkkaUsersMetrics>(), askTimeout: Timeout, resendAfter: TimeSpan.FromMilliseconds(200));
 
         AssertDeepEqual(user, await accounts.GetAsync(user.Id, CancellationToken.None));

@@ -97,7 +97,7 @@ public sealed class ImportTests(AdminService service) : IClassFixture<AdminServi
     }
 
     [Fact]
-    public async Task The_entities_an_import_wakes_leave_memory_once_it_is_done_and_the_users_sign_in_after()
+    public async Task An_import_leaves_no_entity_in_memory_and_its_users_sign_in_after()
     {
         var names = Enumerable.Range(0, 5).Select(_ => Api.Unique("unload")).ToList();
         var ids = names.Select(_ => NewObjectId()).ToList();

@@ -127,10 +127,13 @@ public static class AccountsHosting
             sp.GetRequiredService<IRequiredActor<UsernameIndex>>(),
             sp.GetRequiredService<IRequiredActor<EmailIndex>>(),
             sp.GetRequiredService<PasswordHashing>(),
+            sp.GetRequiredService<ImportWriter>(),
             sp.GetRequiredService<ServingGate>(),
             sp.GetRequiredService<AkkaUsersMetrics>(),
             sp.GetRequiredService<IOptions<EntityOptions>>().Value.AskTimeout,
             sp.GetRequiredService<IOptions<EntityOptions>>().Value.ResendAfter));
+        services.AddSingleton(sp => new ImportWriter(sp.GetRequiredService<ActorSystem>(), sp.GetRequiredService<JournalDatabase>(),
+            sp.GetRequiredService<ClaimDigests>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<ServingGate>();
         services.AddSingleton<IReadiness>(sp => new NodeReadiness(sp.GetRequiredService<ActorSystem>(), sp.GetRequiredService<JournalDatabase>()));
         services.AddSingleton<JournalAvailability>();

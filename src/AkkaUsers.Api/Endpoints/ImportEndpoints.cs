@@ -18,8 +18,8 @@ namespace AkkaUsers.Api.Endpoints;
 /// <summary>
 /// <c>POST /users/import</c>: a user base moved over with its ids and password hashes, one user per line of
 /// <c>mongoexport</c>'s NDJSON, answered one line per user, in order, once the body is read. The body is streamed
-/// (read a line at a time, never whole) and the answers wait on disk, so neither size is limited by memory; a few
-/// lines are imported at once.
+/// (read a line at a time, never whole) and the answers wait on disk, so neither size is limited by memory; lines
+/// are imported a batch at a time.
 /// </summary>
 public static class ImportEndpoints
 {
@@ -28,8 +28,11 @@ public static class ImportEndpoints
     /// <summary>A line longer than this is rejected without being read: no user is anywhere near it.</summary>
     public const int MaxLineBytes = 64 * 1024;
 
-    /// <summary>Lines imported at once: enough to batch the journal's writes, few enough to keep memory flat.</summary>
-    private const int LinesInFlight = 64;
+    /// <summary>Lines imported together, the new users among them in one journal write; few enough to keep memory flat.</summary>
+    private const int LinesPerBatch = 512;
+
+    /// <summary>Batches imported at once: the next one is read and written while the last is answered.</summary>
+    private const int BatchesInFlight = 2;
 
     public static IEndpointRouteBuilder MapImportEndpoints(this IEndpointRouteBuilder routes)
     {
@@ -52,12 +55,19 @@ public static class ImportEndpoints
         // The answers wait until the whole body is read: a client that sends its body before it reads the answer (as
         // HTTP/1.1 clients do) would otherwise fill both ways' buffers and stall. Past a few KiB they wait on disk.
         await using var answers = new FileBufferingWriteStream();
-        var done = Channel.CreateBounded<Task<ImportResult>>(LinesInFlight);
+        var done = Channel.CreateBounded<Task<ImportResult>>(LinesPerBatch * BatchesInFlight);
         var answering = AnswerAsync(done.Reader, answers, ct);
         try
         {
+            var batch = new List<ReadLine>(LinesPerBatch);
             await foreach (var (number, line) in LinesAsync(http.Request.BodyReader, ct))
-                await done.Writer.WriteAsync(ImportLineAsync(number, line, accounts, options.Value, log, ct), ct);
+            {
+                batch.Add(Read(number, line, options.Value, log));
+                if (batch.Count < LinesPerBatch) continue;
+                await ImportAsync(batch, accounts, done.Writer, log, ct);
+                batch = new List<ReadLine>(LinesPerBatch);
+            }
+            await ImportAsync(batch, accounts, done.Writer, log, ct);
         }
         finally
         {
@@ -132,33 +142,61 @@ public static class ImportEndpoints
         return true;
     }
 
-    private static async Task<ImportResult> ImportLineAsync(
-        int number, byte[]? line, UserAccounts accounts, AccountOptions options, ILogger log, CancellationToken ct)
+    /// <summary>A line read: the account to import, or already its answer.</summary>
+    private sealed record ReadLine(int Number, string? Id, ImportedAccount? Account, ImportResult? Answer);
+
+    private static ReadLine Read(int number, byte[]? line, AccountOptions options, ILogger log)
     {
-        if (line is null) return ImportResult.Rejected(number, null, $"the line is longer than {MaxLineBytes} bytes");
+        if (line is null) return Answered(number, ImportResult.Rejected(number, null, $"the line is longer than {MaxLineBytes} bytes"));
         string? id = null;
         try
         {
             var body = JsonBody.Parse(line);
             id = ImportedUserLine.IdOf(body);
-            var account = ImportedUserLine.Read(body, id, options);
-            return (await accounts.ImportAsync(account, ct)).Match(
-                imported => new ImportResult(number, id, ImportResult.Imported, null),
-                exists => new ImportResult(number, id, ImportResult.Exists, null),
-                rejected => ImportResult.Rejected(number, id, rejected.Reason));
+            return new ReadLine(number, id, ImportedUserLine.Read(body, id, options), null);
         }
         catch (ApiError e)
         {
-            return ImportResult.Rejected(number, id, e.Message);
+            return Answered(number, ImportResult.Rejected(number, id, e.Message));
+        }
+        catch (Exception e)
+        {
+            log.LogError(e, "Reading line {Line} failed", number);
+            return Answered(number, ImportResult.Rejected(number, id, InternalError));
+        }
+    }
+
+    private static ReadLine Answered(int number, ImportResult answer) => new(number, answer.Id, null, answer);
+
+    /// <summary>Imports the accounts of <paramref name="lines"/> together, and queues every line's answer in order.</summary>
+    private static async Task ImportAsync(
+        IReadOnlyList<ReadLine> lines, UserAccounts accounts, ChannelWriter<Task<ImportResult>> answers, ILogger log, CancellationToken ct)
+    {
+        var outcomes = accounts.ImportAll(lines.Where(l => l.Account is not null).Select(l => l.Account!).ToList(), ct);
+        var next = 0;
+        foreach (var line in lines)
+            await answers.WriteAsync(line.Answer is { } answer ? Task.FromResult(answer) : AnswerAsync(line, outcomes[next++], log), ct);
+    }
+
+    private const string InternalError = "an internal error; the line may be imported again";
+
+    private static async Task<ImportResult> AnswerAsync(ReadLine line, Task<ImportOutcome> import, ILogger log)
+    {
+        try
+        {
+            return (await import).Match(
+                imported => new ImportResult(line.Number, line.Id, ImportResult.Imported, null),
+                exists => new ImportResult(line.Number, line.Id, ImportResult.Exists, null),
+                rejected => ImportResult.Rejected(line.Number, line.Id, rejected.Reason));
         }
         catch (Exception e) when (e is ServiceBusyException or NodeNotReadyException)
         {
-            return ImportResult.Rejected(number, id, "the service did not answer in time; import the line again (an imported user answers \"exists\")");
+            return ImportResult.Rejected(line.Number, line.Id, "the service did not answer in time; import the line again (an imported user answers \"exists\")");
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            log.LogError(e, "Importing line {Line} failed", number);
-            return ImportResult.Rejected(number, id, "an internal error; the line may be imported again");
+            log.LogError(e, "Importing line {Line} failed", line.Number);
+            return ImportResult.Rejected(line.Number, line.Id, InternalError);
         }
     }
 }

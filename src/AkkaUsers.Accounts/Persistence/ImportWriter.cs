@@ -1,0 +1,120 @@
+using Akka.Actor;
+using Akka.Persistence;
+using AkkaUsers.Accounts.Entities;
+using AkkaUsers.Accounts.Hosting;
+using AkkaUsers.Domain;
+using static AkkaUsers.Domain.ClaimProtocol;
+using static AkkaUsers.Domain.UserProtocol;
+
+namespace AkkaUsers.Accounts.Persistence;
+
+/// <summary>
+/// The fast way in for imported users that are new in every respect: the first events of a whole batch (each user's
+/// <see cref="UserImported"/> and the claims of its username, skeleton and email) go to the journal in one write,
+/// without waking an entity. The events are those the entities would store, so the entities recover the same state.
+/// </summary>
+/// <remarks>
+/// Safe because every event it writes is its entity's sequence number 1: the journal's primary key refuses the write
+/// (all of it, in one transaction) if a live registration stored a first event of one of those entities meanwhile,
+/// and an entity the journal knew nothing of leaves memory after each command (<see cref="EntityActor"/>), so none
+/// keeps answering from the empty state it recovered before the write.
+/// </remarks>
+public sealed class ImportWriter(ActorSystem system, JournalDatabase journal, ClaimDigests digests, TimeProvider clock)
+{
+    private bool _journalMade;
+
+    /// <summary>
+    /// Writes the users of <paramref name="accounts"/> whose id, username, skeleton and email no entity of the journal
+    /// has ever had, and no other account of the batch shares; the profile of each written, null for the others (they
+    /// must go the entities' way). Nothing is written when the journal refuses the batch.
+    /// </summary>
+    public async Task<UserProfile?[]> WriteNewAsync(IReadOnlyList<ImportedAccount> accounts, CancellationToken ct)
+    {
+        var written = new UserProfile?[accounts.Count];
+        var firstEvents = accounts.Select(FirstEvents).ToArray();
+        var shared = firstEvents.SelectMany(events => events.Select(e => e.PersistenceId))
+            .GroupBy(id => id).Where(g => g.Count() > 1).Select(g => g.Key).ToHashSet();
+        var known = await KnownPersistenceIdsAsync(firstEvents.SelectMany(events => events.Select(e => e.PersistenceId)).ToList(), ct);
+
+        var batch = Enumerable.Range(0, accounts.Count)
+            .Where(i => firstEvents[i].All(e => !shared.Contains(e.PersistenceId) && !known.Contains(e.PersistenceId)
+                                                && AkkaUsersSerializer.WhyNotStorable(e.Event) is null))
+            .ToList();
+        if (batch.Count == 0 || !await WriteAsync(batch.SelectMany(i => firstEvents[i]).ToList(), ct)) return written;
+
+        foreach (var i in batch)
+            written[i] = UserState.Empty.Apply((UserImported)firstEvents[i][^1].Event).Profile;
+        return written;
+    }
+
+    private (string PersistenceId, object Event)[] FirstEvents(ImportedAccount account)
+    {
+        var now = clock.GetUtcNow();
+        var username = account.Username.Trim();
+        var email = Keys.Email(account.Email);
+        (string, object) Claim(ClaimKind kind, string key) =>
+            (ClaimIndexActor.PersistenceIdFor(kind, Keys.Digest(key)), new KeyClaimed(digests.Of(key), account.Id, now));
+        // The user's event last: the profile is read from it.
+        return
+        [
+            Claim(ClaimKind.Username, Keys.Username(username)),
+            Claim(ClaimKind.Username, Keys.UsernameSkeleton(username)),
+            Claim(ClaimKind.Email, email),
+            (UserActor.PersistenceIdFor(account.Id), new UserImported(account.Id, username, email, account.PasswordHash, account.Format,
+                account.Scope, account.Plan, account.Vendor, account.Metadata, account.IsActive, account.Created, now)),
+        ];
+    }
+
+    /// <summary>Which of <paramref name="persistenceIds"/> have any row in the journal, deleted ones included.</summary>
+    private async Task<HashSet<string>> KnownPersistenceIdsAsync(IReadOnlyList<string> persistenceIds, CancellationToken ct)
+    {
+        var known = new HashSet<string>(StringComparer.Ordinal);
+        // The journal makes its table at its first write, which may be this batch's.
+        if (persistenceIds.Count == 0 || !(_journalMade = _journalMade || await journal.TableExistsAsync("journal", ct))) return known;
+        await using var connection = await journal.OpenConnectionAsync(ct);
+        await using var command = connection.CreateCommand();
+        var names = persistenceIds.Select((id, i) =>
+        {
+            command.AddParameter($"@p{i}", id);
+            return $"@p{i}";
+        });
+        command.CommandText = $"SELECT DISTINCT persistence_id FROM {journal.Table("journal")} WHERE persistence_id IN ({string.Join(", ", names)})";
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) known.Add(reader.GetString(0));
+        return known;
+    }
+
+    /// <summary>Each event as its entity's first, through the journal (so its adapters tag them); false when it refused any.</summary>
+    private async Task<bool> WriteAsync(IReadOnlyList<(string PersistenceId, object Event)> events, CancellationToken ct)
+    {
+        var writerGuid = Guid.NewGuid().ToString();
+        var writes = events.Select(e => (IPersistentEnvelope)new AtomicWrite(
+            new Persistent(e.Event, sequenceNr: 1, persistenceId: e.PersistenceId, manifest: string.Empty, writerGuid: writerGuid))).ToList();
+        var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var _ = ct.Register(() => done.TrySetCanceled(ct));
+        system.ActorOf(Props.Create(() => new JournalReplies(writes, done)));
+        return await done.Task;
+    }
+
+    /// <summary>Sends one batch to the journal and waits for every answer: true once each write is stored.</summary>
+    private sealed class JournalReplies : ReceiveActor
+    {
+        public JournalReplies(IReadOnlyList<IPersistentEnvelope> writes, TaskCompletionSource<bool> done)
+        {
+            var stored = 0;
+            Akka.Persistence.Persistence.Instance.Apply(Context.System).JournalFor(null).Tell(new WriteMessages(writes, Self, actorInstanceId: 1));
+            Receive<WriteMessagesSuccessful>(_ => { });
+            Receive<WriteMessageSuccess>(_ =>
+            {
+                if (++stored < writes.Count) return;
+                done.TrySetResult(true);
+                Context.Stop(Self);
+            });
+            ReceiveAny(_ => // WriteMessagesFailed, WriteMessageFailure, WriteMessageRejected
+            {
+                done.TrySetResult(false);
+                Context.Stop(Self);
+            });
+        }
+    }
+}
