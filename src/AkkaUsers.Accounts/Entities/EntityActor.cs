@@ -68,9 +68,6 @@ public abstract class EntityActor : ReceivePersistentActor
         if (events.Count == 0)
         {
             replyTo.Tell(reply);
-            // Nothing of it is in the journal, so nothing is worth keeping; and an import may write its first event
-            // without it (ImportWriter), which an entity still in memory would not see.
-            if (LastSequenceNr == 0) Context.Parent.Tell(new Passivate(StopEntity.Instance));
             return;
         }
 

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Cluster;
 using Akka.Persistence;
 using AkkaUsers.Accounts.Entities;
 using AkkaUsers.Accounts.Hosting;
@@ -15,9 +16,9 @@ namespace AkkaUsers.Accounts.Persistence;
 /// </summary>
 /// <remarks>
 /// Safe because every event it writes is its entity's sequence number 1: the journal's primary key refuses the write
-/// (all of it, in one transaction) if a live registration stored a first event of one of those entities meanwhile,
-/// and an entity the journal knew nothing of leaves memory after each command (<see cref="EntityActor"/>), so none
-/// keeps answering from the empty state it recovered before the write.
+/// (all of it, in one transaction) if a live registration stored a first event of one of those entities meanwhile.
+/// An entity of the batch that was in memory during the write (woken by a lookup) may hold the empty state it read
+/// before: once the write is stored, each is told to leave memory where it runs, and is never started for that.
 /// </remarks>
 public sealed class ImportWriter(ActorSystem system, JournalDatabase journal, ClaimDigests digests, TimeProvider clock)
 {
@@ -40,30 +41,52 @@ public sealed class ImportWriter(ActorSystem system, JournalDatabase journal, Cl
             .Where(i => firstEvents[i].All(e => !shared.Contains(e.PersistenceId) && !known.Contains(e.PersistenceId)
                                                 && AkkaUsersSerializer.WhyNotStorable(e.Event) is null))
             .ToList();
-        if (batch.Count == 0 || !await WriteAsync(batch.SelectMany(i => firstEvents[i]).ToList(), ct)) return written;
+        var events = batch.SelectMany(i => firstEvents[i]).ToList();
+        if (batch.Count == 0 || !await WriteAsync(events, ct)) return written;
+        UnloadWhereRunning(events);
 
         foreach (var i in batch)
             written[i] = UserState.Empty.Apply((UserImported)firstEvents[i][^1].Event).Profile;
         return written;
     }
 
-    private (string PersistenceId, object Event)[] FirstEvents(ImportedAccount account)
+    /// <summary>A first event, and the entity it belongs to: its shard region, entity id, and the message that unloads it.</summary>
+    private sealed record FirstEvent(string Region, string EntityId, string PersistenceId, object Event, object Unload);
+
+    private FirstEvent[] FirstEvents(ImportedAccount account)
     {
         var now = clock.GetUtcNow();
         var username = account.Username.Trim();
         var email = Keys.Email(account.Email);
-        (string, object) Claim(ClaimKind kind, string key) =>
-            (ClaimIndexActor.PersistenceIdFor(kind, Keys.Digest(key)), new KeyClaimed(digests.Of(key), account.Id, now));
+        FirstEvent Claim(ClaimKind kind, string key) => new(ClaimIndexActor.EntityName(kind), Keys.Digest(key),
+            ClaimIndexActor.PersistenceIdFor(kind, Keys.Digest(key)), new KeyClaimed(digests.Of(key), account.Id, now), new UnloadKey(key));
         // The user's event last: the profile is read from it.
         return
         [
             Claim(ClaimKind.Username, Keys.Username(username)),
             Claim(ClaimKind.Username, Keys.UsernameSkeleton(username)),
             Claim(ClaimKind.Email, email),
-            (UserActor.PersistenceIdFor(account.Id), new UserImported(account.Id, username, email, account.PasswordHash, account.Format,
-                account.Scope, account.Plan, account.Vendor, account.Metadata, account.IsActive, account.Created, now)),
+            new(UserActor.EntityName, account.Id, UserActor.PersistenceIdFor(account.Id),
+                new UserImported(account.Id, username, email, account.PasswordHash, account.Format,
+                    account.Scope, account.Plan, account.Vendor, account.Metadata, account.IsActive, account.Created, now),
+                new Unload(account.Id)),
         ];
     }
+
+    /// <summary>
+    /// Tells each entity to leave memory by its path on every member, where a shard keeps it (region, shard, entity):
+    /// one that runs nowhere gets nothing (the message is a dead letter), unlike through the region, which would start it.
+    /// </summary>
+    private void UnloadWhereRunning(IReadOnlyList<FirstEvent> events)
+    {
+        var members = Cluster.Get(system).State.Members.Select(member => member.Address).ToList();
+        foreach (var e in events)
+        foreach (var member in members)
+            system.ActorSelection($"{member}/system/sharding/{e.Region}/{Shards.ShardId(e.EntityId)}/{e.EntityId}").Tell(e.Unload);
+    }
+
+    /// <summary>The regions' own shard of an entity id (every region routes alike).</summary>
+    private static readonly UserMessageExtractor Shards = new();
 
     /// <summary>Which of <paramref name="persistenceIds"/> have any row in the journal, deleted ones included.</summary>
     private async Task<HashSet<string>> KnownPersistenceIdsAsync(IReadOnlyList<string> persistenceIds, CancellationToken ct)
@@ -85,7 +108,7 @@ public sealed class ImportWriter(ActorSystem system, JournalDatabase journal, Cl
     }
 
     /// <summary>Each event as its entity's first, through the journal (so its adapters tag them); false when it refused any.</summary>
-    private async Task<bool> WriteAsync(IReadOnlyList<(string PersistenceId, object Event)> events, CancellationToken ct)
+    private async Task<bool> WriteAsync(IReadOnlyList<FirstEvent> events, CancellationToken ct)
     {
         var writerGuid = Guid.NewGuid().ToString();
         var writes = events.Select(e => (IPersistentEnvelope)new AtomicWrite(
