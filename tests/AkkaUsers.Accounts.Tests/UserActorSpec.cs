@@ -1,6 +1,9 @@
 using Akka.Actor;
+using Akka.Cluster.Sharding;
 using AkkaUsers.Accounts.Entities;
 using AkkaUsers.Accounts.Persistence;
+using AkkaUsers.Accounts.Telemetry;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 using static AkkaUsers.Accounts.Tests.TestData;
 using static AkkaUsers.Domain.UserProtocol;
@@ -194,6 +197,43 @@ public class UserActorSpec(ITestOutputHelper output) : HostedSpec(output)
         AssertDeepEqual(registered, status.User);
 
         Host.Users.Tell(new GetUser(id), TestActor);
+        AssertDeepEqual(registered, ExpectMsg<UserFound>(Timeout).User);
+    }
+
+    [Fact]
+    public void After_an_unload_the_entity_answers_nothing_and_hands_what_reaches_it_back_to_its_shard()
+    {
+        var id = NewUserId();
+        // This test stands in for the shard: it is the entity's parent.
+        var entity = ChildActorOf(UserActor.Props(id, Host.Services.GetRequiredService<UserActor.Settings>(), Host.Services.GetRequiredService<AkkaUsersMetrics>()));
+        var client = CreateTestProbe();
+        Watch(entity);
+
+        entity.Tell(new Unload(id));
+        entity.Tell(new GetUser(id), client);
+        entity.Tell(new Unload(id));
+
+        var passivate = ExpectMsg<Passivate>(Timeout);
+        Assert.Equal(new GetUser(id), ExpectMsg<GetUser>(Timeout));
+        Assert.Equal(client.Ref, LastSender);
+        entity.Tell(passivate.StopMessage);
+        ExpectTerminated(entity, Timeout);
+        client.ExpectNoMsg(TimeSpan.Zero);
+    }
+
+    [Fact]
+    public void A_tools_local_entities_start_an_unloaded_entity_again_for_what_came_after_the_unload()
+    {
+        var settings = Host.Services.GetRequiredService<UserActor.Settings>();
+        var metrics = Host.Services.GetRequiredService<AkkaUsersMetrics>();
+        var local = Sys.ActorOf(LocalEntities.Props(new UserMessageExtractor(), userId => UserActor.Props(userId, settings, metrics)));
+        var id = NewUserId();
+        local.Tell(Register(id), TestActor);
+        var registered = ExpectMsg<UserFound>(Timeout).User;
+
+        local.Tell(new Unload(id));
+        local.Tell(new GetUser(id), TestActor);
+
         AssertDeepEqual(registered, ExpectMsg<UserFound>(Timeout).User);
     }
 }

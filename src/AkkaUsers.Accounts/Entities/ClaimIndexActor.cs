@@ -89,7 +89,7 @@ public abstract class ClaimIndexActor : EntityActor
 
     private void Ready()
     {
-        CommandUnload<UnloadKey>();
+        CommandUnload<UnloadKey, IClaimCommand>();
         Command<IClaimCommand>(command =>
         {
             switch (_state.Decide(command, KeyDigestFor(command), DateTimeOffset.UtcNow, _gracePeriod))

@@ -25,13 +25,32 @@ public abstract class EntityActor : ReceivePersistentActor
     }
 
     /// <summary>
-    /// In the current behaviour: <typeparamref name="TUnload"/> makes the entity leave memory. The shard holds back new
-    /// messages for it, has it stop once it has handled what came before, and starts it again for the messages it held.
+    /// In the current behaviour: <typeparamref name="TUnload"/> makes the entity leave memory. It asks its shard to
+    /// hold back new messages for it, hands back the commands (<typeparamref name="TCommand"/>) that reach it meanwhile,
+    /// and stops; the shard starts it again, from the journal, for the commands it held.
     /// </summary>
-    protected void CommandUnload<TUnload>()
+    protected void CommandUnload<TUnload, TCommand>()
     {
-        Command<TUnload>(_ => Context.Parent.Tell(new Passivate(StopEntity.Instance)));
+        Command<TUnload>(_ =>
+        {
+            Context.Parent.Tell(new Passivate(StopEntity.Instance));
+            Become(() => Leaving<TUnload, TCommand>());
+        });
         Command<StopEntity>(_ => Context.Stop(Self));
+    }
+
+    /// <summary>
+    /// Answers nothing: an unload may follow a write to the journal behind this entity's back, so its state may be
+    /// older than the journal. The commands that still reach it (sent on before its shard had the request, or straight
+    /// by its path) go back to the shard, which holds them with the later ones for the next incarnation.
+    /// </summary>
+    private void Leaving<TUnload, TCommand>()
+    {
+        Command<StopEntity>(_ => Context.Stop(Self));
+        Command<TUnload>(_ => { });
+        Command<TCommand>(command => Context.Parent.Forward(command));
+        // The journal's own answers (a snapshot stored) concern the state this entity is leaving behind.
+        CommandAny(_ => { });
     }
 
     /// <summary>What the shard sends back once it holds this entity's messages: a command, so it waits for a write in progress.</summary>

@@ -10,10 +10,22 @@ namespace AkkaUsers.Accounts.Entities;
 /// </summary>
 public sealed class LocalEntities : ReceiveActor
 {
+    private readonly Dictionary<string, List<(object Message, IActorRef Sender)>> _heldForLeaving = new();
+
     public LocalEntities(IMessageExtractor extractor, Func<string, Props> entityProps)
     {
-        // A tool's entities live as long as the tool: there is no memory worth freeing, and no message is held back.
-        Receive<Passivate>(_ => { });
+        // As a shard does: an entity that asks to leave is stopped, and what comes for it meanwhile goes to the next one.
+        Receive<Passivate>(passivate =>
+        {
+            _heldForLeaving.TryAdd(Sender.Path.Name, []);
+            Context.Watch(Sender);
+            Sender.Tell(passivate.StopMessage);
+        });
+        Receive<Terminated>(stopped =>
+        {
+            if (!_heldForLeaving.Remove(stopped.ActorRef.Path.Name, out var held)) return;
+            foreach (var (message, sender) in held) Deliver(stopped.ActorRef.Path.Name, message, sender);
+        });
         ReceiveAny(message =>
         {
             if (extractor.EntityId(message) is not { } id)
@@ -21,10 +33,16 @@ public sealed class LocalEntities : ReceiveActor
                 Unhandled(message);
                 return;
             }
+            if (_heldForLeaving.TryGetValue(id, out var held)) held.Add((message, Sender));
+            else Deliver(id, message, Sender);
+        });
+
+        void Deliver(string id, object message, IActorRef sender)
+        {
             var entity = Context.Child(id);
             if (entity.IsNobody()) entity = Context.ActorOf(entityProps(id), id);
-            entity.Forward(extractor.EntityMessage(message));
-        });
+            entity.Tell(extractor.EntityMessage(message), sender);
+        }
     }
 
     public static Props Props(IMessageExtractor extractor, Func<string, Props> entityProps) =>

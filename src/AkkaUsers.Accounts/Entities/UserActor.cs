@@ -49,7 +49,7 @@ public sealed class UserActor : EntityActor
         });
 
         Command<EraseHistory>(Erase);
-        CommandUnload<Unload>();
+        CommandUnload<Unload, IUserCommand>();
         Command<IUserCommand>(command => Handle(command, Sender));
         Command<SaveSnapshotSuccess>(ok => DeleteSnapshots(new SnapshotSelectionCriteria(ok.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(failed => _log.Warning(failed.Cause, "Snapshot of {PersistenceId} failed", PersistenceId));

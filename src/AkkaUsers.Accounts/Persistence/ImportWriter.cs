@@ -18,7 +18,8 @@ namespace AkkaUsers.Accounts.Persistence;
 /// Safe because every event it writes is its entity's sequence number 1: the journal's primary key refuses the write
 /// (all of it, in one transaction) if a live registration stored a first event of one of those entities meanwhile.
 /// An entity of the batch that was in memory during the write (woken by a lookup) may hold the empty state it read
-/// before: once the write is stored, each is told to leave memory where it runs, and is never started for that.
+/// before: once the write is stored, each is told to leave memory where it runs (answering nothing more from that
+/// state), and is never started for that.
 /// </remarks>
 public sealed class ImportWriter(ActorSystem system, JournalDatabase journal, ClaimDigests digests, TimeProvider clock)
 {
