@@ -205,7 +205,7 @@ public class UserActorSpec(ITestOutputHelper output) : HostedSpec(output)
     {
         var id = NewUserId();
         // This test stands in for the shard: it is the entity's parent.
-        var entity = ChildActorOf(UserActor.Props(id, Host.Services.GetRequiredService<UserActor.Settings>(), Host.Services.GetRequiredService<AkkaUsersMetrics>()));
+        var entity = ChildActorOf(UserEntity(id));
         var client = CreateTestProbe();
         Watch(entity);
 
@@ -224,9 +224,7 @@ public class UserActorSpec(ITestOutputHelper output) : HostedSpec(output)
     [Fact]
     public void A_tools_local_entities_start_an_unloaded_entity_again_for_what_came_after_the_unload()
     {
-        var settings = Host.Services.GetRequiredService<UserActor.Settings>();
-        var metrics = Host.Services.GetRequiredService<AkkaUsersMetrics>();
-        var local = Sys.ActorOf(LocalEntities.Props(new UserMessageExtractor(), userId => UserActor.Props(userId, settings, metrics)));
+        var local = Sys.ActorOf(LocalEntities.Props(new UserMessageExtractor(), UserEntity));
         var id = NewUserId();
         local.Tell(Register(id), TestActor);
         var registered = ExpectMsg<UserFound>(Timeout).User;
@@ -236,6 +234,10 @@ public class UserActorSpec(ITestOutputHelper output) : HostedSpec(output)
 
         AssertDeepEqual(registered, ExpectMsg<UserFound>(Timeout).User);
     }
+
+    /// <summary>The user entity as the host's shards make it, for a parent other than a shard.</summary>
+    private Props UserEntity(string userId) =>
+        UserActor.Props(userId, Host.Services.GetRequiredService<UserActor.Settings>(), Host.Services.GetRequiredService<AkkaUsersMetrics>());
 }
 
 /// <summary>Recovery through a snapshot: with a snapshot every two events, UserState itself goes through the store.</summary>

@@ -36,7 +36,6 @@ public abstract class EntityActor : ReceivePersistentActor
             Context.Parent.Tell(new Passivate(StopEntity.Instance));
             Become(() => Leaving<TUnload, TCommand>());
         });
-        Command<StopEntity>(_ => Context.Stop(Self));
     }
 
     /// <summary>
