@@ -16,14 +16,17 @@ namespace AkkaUsers.Benchmarks;
 ///                                   the HTTP load driver: this service (with that Password:Engine) and the Identity
 ///                                   baseline, same load, same run
 ///   million [--users 1000000] [--sign-ins 10000] [--passivate-after 00:00:20]
-///   failover [--kills 3]            kill -9 of the youngest and of the oldest of three nodes under load, each --kills
+///   failover [--kills 3] [--service DIR]
+///                                   kill -9 of the youngest and of the oldest of three nodes under load, each --kills
 ///                                   times: the slowest request's min, median and max (needs AKKAUSERS_TEST_POSTGRES)
 ///   import [--users 100000]         POST /users/import of generated users into a fresh node, on SQLite and (with
 ///                                   AKKAUSERS_TEST_POSTGRES) on PostgreSQL: users/s, CPU per user, memory
-///   rolling [--rounds 1] [--order by-index]
+///   rolling [--rounds 1] [--order by-index] [--service DIR]
 ///                                   SIGTERM and restart of each of three nodes in turn under load: the slowest request,
 ///                                   those over 2 s, and 5xx (needs AKKAUSERS_TEST_POSTGRES); the order is by-index or
 ///                                   youngest-first (the oldest node, with the coordinators, last)
+///   --service DIR                   the cluster's nodes run the service published in DIR (as the Dockerfile publishes
+///                                   it, compiled ahead of time) instead of the benchmarks' own build
 /// </summary>
 public static class BenchmarksProgram
 {
@@ -31,6 +34,12 @@ public static class BenchmarksProgram
     {
         var options = args.Skip(1).Chunk(2).Where(pair => pair.Length == 2).ToDictionary(pair => pair[0], pair => pair[1]);
         string Option(string name, string fallback) => options.GetValueOrDefault(name, fallback);
+        var service = options.TryGetValue("--service", out var published) ? Path.GetFullPath(published) : null;
+        if (service is not null && !File.Exists(Path.Combine(service, "AkkaUsers.Api.dll")))
+        {
+            Console.Error.WriteLine($"--service: no AkkaUsers.Api.dll in {service}");
+            return 2;
+        }
 
         switch (args.FirstOrDefault())
         {
@@ -50,7 +59,7 @@ public static class BenchmarksProgram
                     TimeSpan.Parse(Option("--passivate-after", "00:00:20")));
                 return 0;
             case "failover":
-                return await Failover.RunAsync(int.Parse(Option("--kills", "3")));
+                return await Failover.RunAsync(int.Parse(Option("--kills", "3")), service);
             case "import":
                 await ImportRate.RunAsync(int.Parse(Option("--users", "100000")));
                 return 0;
@@ -66,9 +75,9 @@ public static class BenchmarksProgram
                     Console.Error.WriteLine("--order is by-index or youngest-first");
                     return 2;
                 }
-                return await RollingRestart.RunAsync(int.Parse(Option("--rounds", "1")), order.Value);
+                return await RollingRestart.RunAsync(int.Parse(Option("--rounds", "1")), order.Value, service);
             default:
-                Console.Error.WriteLine("usage: AkkaUsers.Benchmarks hashing | raw [--seconds N] [--wakers N] [--threads N] | http [--seconds 8] [--engine Fastest] | million [--users N] [--sign-ins N] [--passivate-after T] | failover [--kills N] | rolling [--rounds N] [--order youngest-first|by-index] | import [--users N]");
+                Console.Error.WriteLine("usage: AkkaUsers.Benchmarks hashing | raw [--seconds N] [--wakers N] [--threads N] | http [--seconds 8] [--engine Fastest] | million [--users N] [--sign-ins N] [--passivate-after T] | failover [--kills N] [--service DIR] | rolling [--rounds N] [--order youngest-first|by-index] [--service DIR] | import [--users N]");
                 return 2;
         }
     }

@@ -10,7 +10,8 @@ namespace AkkaUsers.Benchmarks;
 /// </summary>
 public static class Failover
 {
-    public static async Task<int> RunAsync(int kills)
+    /// <param name="service">A published service for the nodes to run, instead of the benchmarks' own build.</param>
+    public static async Task<int> RunAsync(int kills, string? service)
     {
         var server = Environment.GetEnvironmentVariable(ClusterProfile.ConnectionVariable);
         if (server is null)
@@ -24,7 +25,8 @@ public static class Failover
                         || s.Key is "Entities__AskTimeout" or "Entities__ResendAfter")
             .Select(s => $"{s.Key}={s.Value}")));
 
-        await using var cluster = await LocalCluster.StartAsync(server);
+        Console.WriteLine($"service: {service ?? "the benchmarks' own build"}");
+        await using var cluster = await LocalCluster.StartAsync(server, service);
         cluster.KeepLogs = true;
         Console.WriteLine($"node logs: {cluster.WorkDirectory}");
         var slowest = new Dictionary<string, List<double>> { ["youngest"] = [], ["oldest"] = [] };

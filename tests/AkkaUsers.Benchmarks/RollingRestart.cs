@@ -21,7 +21,8 @@ public static class RollingRestart
     /// </summary>
     public enum Order { YoungestFirst, ByIndex }
 
-    public static async Task<int> RunAsync(int rounds, Order order)
+    /// <param name="service">A published service for the nodes to run, instead of the benchmarks' own build.</param>
+    public static async Task<int> RunAsync(int rounds, Order order, string? service)
     {
         if (Environment.GetEnvironmentVariable(ClusterProfile.ConnectionVariable) is not { } server)
         {
@@ -29,7 +30,8 @@ public static class RollingRestart
             return 2;
         }
         Console.WriteLine($"machine: {Machine.Describe()}");
-        await using var cluster = await LocalCluster.StartAsync(server);
+        Console.WriteLine($"service: {service ?? "the benchmarks' own build"}");
+        await using var cluster = await LocalCluster.StartAsync(server, service);
         cluster.KeepLogs = true;
         Console.WriteLine($"node logs: {cluster.WorkDirectory}");
 

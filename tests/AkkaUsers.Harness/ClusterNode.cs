@@ -2,11 +2,13 @@ namespace AkkaUsers.Harness;
 
 /// <summary>
 /// One service process configured like a cluster node: the shared profile plus its own addresses, and
-/// <paramref name="settings"/> on top. Without seed nodes it forms a cluster of one.
+/// <paramref name="settings"/> on top. Without seed nodes it forms a cluster of one. It runs the service built next to
+/// the caller, or the one published in <paramref name="serviceDirectory"/>.
 /// </summary>
 public sealed class ClusterNode(
-    int index, int akkaPort, string seedNodes, string connectionString, string workDirectory, IReadOnlyDictionary<string, string>? settings = null)
-    : ServiceProcess($"node {index}", "AkkaUsers.Api.dll", Environment(index, akkaPort, seedNodes, connectionString, workDirectory, settings),
+    int index, int akkaPort, string seedNodes, string connectionString, string workDirectory, IReadOnlyDictionary<string, string>? settings = null,
+    string? serviceDirectory = null)
+    : ServiceProcess($"node {index}", Path.Combine(serviceDirectory ?? "", "AkkaUsers.Api.dll"), Environment(index, akkaPort, seedNodes, connectionString, workDirectory, settings),
         Path.Combine(workDirectory, $"node{index}.log"), "/health/ready")
 {
     public int Index { get; } = index;

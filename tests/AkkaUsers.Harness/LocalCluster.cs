@@ -9,13 +9,15 @@ namespace AkkaUsers.Harness;
 public sealed partial class LocalCluster : IAsyncDisposable
 {
     private readonly string _serverConnection;
+    private readonly string? _serviceDirectory;
     private readonly string _workDirectory = Path.Combine(Path.GetTempPath(), "akka-users-cluster", Guid.NewGuid().ToString("N"));
     private TestDatabase? _database;
     private ClusterCertificates? _certificates;
 
-    private LocalCluster(string serverConnection)
+    private LocalCluster(string serverConnection, string? serviceDirectory)
     {
         _serverConnection = serverConnection;
+        _serviceDirectory = serviceDirectory;
     }
 
     public ClusterNode[] Nodes { get; private set; } = [];
@@ -33,9 +35,10 @@ public sealed partial class LocalCluster : IAsyncDisposable
     public bool KeepLogs { get; set; }
 
     /// <param name="serverConnection">A PostgreSQL server whose user may create databases.</param>
-    public static async Task<LocalCluster> StartAsync(string serverConnection)
+    /// <param name="serviceDirectory">A published service to run (by default the one built next to the caller).</param>
+    public static async Task<LocalCluster> StartAsync(string serverConnection, string? serviceDirectory = null)
     {
-        var cluster = new LocalCluster(serverConnection);
+        var cluster = new LocalCluster(serverConnection, serviceDirectory);
         try
         {
             await cluster.InitializeAsync();
@@ -57,7 +60,7 @@ public sealed partial class LocalCluster : IAsyncDisposable
         var akkaPorts = Enumerable.Range(0, 3).Select(_ => ServiceProcess.FreePort()).ToArray();
         var seeds = string.Join(',', akkaPorts.Take(2).Select(port => $"akka.ssl.tcp://akka-users@127.0.0.1:{port}"));
         Nodes = akkaPorts.Select((port, i) => new ClusterNode(
-            i + 1, port, seeds, DatabaseConnection, _workDirectory, _certificates.NodeSettings)).ToArray();
+            i + 1, port, seeds, DatabaseConnection, _workDirectory, _certificates.NodeSettings, _serviceDirectory)).ToArray();
         await Task.WhenAll(Nodes.Select(node => node.StartAsync()));
         await Task.WhenAll(Nodes.Select(node => node.WaitUntilServingAsync()));
     }

@@ -16,7 +16,7 @@ public class ServiceProcess : IAsyncDisposable
     private readonly string _logFile;
     private Process? _process;
 
-    /// <param name="assembly">The service's dll file name, in the caller's base directory.</param>
+    /// <param name="assembly">The service's dll: its file name in the caller's base directory, or a path. It runs in its own folder.</param>
     /// <param name="environment">The service's settings on top of its URL.</param>
     /// <param name="readyPath">Polled until it answers 200.</param>
     public ServiceProcess(string name, string assembly, IReadOnlyDictionary<string, string> environment, string logFile, string readyPath)
@@ -44,9 +44,10 @@ public class ServiceProcess : IAsyncDisposable
     public async Task<TimeSpan> StartAsync(TimeSpan? within = null)
     {
         var clock = Stopwatch.StartNew();
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, _assembly)])
+        var assembly = Path.Combine(AppContext.BaseDirectory, _assembly);
+        var start = new ProcessStartInfo("dotnet", [assembly])
         {
-            WorkingDirectory = AppContext.BaseDirectory,
+            WorkingDirectory = Path.GetDirectoryName(assembly)!,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
