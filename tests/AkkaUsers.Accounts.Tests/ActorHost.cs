@@ -153,6 +153,10 @@ public sealed partial class ActorHost : IAsyncDisposable
         {
             // The TestKit may have terminated the actor system already; there is nothing left to stop.
         }
+        catch (ArgumentNullException)
+        {
+            // A host whose start failed before its hosted services were made: the start's own error is the one to see.
+        }
 
         try
         {

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Cluster.Sharding;
 using Akka.Hosting;
 using AkkaUsers.Accounts.Entities;
 using AkkaUsers.Accounts.Hosting;
@@ -178,6 +179,53 @@ public class UserAccountsSpec(ITestOutputHelper output) : HostedSpec(output)
 
         Assert.Equal(account.Username, (await Accounts.GetAsync(account.Id, CancellationToken.None))?.Username);
         Assert.Equal(account.Id, (await AskAsync<KeyOwner>(Host.Emails, new LookupKey(Keys.Email(account.Email)))).UserId);
+    }
+
+    [Fact]
+    public async Task An_import_on_one_member_is_seen_at_once_by_the_entities_a_lookup_woke_on_another()
+    {
+        // Two members of one cluster over one journal; the unloads for the entities on the second travel over remoting.
+        var dataDirectory = ActorHost.NewDataDirectory();
+        var claimsSecret = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        var settings = new Dictionary<string, string?> { ["Claims:Secret"] = claimsSecret };
+        await using var importing = await ActorHost.StartAsync(settings, dataDirectory);
+        await using var other = await ActorHost.StartAsync(new Dictionary<string, string?>(settings)
+        {
+            ["Cluster:SeedNodes"] = Akka.Cluster.Cluster.Get(importing.System).SelfAddress.ToString(),
+            ["Cluster:Port"] = FreePort().ToString(),
+            ["Cluster:Tls:Disabled"] = "true", // loopback only
+        }, dataDirectory);
+        // Both regions known to their coordinators, so that shards are given to both members.
+        foreach (var region in new[] { other.Users, other.Emails })
+            await AwaitAssertAsync(async () =>
+                Assert.Equal(2, (await region.Ask<CurrentRegions>(GetCurrentRegions.Instance, Timeout)).Regions.Count), Timeout);
+        var accounts = Enumerable.Range(0, 40).Select(_ => NewImport()).ToList();
+        foreach (var account in accounts)
+        {
+            Assert.Null(await other.Accounts.GetAsync(account.Id, CancellationToken.None));
+            Assert.Null((await AskAsync<KeyOwner>(other.Emails, new LookupKey(Keys.Email(account.Email)))).UserId);
+        }
+        var runningOnOther = await other.Users.Ask<CurrentShardRegionState>(GetShardRegionState.Instance, Timeout);
+        Assert.Contains(runningOnOther.Shards.SelectMany(shard => shard.EntityIds), id => accounts.Any(a => a.Id == id));
+
+        Assert.All(await Task.WhenAll(importing.Accounts.ImportAll(accounts, CancellationToken.None)), outcome => Assert.IsType<ImportOutcome.Imported>(outcome));
+
+        var seen = await Task.WhenAll(accounts.Select(async account => (
+            account,
+            Profile: await other.Accounts.GetAsync(account.Id, CancellationToken.None),
+            EmailOwner: (await AskAsync<KeyOwner>(other.Emails, new LookupKey(Keys.Email(account.Email)))).UserId)));
+        Assert.All(seen, s =>
+        {
+            Assert.Equal(s.account.Username, s.Profile?.Username);
+            Assert.Equal(s.account.Id, s.EmailOwner);
+        });
+    }
+
+    private static int FreePort()
+    {
+        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
     }
 
     private static ImportedAccount NewImport() => new(

@@ -133,7 +133,8 @@ public static class AccountsHosting
             sp.GetRequiredService<IOptions<EntityOptions>>().Value.AskTimeout,
             sp.GetRequiredService<IOptions<EntityOptions>>().Value.ResendAfter));
         services.AddSingleton(sp => new ImportWriter(sp.GetRequiredService<ActorSystem>(), sp.GetRequiredService<JournalDatabase>(),
-            sp.GetRequiredService<ClaimDigests>(), sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<ClaimDigests>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IOptions<EntityOptions>>().Value.AskTimeout, sp.GetRequiredService<ILogger<ImportWriter>>()));
         services.AddSingleton<ServingGate>();
         services.AddSingleton<IReadiness>(sp => new NodeReadiness(sp.GetRequiredService<ActorSystem>(), sp.GetRequiredService<JournalDatabase>()));
         services.AddSingleton<JournalAvailability>();

@@ -4,6 +4,7 @@ using Akka.Persistence;
 using AkkaUsers.Accounts.Entities;
 using AkkaUsers.Accounts.Hosting;
 using AkkaUsers.Domain;
+using Microsoft.Extensions.Logging;
 using static AkkaUsers.Domain.ClaimProtocol;
 using static AkkaUsers.Domain.UserProtocol;
 
@@ -19,9 +20,12 @@ namespace AkkaUsers.Accounts.Persistence;
 /// (all of it, in one transaction) if a live registration stored a first event of one of those entities meanwhile.
 /// An entity of the batch that was in memory during the write (woken by a lookup) may hold the empty state it read
 /// before: once the write is stored, each is told to leave memory where it runs (answering nothing more from that
-/// state), and is never started for that.
+/// state), and is never started for that. The batch is answered once every reachable member has those messages in
+/// its entities' mailboxes, so a lookup sent after the answer, to any member, finds the imported user.
 /// </remarks>
-public sealed class ImportWriter(ActorSystem system, JournalDatabase journal, ClaimDigests digests, TimeProvider clock)
+/// <param name="askTimeout">How long a batch waits for a member to confirm its unloads before it is answered anyway.</param>
+public sealed class ImportWriter(ActorSystem system, JournalDatabase journal, ClaimDigests digests, TimeProvider clock,
+    TimeSpan askTimeout, ILogger<ImportWriter> log)
 {
     private bool _journalMade;
 
@@ -44,7 +48,7 @@ public sealed class ImportWriter(ActorSystem system, JournalDatabase journal, Cl
             .ToList();
         var events = batch.SelectMany(i => firstEvents[i]).ToList();
         if (batch.Count == 0 || !await WriteAsync(events, ct)) return written;
-        UnloadWhereRunning(events);
+        await UnloadWhereRunningAsync(events, ct);
 
         foreach (var i in batch)
             written[i] = UserState.Empty.Apply((UserImported)firstEvents[i][^1].Event).Profile;
@@ -77,13 +81,31 @@ public sealed class ImportWriter(ActorSystem system, JournalDatabase journal, Cl
     /// <summary>
     /// Tells each entity to leave memory by its path on every member, where a shard keeps it (region, shard, entity):
     /// one that runs nowhere gets nothing (the message is a dead letter), unlike through the region, which would start it.
+    /// Then waits for each reachable member to answer an <see cref="Identify"/> sent the same way behind them: a member
+    /// takes what one node sends it in order, resolving each path as it arrives, so its answer means every unload is
+    /// in its entity's mailbox, ahead of any lookup sent later.
     /// </summary>
-    private void UnloadWhereRunning(IReadOnlyList<FirstEvent> events)
+    private async Task UnloadWhereRunningAsync(IReadOnlyList<FirstEvent> events, CancellationToken ct)
     {
-        var members = Cluster.Get(system).State.Members.Select(member => member.Address).ToList();
+        var state = Cluster.Get(system).State;
+        var members = state.Members.Select(member => member.Address).ToList();
         foreach (var e in events)
         foreach (var member in members)
             system.ActorSelection($"{member}/system/sharding/{e.Region}/{Shards.ShardId(e.EntityId)}/{e.EntityId}").Tell(e.Unload);
+
+        var reachable = members.Where(member => state.Unreachable.All(u => u.Address != member));
+        await Task.WhenAll(reachable.Select(async member =>
+        {
+            try
+            {
+                await system.ActorSelection($"{member}/system/sharding").Ask<ActorIdentity>(new Identify(null), askTimeout, ct);
+            }
+            catch (AskTimeoutException)
+            {
+                log.LogWarning("Member {Member} did not confirm an import batch's unloads within {Timeout} s; answering the batch anyway",
+                    member, askTimeout.TotalSeconds);
+            }
+        }));
     }
 
     /// <summary>The regions' own shard of an entity id (every region routes alike).</summary>
