@@ -192,7 +192,7 @@ public class UserAccountsSpec(ITestOutputHelper output) : HostedSpec(output)
         await using var other = await ActorHost.StartAsync(new Dictionary<string, string?>(settings)
         {
             ["Cluster:SeedNodes"] = Akka.Cluster.Cluster.Get(importing.System).SelfAddress.ToString(),
-            ["Cluster:Port"] = FreePort().ToString(),
+            ["Cluster:Port"] = AkkaUsers.Harness.ServiceProcess.FreePort().ToString(),
             ["Cluster:Tls:Disabled"] = "true", // loopback only
         }, dataDirectory);
         // Both regions known to their coordinators, so that shards are given to both members.
@@ -219,13 +219,6 @@ public class UserAccountsSpec(ITestOutputHelper output) : HostedSpec(output)
             Assert.Equal(s.account.Username, s.Profile?.Username);
             Assert.Equal(s.account.Id, s.EmailOwner);
         });
-    }
-
-    private static int FreePort()
-    {
-        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        probe.Start();
-        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
     }
 
     private static ImportedAccount NewImport() => new(

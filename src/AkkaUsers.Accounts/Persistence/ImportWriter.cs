@@ -93,8 +93,7 @@ public sealed class ImportWriter(ActorSystem system, JournalDatabase journal, Cl
         foreach (var member in members)
             system.ActorSelection($"{member}/system/sharding/{e.Region}/{Shards.ShardId(e.EntityId)}/{e.EntityId}").Tell(e.Unload);
 
-        var reachable = members.Where(member => state.Unreachable.All(u => u.Address != member));
-        await Task.WhenAll(reachable.Select(async member =>
+        await Task.WhenAll(state.Members.Except(state.Unreachable).Select(reachable => reachable.Address).Select(async member =>
         {
             try
             {
