@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Persistence;
+using Akka.Persistence.Journal;
 using AkkaUsers.Accounts.Entities;
 using AkkaUsers.Accounts.Hosting;
 using AkkaUsers.Domain;
@@ -129,12 +130,18 @@ public sealed class ImportWriter(ActorSystem system, JournalDatabase journal, Cl
         return known;
     }
 
-    /// <summary>Each event as its entity's first, through the journal (so its adapters tag them); false when it refused any.</summary>
+    /// <summary>
+    /// Each event as its entity's first, through the journal, in one transaction; false when it refused any. The claims
+    /// go untagged and first: a claim is tagged only for the orphaned-claim sweep, and these cannot be orphaned (their
+    /// user's event is in the same transaction), so the journal inserts them in one statement rather than one each.
+    /// </summary>
     private async Task<bool> WriteAsync(IReadOnlyList<FirstEvent> events, CancellationToken ct)
     {
         var writerGuid = Guid.NewGuid().ToString();
-        var writes = events.Select(e => (IPersistentEnvelope)new AtomicWrite(
-            new Persistent(e.Event, sequenceNr: 1, persistenceId: e.PersistenceId, manifest: string.Empty, writerGuid: writerGuid))).ToList();
+        var writes = events.OrderBy(e => e.Event is IUserEvent)
+            .Select(e => e.Event is IClaimEvent claim ? e with { Event = new Tagged(claim, []) } : e)
+            .Select(e => (IPersistentEnvelope)new AtomicWrite(
+                new Persistent(e.Event, sequenceNr: 1, persistenceId: e.PersistenceId, manifest: string.Empty, writerGuid: writerGuid))).ToList();
         var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var _ = ct.Register(() => done.TrySetCanceled(ct));
         system.ActorOf(Props.Create(() => new JournalReplies(writes, done)));
