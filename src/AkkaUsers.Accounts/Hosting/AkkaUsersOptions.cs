@@ -1,4 +1,3 @@
-using System.Runtime.Intrinsics.X86;
 using System.Text;
 using AkkaUsers.Accounts.Passwords;
 using AkkaUsers.Domain;
@@ -230,16 +229,16 @@ public sealed class PasswordOptions
     {
         PasswordEngine.Managed => (new ManagedArgon2Hasher(Argon2), "configured"),
         PasswordEngine.Libsodium => (new LibsodiumArgon2Hasher(Argon2), "configured"),
-        PasswordEngine.Owned => (CreateOwned(Avx2.IsSupported), "configured"),
-        _ when Avx2.IsSupported && OwnedMemoryArgon2Hasher.PassesSelfCheck(vectorized: true) =>
-            (CreateOwned(vectorized: true), "the fastest: AVX2, and the RFC 9106 test vector computed right"),
+        PasswordEngine.Owned => (CreateOwned(Argon2idCore.Fastest), "configured"),
+        _ when Argon2idCore.Fastest is not Argon2Instructions.Scalar and var vectors && OwnedMemoryArgon2Hasher.PassesSelfCheck(vectors) =>
+            (CreateOwned(vectors), $"the fastest: {vectors}, and the RFC 9106 test vector computed right"),
         _ when Parallelism == 1 => (new LibsodiumArgon2Hasher(Argon2), "the fastest without AVX2 or with the owned engine's self-check failed"),
         _ => (new ManagedArgon2Hasher(Argon2), "the fastest for more than one lane without AVX2 or with the owned engine's self-check failed"),
     };
 
-    private OwnedMemoryArgon2Hasher CreateOwned(bool vectorized)
+    private OwnedMemoryArgon2Hasher CreateOwned(Argon2Instructions instructions)
     {
-        var owned = new OwnedMemoryArgon2Hasher(Argon2, MaxConcurrency, vectorized);
+        var owned = new OwnedMemoryArgon2Hasher(Argon2, MaxConcurrency, instructions);
         if (owned.PassesSelfCheck())
             return owned;
         owned.Dispose();

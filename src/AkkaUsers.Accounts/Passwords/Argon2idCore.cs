@@ -7,6 +7,14 @@ using System.Security.Cryptography;
 
 namespace AkkaUsers.Accounts.Passwords;
 
+/// <summary>The instructions the owned-memory engine computes Argon2 with.</summary>
+public enum Argon2Instructions
+{
+    Scalar,
+    Avx2,
+    Avx512,
+}
+
 /// <summary>
 /// Argon2id, version 0x13 (RFC 9106), over working memory the caller owns. Lanes are computed one after another
 /// within each slice, which gives the same result as computing them in parallel.
@@ -23,14 +31,27 @@ internal static unsafe class Argon2idCore
     /// <summary>The blocks Argon2id works on for <paramref name="memoryKiB"/>: rounded down to a multiple of four per lane.</summary>
     public static int BlockCount(int memoryKiB, int lanes) => memoryKiB / (SyncPoints * lanes) * SyncPoints * lanes;
 
+    /// <summary>The widest vectors this CPU computes with.</summary>
+    public static Argon2Instructions Fastest =>
+        Avx512F.IsSupported ? Argon2Instructions.Avx512 : Avx2.IsSupported ? Argon2Instructions.Avx2 : Argon2Instructions.Scalar;
+
+    public static bool IsSupported(Argon2Instructions instructions) => instructions switch
+    {
+        Argon2Instructions.Avx512 => Avx512F.IsSupported,
+        Argon2Instructions.Avx2 => Avx2.IsSupported,
+        _ => true,
+    };
+
     /// <summary>Fills <paramref name="tag"/> using <see cref="BlockCount"/> blocks of <paramref name="memory"/>, which it leaves dirty.</summary>
     public static void Compute(
         Span<byte> tag, ReadOnlySpan<byte> password, ReadOnlySpan<byte> salt, ReadOnlySpan<byte> secret, ReadOnlySpan<byte> associatedData,
-        int memoryKiB, int passes, int lanes, byte* memory, bool vectorized)
+        int memoryKiB, int passes, int lanes, byte* memory, Argon2Instructions instructions)
     {
         if (lanes < 1 || passes < 1 || memoryKiB < 8 * lanes || tag.Length < 4)
             throw new ArgumentException("Argon2id needs at least one lane and one pass, 8 KiB per lane and a tag of 4 bytes");
-        var instance = new Instance((ulong*)memory, BlockCount(memoryKiB, lanes), passes, lanes, vectorized);
+        var instance = new Instance((ulong*)memory, BlockCount(memoryKiB, lanes), passes, lanes, instructions);
+        // BLAKE2b's own vectors are 256 bits wide: AVX-512 adds nothing to it.
+        var vectorized = instructions != Argon2Instructions.Scalar;
 
         Span<byte> seed = stackalloc byte[Blake2b.MaxOutBytes + 8];
         var h0 = new Blake2b(Blake2b.MaxOutBytes, vectorized);
@@ -80,7 +101,7 @@ internal static unsafe class Argon2idCore
         hash.Update(input);
     }
 
-    private readonly struct Instance(ulong* memory, int blocks, int passes, int lanes, bool vectorized)
+    private readonly struct Instance(ulong* memory, int blocks, int passes, int lanes, Argon2Instructions instructions)
     {
         public readonly ulong* Memory = memory;
         public readonly int Blocks = blocks;
@@ -88,7 +109,7 @@ internal static unsafe class Argon2idCore
         public readonly int Lanes = lanes;
         public readonly int LaneLength = blocks / lanes;
         public readonly int SegmentLength = blocks / lanes / SyncPoints;
-        public readonly bool Vectorized = vectorized;
+        public readonly Argon2Instructions Instructions = instructions;
 
         public ulong* Block(int lane, int index) => Memory + ((long)lane * LaneLength + index) * BlockWords;
     }
@@ -114,7 +135,7 @@ internal static unsafe class Argon2idCore
 
         var start = pass == 0 && slice == 0 ? 2 : 0;
         if (independent && start != 0)
-            NextAddresses(addresses, addressInput, zero, instance.Vectorized);
+            NextAddresses(addresses, addressInput, zero, instance.Instructions);
 
         for (var i = start; i < instance.SegmentLength; i++)
         {
@@ -124,7 +145,7 @@ internal static unsafe class Argon2idCore
             if (independent)
             {
                 if (i % BlockWords == 0)
-                    NextAddresses(addresses, addressInput, zero, instance.Vectorized);
+                    NextAddresses(addresses, addressInput, zero, instance.Instructions);
                 random = addresses[i % BlockWords];
             }
             else
@@ -134,7 +155,7 @@ internal static unsafe class Argon2idCore
 
             var referenceLane = pass == 0 && slice == 0 ? lane : (int)((random >> 32) % (ulong)instance.Lanes);
             var referenceIndex = ReferenceIndex(instance, pass, slice, i, (uint)random, referenceLane == lane);
-            FillBlock(previous, instance.Block(referenceLane, referenceIndex), instance.Block(lane, index), xorInto: pass > 0, instance.Vectorized);
+            FillBlock(previous, instance.Block(referenceLane, referenceIndex), instance.Block(lane, index), xorInto: pass > 0, instance.Instructions);
         }
     }
 
@@ -155,11 +176,11 @@ internal static unsafe class Argon2idCore
         return (int)(((ulong)startOfWindow + relative) % (ulong)instance.LaneLength);
     }
 
-    private static void NextAddresses(ulong* addresses, ulong* input, ulong* zero, bool vectorized)
+    private static void NextAddresses(ulong* addresses, ulong* input, ulong* zero, Argon2Instructions instructions)
     {
         input[6]++;
-        FillBlock(zero, input, addresses, xorInto: false, vectorized);
-        FillBlock(zero, addresses, addresses, xorInto: false, vectorized);
+        FillBlock(zero, input, addresses, xorInto: false, instructions);
+        FillBlock(zero, addresses, addresses, xorInto: false, instructions);
     }
 
     /// <summary>
@@ -167,12 +188,20 @@ internal static unsafe class Argon2idCore
     /// block's eight rows of 128 bytes and then to its eight columns; with <paramref name="xorInto"/> the result is
     /// XORed into next's old value (passes after the first). next may be prev or reference only when not XORing into it.
     /// </summary>
-    internal static void FillBlock(ulong* previous, ulong* reference, ulong* next, bool xorInto, bool vectorized)
+    internal static void FillBlock(ulong* previous, ulong* reference, ulong* next, bool xorInto, Argon2Instructions instructions)
     {
-        if (vectorized)
-            FillBlockAvx2(previous, reference, next, xorInto);
-        else
-            FillBlockScalar(previous, reference, next, xorInto);
+        switch (instructions)
+        {
+            case Argon2Instructions.Avx512:
+                FillBlockAvx512(previous, reference, next, xorInto);
+                break;
+            case Argon2Instructions.Avx2:
+                FillBlockAvx2(previous, reference, next, xorInto);
+                break;
+            default:
+                FillBlockScalar(previous, reference, next, xorInto);
+                break;
+        }
     }
 
     private static void FillBlockAvx2(ulong* previous, ulong* reference, ulong* next, bool xorInto)
@@ -247,6 +276,116 @@ internal static unsafe class Argon2idCore
     private static Vector256<ulong> AddMultiplied(Vector256<ulong> x, Vector256<ulong> y)
     {
         var product = Avx2.Multiply(x.AsUInt32(), y.AsUInt32());
+        return x + y + product + product;
+    }
+
+    /// <summary>
+    /// <see cref="FillBlockAvx2"/> on 512-bit vectors: each holds two rows (or two columns) of BLAKE2b's matrix, so a
+    /// round works on two rows or columns of the block at once, and the rotations are single instructions.
+    /// </summary>
+    private static void FillBlockAvx512(ulong* previous, ulong* reference, ulong* next, bool xorInto)
+    {
+        var r = stackalloc Vector512<ulong>[BlockWords / 8];
+        var q = stackalloc Vector512<ulong>[BlockWords / 8];
+        for (var k = 0; k < BlockWords / 8; k++)
+            q[k] = r[k] = Vector512.Load(previous + 8 * k) ^ Vector512.Load(reference + 8 * k);
+
+        // Rows r and r + 1, each 16 consecutive words: a vector holds the same four words of both.
+        var words = (ulong*)q;
+        for (var row = 0; row < 8; row += 2)
+        {
+            var w = words + 16 * row;
+            var a = Vector512.Create(Vector256.Load(w), Vector256.Load(w + 16));
+            var b = Vector512.Create(Vector256.Load(w + 4), Vector256.Load(w + 20));
+            var c = Vector512.Create(Vector256.Load(w + 8), Vector256.Load(w + 24));
+            var d = Vector512.Create(Vector256.Load(w + 12), Vector256.Load(w + 28));
+            RoundAvx512(ref a, ref b, ref c, ref d, RowLayout);
+            Store(a, w, w + 16);
+            Store(b, w + 4, w + 20);
+            Store(c, w + 8, w + 24);
+            Store(d, w + 12, w + 28);
+        }
+
+        // Columns c and c + 1, each the same two words of every row: a vector holds their four words of two rows.
+        for (var column = 0; column < 8; column += 2)
+        {
+            var w = words + 2 * column;
+            var a = Vector512.Create(Vector256.Load(w), Vector256.Load(w + 16));
+            var b = Vector512.Create(Vector256.Load(w + 32), Vector256.Load(w + 48));
+            var c = Vector512.Create(Vector256.Load(w + 64), Vector256.Load(w + 80));
+            var d = Vector512.Create(Vector256.Load(w + 96), Vector256.Load(w + 112));
+            RoundAvx512(ref a, ref b, ref c, ref d, ColumnLayout);
+            Store(a, w, w + 16);
+            Store(b, w + 32, w + 48);
+            Store(c, w + 64, w + 80);
+            Store(d, w + 96, w + 112);
+        }
+
+        for (var k = 0; k < BlockWords / 8; k++)
+        {
+            var result = q[k] ^ r[k];
+            if (xorInto)
+                result ^= Vector512.Load(next + 8 * k);
+            result.Store(next + 8 * k);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(Vector512<ulong> v, ulong* lower, ulong* upper)
+    {
+        v.GetLower().Store(lower);
+        v.GetUpper().Store(upper);
+    }
+
+    /// <summary>
+    /// Where a 512-bit vector keeps the four words of each of its two matrix rows, as the lane permutations that rotate
+    /// those rows left by one, two and three words (diagonalizing) and back.
+    /// </summary>
+    private readonly struct Layout(Vector512<ulong> left1, Vector512<ulong> left2, Vector512<ulong> left3)
+    {
+        public readonly Vector512<ulong> Left1 = left1;
+        public readonly Vector512<ulong> Left2 = left2;
+        public readonly Vector512<ulong> Left3 = left3;
+    }
+
+    /// <summary>Two rows side by side: lanes 0 to 3 and 4 to 7.</summary>
+    private static readonly Layout RowLayout = new(
+        Vector512.Create(1UL, 2, 3, 0, 5, 6, 7, 4), Vector512.Create(2UL, 3, 0, 1, 6, 7, 4, 5), Vector512.Create(3UL, 0, 1, 2, 7, 4, 5, 6));
+
+    /// <summary>Two columns interleaved in pairs of words: one in lanes 0, 1, 4 and 5, the other in 2, 3, 6 and 7.</summary>
+    private static readonly Layout ColumnLayout = new(
+        Vector512.Create(1UL, 4, 3, 6, 5, 0, 7, 2), Vector512.Create(4UL, 5, 6, 7, 0, 1, 2, 3), Vector512.Create(5UL, 0, 7, 2, 1, 4, 3, 6));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RoundAvx512(ref Vector512<ulong> a, ref Vector512<ulong> b, ref Vector512<ulong> c, ref Vector512<ulong> d, in Layout layout)
+    {
+        MixAvx512(ref a, ref b, ref c, ref d);
+        b = Avx512F.PermuteVar8x64(b, layout.Left1);
+        c = Avx512F.PermuteVar8x64(c, layout.Left2);
+        d = Avx512F.PermuteVar8x64(d, layout.Left3);
+        MixAvx512(ref a, ref b, ref c, ref d);
+        b = Avx512F.PermuteVar8x64(b, layout.Left3);
+        c = Avx512F.PermuteVar8x64(c, layout.Left2);
+        d = Avx512F.PermuteVar8x64(d, layout.Left1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MixAvx512(ref Vector512<ulong> a, ref Vector512<ulong> b, ref Vector512<ulong> c, ref Vector512<ulong> d)
+    {
+        a = AddMultiplied(a, b);
+        d = Avx512F.RotateRight(d ^ a, 32);
+        c = AddMultiplied(c, d);
+        b = Avx512F.RotateRight(b ^ c, 24);
+        a = AddMultiplied(a, b);
+        d = Avx512F.RotateRight(d ^ a, 16);
+        c = AddMultiplied(c, d);
+        b = Avx512F.RotateRight(b ^ c, 63);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<ulong> AddMultiplied(Vector512<ulong> x, Vector512<ulong> y)
+    {
+        var product = Avx512F.Multiply(x.AsUInt32(), y.AsUInt32());
         return x + y + product + product;
     }
 

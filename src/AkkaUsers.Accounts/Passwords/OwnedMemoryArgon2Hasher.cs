@@ -1,14 +1,13 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics.X86;
 using System.Security.Cryptography;
 using System.Text;
 
 namespace AkkaUsers.Accounts.Passwords;
 
 /// <summary>
-/// Argon2id computed in managed code (AVX2 where the CPU has it) over working memory this engine owns: one buffer
+/// Argon2id computed in managed code (AVX-512 or AVX2 where the CPU has it) over working memory this engine owns: one buffer
 /// per hashing slot, allocated once, aligned to and advised for 2 MiB pages, reused for every hash and wiped after
 /// each. libsodium instead maps fresh memory for every hash and pays a page fault for each 4 KiB of it.
 /// </summary>
@@ -23,24 +22,24 @@ public sealed unsafe partial class OwnedMemoryArgon2Hasher : IPasswordHasher, ID
     private readonly SemaphoreSlim _freeCount;
     private readonly nint[] _slots;
     private readonly nuint _slotBytes;
-    private readonly bool _vectorized;
+    
     private int _disposed;
 
     /// <param name="slots">Hashes that can run at once; a further one waits for a slot.</param>
-    public OwnedMemoryArgon2Hasher(Argon2Parameters parameters, int slots) : this(parameters, slots, Avx2.IsSupported)
+    public OwnedMemoryArgon2Hasher(Argon2Parameters parameters, int slots) : this(parameters, slots, Argon2idCore.Fastest)
     {
     }
 
-    /// <param name="vectorized">False computes with scalar code, as on a CPU without AVX2.</param>
-    internal OwnedMemoryArgon2Hasher(Argon2Parameters parameters, int slots, bool vectorized)
+    /// <param name="instructions">Narrower ones than the CPU has compute as a CPU without the wider ones would.</param>
+    internal OwnedMemoryArgon2Hasher(Argon2Parameters parameters, int slots, Argon2Instructions instructions)
     {
         if (!BitConverter.IsLittleEndian)
             throw new PlatformNotSupportedException("The owned-memory Argon2id engine needs a little-endian CPU");
-        if (vectorized && !Avx2.IsSupported)
-            throw new PlatformNotSupportedException("This CPU has no AVX2");
+        if (!Argon2idCore.IsSupported(instructions))
+            throw new PlatformNotSupportedException($"This CPU has no {instructions}");
         ArgumentOutOfRangeException.ThrowIfLessThan(slots, 1);
         Parameters = parameters;
-        _vectorized = vectorized;
+        Instructions = instructions;
         var bytes = (nuint)Argon2idCore.BlockCount(parameters.MemoryKiB, parameters.Parallelism) * Argon2idCore.BlockBytes;
         _slotBytes = (bytes + HugePageBytes - 1) / HugePageBytes * HugePageBytes;
         _freeCount = new SemaphoreSlim(slots, slots);
@@ -61,8 +60,8 @@ public sealed unsafe partial class OwnedMemoryArgon2Hasher : IPasswordHasher, ID
     /// <summary>Whether the kernel accepted the advice to back every slot with huge pages (Linux only).</summary>
     public bool HugePagesAdvised { get; }
 
-    /// <summary>"AVX2" or "scalar": how the engine computes on this machine.</summary>
-    public string Instructions => _vectorized ? "AVX2" : "scalar";
+    /// <summary>How the engine computes on this machine.</summary>
+    public Argon2Instructions Instructions { get; }
 
     public string Hash(string password)
     {
@@ -89,16 +88,16 @@ public sealed unsafe partial class OwnedMemoryArgon2Hasher : IPasswordHasher, ID
         !encodedHash.StartsWith($"$argon2id$v=19$m={Parameters.MemoryKiB},t={Parameters.Iterations},p={Parameters.Parallelism}$", StringComparison.Ordinal);
 
     /// <summary>The RFC 9106 Argon2id test vector (section 5.3), computed the way this engine computes on this machine.</summary>
-    public bool PassesSelfCheck() => PassesSelfCheck(_vectorized);
+    public bool PassesSelfCheck() => PassesSelfCheck(Instructions);
 
-    internal static bool PassesSelfCheck(bool vectorized)
+    internal static bool PassesSelfCheck(Argon2Instructions instructions)
     {
         var memory = NativeMemory.AlignedAlloc(32 * 1024, 64);
         try
         {
             Span<byte> tag = stackalloc byte[32];
             Argon2idCore.Compute(tag, Repeat(0x01, 32), Repeat(0x02, 16), Repeat(0x03, 8), Repeat(0x04, 12),
-                memoryKiB: 32, passes: 3, lanes: 4, (byte*)memory, vectorized);
+                memoryKiB: 32, passes: 3, lanes: 4, (byte*)memory, instructions);
             return tag.SequenceEqual(Convert.FromHexString("0d640df58d78766c08c037a34a8b53c9d01ef0452d75b65eb52520e96b01e659"));
         }
         finally
@@ -120,7 +119,7 @@ public sealed unsafe partial class OwnedMemoryArgon2Hasher : IPasswordHasher, ID
         try
         {
             Argon2idCore.Compute(tag, passwordBytes, salt, [], [], parameters.MemoryKiB, parameters.Iterations, parameters.Parallelism,
-                (byte*)memory, _vectorized);
+                (byte*)memory, Instructions);
         }
         finally
         {
