@@ -7,7 +7,7 @@ namespace AkkaUsers.Accounts.Hosting;
 
 public enum PersistenceProvider { Sqlite, PostgreSql }
 
-/// <summary>Fastest: the owned-memory engine where the CPU has AVX2 and it computes RFC 9106's test vector right, else libsodium (Isopoh for p > 1).</summary>
+/// <summary>Fastest: the owned-memory engine (with AVX-512 where the CPU has it) where the CPU has AVX2 and it computes RFC 9106's test vector right, else libsodium (Isopoh for p > 1).</summary>
 public enum PasswordEngine { Fastest, Libsodium, Managed, Owned }
 
 /// <summary>"Storage": where the node keeps its files.</summary>

@@ -290,36 +290,13 @@ internal static unsafe class Argon2idCore
         for (var k = 0; k < BlockWords / 8; k++)
             q[k] = r[k] = Vector512.Load(previous + 8 * k) ^ Vector512.Load(reference + 8 * k);
 
-        // Rows r and r + 1, each 16 consecutive words: a vector holds the same four words of both.
+        // Rows r and r + 1, 16 consecutive words each: vector i holds words 4i to 4i + 3 of both.
         var words = (ulong*)q;
         for (var row = 0; row < 8; row += 2)
-        {
-            var w = words + 16 * row;
-            var a = Vector512.Create(Vector256.Load(w), Vector256.Load(w + 16));
-            var b = Vector512.Create(Vector256.Load(w + 4), Vector256.Load(w + 20));
-            var c = Vector512.Create(Vector256.Load(w + 8), Vector256.Load(w + 24));
-            var d = Vector512.Create(Vector256.Load(w + 12), Vector256.Load(w + 28));
-            RoundAvx512(ref a, ref b, ref c, ref d, RowLayout);
-            Store(a, w, w + 16);
-            Store(b, w + 4, w + 20);
-            Store(c, w + 8, w + 24);
-            Store(d, w + 12, w + 28);
-        }
-
-        // Columns c and c + 1, each the same two words of every row: a vector holds their four words of two rows.
+            RoundAvx512(words + 16 * row, stride: 4, RowLayout);
+        // Columns c and c + 1, the same two words of every row: vector i holds their four words of rows 2i and 2i + 1.
         for (var column = 0; column < 8; column += 2)
-        {
-            var w = words + 2 * column;
-            var a = Vector512.Create(Vector256.Load(w), Vector256.Load(w + 16));
-            var b = Vector512.Create(Vector256.Load(w + 32), Vector256.Load(w + 48));
-            var c = Vector512.Create(Vector256.Load(w + 64), Vector256.Load(w + 80));
-            var d = Vector512.Create(Vector256.Load(w + 96), Vector256.Load(w + 112));
-            RoundAvx512(ref a, ref b, ref c, ref d, ColumnLayout);
-            Store(a, w, w + 16);
-            Store(b, w + 32, w + 48);
-            Store(c, w + 64, w + 80);
-            Store(d, w + 96, w + 112);
-        }
+            RoundAvx512(words + 2 * column, stride: 32, ColumnLayout);
 
         for (var k = 0; k < BlockWords / 8; k++)
         {
@@ -330,11 +307,24 @@ internal static unsafe class Argon2idCore
         }
     }
 
+    /// <summary>A round over four vectors, vector i made of the four words at first + i·stride and the four 16 words further.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(Vector512<ulong> v, ulong* lower, ulong* upper)
+    private static void RoundAvx512(ulong* first, int stride, in Layout layout)
     {
-        v.GetLower().Store(lower);
-        v.GetUpper().Store(upper);
+        var (a, b, c, d) = (Pair(first), Pair(first + stride), Pair(first + 2 * stride), Pair(first + 3 * stride));
+        RoundAvx512(ref a, ref b, ref c, ref d, layout);
+        Store(a, first);
+        Store(b, first + stride);
+        Store(c, first + 2 * stride);
+        Store(d, first + 3 * stride);
+
+        static Vector512<ulong> Pair(ulong* words) => Vector512.Create(Vector256.Load(words), Vector256.Load(words + 16));
+
+        static void Store(Vector512<ulong> pair, ulong* words)
+        {
+            pair.GetLower().Store(words);
+            pair.GetUpper().Store(words + 16);
+        }
     }
 
     /// <summary>
