@@ -22,7 +22,6 @@ public sealed unsafe partial class OwnedMemoryArgon2Hasher : IPasswordHasher, ID
     private readonly SemaphoreSlim _freeCount;
     private readonly nint[] _slots;
     private readonly nuint _slotBytes;
-    
     private int _disposed;
 
     /// <param name="slots">Hashes that can run at once; a further one waits for a slot.</param>

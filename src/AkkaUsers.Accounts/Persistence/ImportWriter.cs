@@ -139,9 +139,8 @@ public sealed class ImportWriter(ActorSystem system, JournalDatabase journal, Cl
     {
         var writerGuid = Guid.NewGuid().ToString();
         var writes = events.OrderBy(e => e.Event is IUserEvent)
-            .Select(e => e.Event is IClaimEvent claim ? e with { Event = new Tagged(claim, []) } : e)
-            .Select(e => (IPersistentEnvelope)new AtomicWrite(
-                new Persistent(e.Event, sequenceNr: 1, persistenceId: e.PersistenceId, manifest: string.Empty, writerGuid: writerGuid))).ToList();
+            .Select(e => (IPersistentEnvelope)new AtomicWrite(new Persistent(e.Event is IClaimEvent ? new Tagged(e.Event, []) : e.Event,
+                sequenceNr: 1, persistenceId: e.PersistenceId, manifest: string.Empty, writerGuid: writerGuid))).ToList();
         var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var _ = ct.Register(() => done.TrySetCanceled(ct));
         system.ActorOf(Props.Create(() => new JournalReplies(writes, done)));
