@@ -1,5 +1,4 @@
 using AkkaUsers.Accounts.Hosting;
-using AkkaUsers.Accounts.Passwords;
 using AkkaUsers.ReadSide.Hosting;
 using AkkaUsers.Api.Auth;
 using AkkaUsers.Api.Configuration;
@@ -28,6 +27,7 @@ services.AddSingleton<IValidateOptions<JwtOptions>, ApiOptionsValidation>();
 services.AddSingleton<IValidateOptions<HttpOptions>, ApiOptionsValidation>();
 services.AddSingleton<IValidateOptions<AccountOptions>, ApiOptionsValidation>();
 services.AddSingleton<TokenService>();
+services.AddSingleton<INodeWarmUp>(sp => sp.GetRequiredService<TokenService>());
 // Answers wrap stored values (metadata) in envelopes: allow what the journal holds plus the envelope.
 services.ConfigureHttpJsonOptions(json => json.SerializerOptions.MaxDepth = AkkaUsers.Domain.JsonLimits.MaxDepth);
 services.AddAdminApi(builder.Configuration);
@@ -103,10 +103,6 @@ try
     app.MapImportEndpoints();
     app.MapHealthEndpoints();
     app.MapOperations();
-
-    // The dummy hash for unknown logins is made before the first one arrives.
-    app.Lifetime.ApplicationStarted.Register(() =>
-        _ = app.Services.GetRequiredService<PasswordHashing>().WarmUpAsync(app.Lifetime.ApplicationStopping));
 
     app.ArmShutdownDeadline();
     await app.RunAsync();

@@ -68,8 +68,10 @@ public sealed partial class ActorHost : IAsyncDisposable
     /// The command-line tools' wiring (<see cref="AccountsHosting.AddAccountsTools"/>): the same entities in a local
     /// actor system, with no cluster and no read-model projection.
     /// </param>
+    /// <param name="services">More services on top of the wiring's (e.g. a warm-up).</param>
     public static async Task<ActorHost> StartAsync(
-        IReadOnlyDictionary<string, string?>? settings = null, string? dataDirectory = null, bool tools = false)
+        IReadOnlyDictionary<string, string?>? settings = null, string? dataDirectory = null, bool tools = false,
+        Action<IServiceCollection>? services = null)
     {
         dataDirectory ??= NewDataDirectory();
         settings ??= new Dictionary<string, string?>();
@@ -88,6 +90,7 @@ public sealed partial class ActorHost : IAsyncDisposable
             {
                 if (tools) AddTools(s, ctx.Configuration);
                 else AddNode(s, ctx.Configuration);
+                services?.Invoke(s);
             })
             .Build();
         try

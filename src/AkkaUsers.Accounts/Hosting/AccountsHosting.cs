@@ -54,6 +54,9 @@ public static class AccountsHosting
                 sp.GetRequiredService<ClaimDigests>());
             also?.Invoke(builder, sp);
         });
+        services.AddSingleton<INodeWarmUp, EntityWarmUp>();
+        services.AddSingleton<INodeWarmUp>(sp => sp.GetRequiredService<PasswordHashing>());
+        services.AddHostedService<ClusterJoin>(); // after the Akka host, so that it starts once the actor system is up
         return services;
     }
 
@@ -166,7 +169,7 @@ public static class AccountsHosting
             .WithRemoting(remote)
             .WithClustering(new ClusterOptions
             {
-                SeedNodes = node.SeedNodeList,
+                // No seed nodes here: ClusterJoin joins them once this node has warmed up.
                 Roles = node.RoleList,
                 // Keep-majority: the larger side of a partition downs the smaller, so its shards move.
                 SplitBrainResolver = new KeepMajorityOption(),
@@ -198,10 +201,6 @@ public static class AccountsHosting
             .WithUserRegion(userSettings, metrics, shardOptions)
             .WithClaimRegion<UsernameIndex>(ClaimKind.Username, claimDigests, entities, metrics, shardOptions)
             .WithClaimRegion<EmailIndex>(ClaimKind.Email, claimDigests, entities, metrics, shardOptions);
-
-        // No seed nodes: a cluster of one, joined as soon as the system is up.
-        if (node.SeedNodeList.Length == 0)
-            builder.AddStartup((system, _) => Akka.Cluster.Cluster.Get(system).Join(Akka.Cluster.Cluster.Get(system).SelfAddress));
         return builder;
     }
 

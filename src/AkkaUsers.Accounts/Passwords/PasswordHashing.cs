@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
+using AkkaUsers.Accounts.Hosting;
 using AkkaUsers.Accounts.Telemetry;
 
 namespace AkkaUsers.Accounts.Passwords;
@@ -10,7 +11,7 @@ namespace AkkaUsers.Accounts.Passwords;
 /// Runs the CPU-heavy hashing on the thread pool, never on an actor's thread, with at most
 /// <c>maxConcurrency</c> hashes at once so that a burst queues instead of thrashing.
 /// </summary>
-public sealed class PasswordHashing : IDisposable
+public sealed class PasswordHashing : INodeWarmUp, IDisposable
 {
     private readonly IPasswordHasher _hasher;
     private readonly SemaphoreSlim _slots;

@@ -145,6 +145,18 @@ public sealed class AkkaUsersSerializer(ExtendedActorSystem system) : Serializer
         }
     }
 
+    /// <summary>Builds the JSON metadata of every type now, which each type's first message would otherwise wait for.</summary>
+    public static void PrepareMetadata()
+    {
+        Json.MakeReadOnly(populateMissingResolver: true); // as the first message would
+        Storable.MakeReadOnly(populateMissingResolver: true);
+        foreach (var type in Manifests.Keys)
+        {
+            Json.GetTypeInfo(type);
+            Storable.GetTypeInfo(type);
+        }
+    }
+
     public static byte[] Encode(object obj) => JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), Json);
 
     public static object Decode(ReadOnlySpan<byte> bytes, string manifest) =>

@@ -16,7 +16,7 @@ namespace AkkaUsers.Api.Auth;
 /// Mints and describes Appmixer's tokens: HS256, header {"alg":"HS256","typ":"JWT"}, payload
 /// {"id", "scope", "iat", "exp"} and nothing else.
 /// </summary>
-public sealed class TokenService
+public sealed class TokenService : INodeWarmUp
 {
     public const string IdClaim = "id";
     public const string ScopeClaim = "scope";
@@ -77,6 +77,14 @@ public sealed class TokenService
         NameClaimType = IdClaim,
         RoleClaimType = ScopeClaim,
     };
+
+    /// <summary>Mints and validates one token, as the first sign-in and the first authenticated request would.</summary>
+    public async Task WarmUpAsync(CancellationToken ct)
+    {
+        var token = Mint(new UserProfile("warm-up", "warm-up", true, "warm-up@invalid", ["user"], "free", null, null, _clock.GetUtcNow()));
+        var validated = await _handler.ValidateTokenAsync(token, ValidationParameters);
+        if (!validated.IsValid) throw new InvalidOperationException("a token just minted did not validate", validated.Exception);
+    }
 
     /// <summary>
     /// The keys a token's signature may be made with: the current secret's, and the previous secrets' until
