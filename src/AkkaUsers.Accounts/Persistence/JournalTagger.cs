@@ -3,7 +3,10 @@ using AkkaUsers.Domain;
 
 namespace AkkaUsers.Accounts.Persistence;
 
-/// <summary>Tags every event so read sides and audits can follow them with EventsByTag.</summary>
+/// <summary>
+/// Tags the events read sides follow with EventsByTag. A sign-in's outcome is left untagged: no follower reads it (it
+/// changes nothing a listing shows) and, as most of a busy journal's events, it would cost each a tag row and a read.
+/// </summary>
 public sealed class JournalTagger : IWriteEventAdapter
 {
     public const string UserTag = "user";
@@ -13,6 +16,7 @@ public sealed class JournalTagger : IWriteEventAdapter
 
     public object ToJournal(object evt) => evt switch
     {
+        UserProtocol.UserSignedIn or UserProtocol.SignInFailed => evt,
         UserProtocol.IUserEvent => new Tagged(evt, [UserTag]),
         ClaimProtocol.IClaimEvent => new Tagged(evt, [ClaimTag]),
         _ => evt,
