@@ -8,8 +8,8 @@ namespace AkkaUsers.Accounts.Passwords;
 
 /// <summary>
 /// Argon2id computed in managed code (AVX-512 or AVX2 where the CPU has it) over working memory this engine owns: one buffer
-/// per hashing slot, allocated once, aligned to and advised for 2 MiB pages, reused for every hash and wiped after
-/// each. libsodium instead maps fresh memory for every hash and pays a page fault for each 4 KiB of it.
+/// per hashing slot, allocated once, aligned to and advised for 2 MiB pages, reused for every hash and wiped when the
+/// engine is disposed. libsodium instead maps fresh memory for every hash and pays a page fault for each 4 KiB of it.
 /// </summary>
 public sealed unsafe partial class OwnedMemoryArgon2Hasher : IPasswordHasher, IDisposable
 {
@@ -113,6 +113,9 @@ public sealed unsafe partial class OwnedMemoryArgon2Hasher : IPasswordHasher, ID
         var passwordBytes = Encoding.UTF8.GetBytes(password);
         var bytes = (nuint)Argon2idCore.BlockCount(parameters.MemoryKiB, parameters.Parallelism) * Argon2idCore.BlockBytes;
         var owned = bytes <= _slotBytes;
+        // A slot keeps its last hash's blocks until the next overwrites them (the first pass writes each block before
+        // reading it). After a second pass every block depends on the whole memory-hard computation, so they let no
+        // one test a password faster than the hash does; a single pass leaves blocks cheap to derive, so those are wiped.
         // A hash made with more memory than the slots hold (before a change of cost) gets memory of its own.
         var memory = owned ? Rent() : (nint)NativeMemory.AlignedAlloc(bytes, HugePageBytes);
         try
@@ -122,7 +125,8 @@ public sealed unsafe partial class OwnedMemoryArgon2Hasher : IPasswordHasher, ID
         }
         finally
         {
-            NativeMemory.Clear((void*)memory, bytes);
+            if (!owned || parameters.Iterations < 2)
+                NativeMemory.Clear((void*)memory, bytes);
             CryptographicOperations.ZeroMemory(passwordBytes);
             if (owned)
                 Return(memory);
