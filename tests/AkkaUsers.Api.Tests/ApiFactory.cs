@@ -3,10 +3,12 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using AkkaUsers.Accounts.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace AkkaUsers.Api.Tests;
@@ -55,6 +57,12 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
         builder.ConfigureServices(services => services.AddSingleton<IStartupFilter, PeerAddressFilter>());
         if (_clock is not null) builder.ConfigureServices(services => services.AddSingleton(_clock));
     }
+
+    /// <summary>
+    /// Waits until the node has warmed up and joined its cluster: from then on the warm-up's own entities are stopped,
+    /// and every entity that starts is a request's.
+    /// </summary>
+    public Task JoinedAsync() => Services.GetServices<IHostedService>().OfType<ClusterJoin>().Single().ExecuteTask!;
 
     public void DeleteData()
     {
