@@ -6,15 +6,20 @@ public sealed class TimeoutTests
     [Fact]
     public async Task An_entity_ask_that_times_out_is_503()
     {
-        // One millisecond is less than any first ask needs (shard allocation, recovery from SQLite).
-        await using var factory = new ApiFactory(new() { ["Entities:AskTimeout"] = "00:00:00.001" });
+        var first = new ApiFactory();
+        using (var setUp = first.CreateClient()) await setUp.RegisterForToken("slow", "slow@example.com");
+        await first.DisposeAsync();
+
+        // One millisecond is less than any journal write needs, and both requests below must write: a sign-in records
+        // itself, a registration claims its username. Their reads may or may not beat it on a warmed-up node.
+        await using var factory = new ApiFactory(new() { ["Entities:AskTimeout"] = "00:00:00.001" }, first.DataDirectory);
         using var client = factory.CreateClient();
         // Ready first (an Up member with its journal), so that it is the entity ask, not the start, that runs out.
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while ((await client.GetAsync("/health/ready")).StatusCode != System.Net.HttpStatusCode.OK && DateTime.UtcNow < deadline)
             await Task.Delay(50); // poll interval
         using var meters = new MeterCollector(factory.Services);
-        // The journal's write lock held: the registration's claim cannot be stored, however fast the entity starts.
+        // The journal's write lock held: no event can be stored, however fast the entities answer reads.
         using var writer = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={factory.DatabaseFile};Pooling=False");
         writer.Open();
         using var holding = writer.BeginTransaction(System.Data.IsolationLevel.Serializable, deferred: false);
@@ -25,8 +30,7 @@ public sealed class TimeoutTests
 
         Assert.Equal("The service is busy; try again", await signIn.AssertBoom(503));
         Assert.Equal("The service is busy; try again", await register.AssertBoom(503));
-        // Both gave up at their first ask, to the username index: the look-up and the claim.
-        Assert.Equal(2, meters.Sum("akka_users.ask_timeouts", ("entity", "username")));
+        // Each gave up at one ask (the first that ran out), and each is counted.
         Assert.Equal(2, meters.Sum("akka_users.ask_timeouts"));
         factory.DeleteData();
     }
