@@ -14,21 +14,27 @@ public static class HttpComparison
     private static readonly int[] ReadConcurrency = [1, 4, 16, 64];
     private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan RawHashingTime = TimeSpan.FromSeconds(5);
+    /// <summary>How long each kind of request runs, unmeasured, before the first measured load: a fresh process spends
+    /// its first seconds of load compiling its hot paths again at higher tiers, which the loads would count.</summary>
+    private static readonly TimeSpan SteadyStateWarmUp = TimeSpan.FromSeconds(15);
     private const int SeededUsers = 100;
 
-    /// <summary>A sign-in or registration load, between two runs of the service's own hasher alone.</summary>
+    /// <summary>A sign-in or registration load, between two runs of the bare hasher it is set against and two of the
+    /// service's own engine.</summary>
     /// <param name="RawBefore">The raw rate just before the load; <paramref name="RawAfter"/> just after it. This machine's
     /// speed drifts from one minute to the next, so each load is compared with the mean of the two around it.</param>
-    private sealed record HashingLoad(LoadResult Load, RawHashRate RawBefore, RawHashRate RawAfter)
+    /// <param name="EngineBefore">The service's own engine alone, just before the load (and just after it).</param>
+    private sealed record HashingLoad(LoadResult Load, RawHashRate RawBefore, RawHashRate RawAfter, RawHashRate EngineBefore, RawHashRate EngineAfter)
     {
         public double RawPerSecond => (RawBefore.PerSecond + RawAfter.PerSecond) / 2;
         public double RawCpuMs => (RawBefore.CpuMs + RawAfter.CpuMs) / 2;
         public double ShareOfRaw => Load.Throughput / RawPerSecond;
+        public double EngineCpuMs => (EngineBefore.CpuMs + EngineAfter.CpuMs) / 2;
     }
 
     private sealed record Measured(
         string Name, ServiceUnderTest Routes, List<HashingLoad> SignIn, List<HashingLoad> Register, List<LoadResult> Read,
-        LoadResult ReadAtHalfPeak, long ResidentBytes, RawHashRate EngineVerify, RawHashRate EngineHash)
+        LoadResult ReadAtHalfPeak, long ResidentBytes)
     {
         public static LoadResult Peak(List<LoadResult> results) => results.MaxBy(r => r.Throughput)!;
 
@@ -88,32 +94,42 @@ public static class HttpComparison
             Task<LoadResult> ClosedLoop(Func<long, HttpRequestMessage> request, int expectedStatus, int concurrency) =>
                 LoadDriver.ClosedLoopAsync(client, request, expectedStatus, concurrency, WarmUp, measure, service.Process.CpuTime);
 
-            var signIn = await HashingLevels(service, c => ClosedLoop(n => service.SignIn(users[n % users.Length]), 200, c), service.RawVerify, "sign-in");
-            var register = await HashingLevels(service, c => ClosedLoop(n => service.Register($"load{run}c{c}n{n}"), service.RegisteredStatus, c), service.RawHash, "register");
-            var read = await Levels(service, ReadConcurrency, c => ClosedLoop(n => service.Read(users[n % users.Length]), 200, c), "read");
+            HttpRequestMessage SignIn(long n) => service.SignIn(users[n % users.Length]);
+            HttpRequestMessage Register(long n, string load) => service.Register($"load{run}{load}n{n}");
+            HttpRequestMessage Read(long n) => service.Read(users[n % users.Length]);
+            foreach (var (what, warm, status) in new (string, Func<long, HttpRequestMessage>, int)[]
+                     { ("sign-in", SignIn, 200), ("register", n => Register(n, "w"), service.RegisteredStatus), ("read", Read, 200) })
+                Console.WriteLine($"{service.Name} {what}, warming up (not measured): " +
+                                  await LoadDriver.ClosedLoopAsync(client, warm, status, 4, TimeSpan.Zero, SteadyStateWarmUp, service.Process.CpuTime));
+
+            var signIn = await HashingLevels(service, c => ClosedLoop(SignIn, 200, c), service.RawVerify, service.EngineVerify, "sign-in");
+            var register = await HashingLevels(service, c => ClosedLoop(n => Register(n, $"c{c}"), service.RegisteredStatus, c), service.RawHash, service.EngineHash, "register");
+            var read = await Levels(service, ReadConcurrency, c => ClosedLoop(Read, 200, c), "read");
             var halfPeak = await LoadDriver.FixedRateAsync(
-                client, n => service.Read(users[n % users.Length]), 200, Measured.Peak(read).Throughput / 2, measure, service.Process.CpuTime);
+                client, Read, 200, Measured.Peak(read).Throughput / 2, measure, service.Process.CpuTime);
             Console.WriteLine($"{service.Name} read at half peak: {halfPeak}");
-            var resident = service.Process.ResidentBytes();
-            var engineVerify = service.EngineVerify(RawHashingTime);
-            var engineHash = service.EngineHash(RawHashingTime);
-            Console.WriteLine($"{service.Name}'s engine, {service.Engine}, alone: verify {engineVerify}; hash {engineHash}");
-            return new Measured(service.Name, service, signIn, register, read, halfPeak, resident, engineVerify, engineHash);
+            return new Measured(service.Name, service, signIn, register, read, halfPeak, service.Process.ResidentBytes());
         }
     }
 
-    /// <summary>Each level of <see cref="HashingConcurrency"/>, with the raw rate of the same operation measured between levels.</summary>
+    /// <summary>
+    /// Each level of <see cref="HashingConcurrency"/>, with the raw rate of the same operation, and the service's own
+    /// engine's, measured between levels.
+    /// </summary>
     private static async Task<List<HashingLoad>> HashingLevels(
-        ServiceUnderTest service, Func<int, Task<LoadResult>> run, Func<TimeSpan, RawHashRate> raw, string what)
+        ServiceUnderTest service, Func<int, Task<LoadResult>> run, Func<TimeSpan, RawHashRate> raw, Func<TimeSpan, RawHashRate> engine, string what)
     {
         var results = new List<HashingLoad>();
-        var before = raw(RawHashingTime);
+        var sameEngine = service.EngineIsRaw;
+        (RawHashRate Raw, RawHashRate Engine) Bare() => raw(RawHashingTime) is var r && sameEngine ? (r, r) : (r, engine(RawHashingTime));
+        var before = Bare();
         foreach (var level in HashingConcurrency)
         {
             var result = await run(level);
-            var after = raw(RawHashingTime);
-            Console.WriteLine($"{service.Name} {what}: {result}; raw before {before}, after {after}");
-            results.Add(new HashingLoad(result, before, after));
+            var after = Bare();
+            Console.WriteLine($"{service.Name} {what}: {result}; raw before {before.Raw}, after {after.Raw}" +
+                              (sameEngine ? "" : $"; {service.Engine} before {before.Engine}, after {after.Engine}"));
+            results.Add(new HashingLoad(result, before.Raw, after.Raw, before.Engine, after.Engine));
             before = after;
         }
         return results;
@@ -151,15 +167,15 @@ public static class HttpComparison
         HashingRows("registration ÷ raw hash", ours.Register, identity.Register);
         Console.WriteLine();
         foreach (var service in new[] { ours, identity })
-            Console.WriteLine($"{service.Name}: CPU per request ÷ its engine's own CPU per operation (bare loop, measured after the loads): " +
-                              $"sign-in {CpuShares(service.SignIn, service.EngineVerify)}; registration {CpuShares(service.Register, service.EngineHash)}");
+            Console.WriteLine($"{service.Name}: CPU per request ÷ its engine's own CPU per operation (bare loop, measured around each load): " +
+                              $"sign-in {CpuShares(service.SignIn)}; registration {CpuShares(service.Register)}");
         Console.WriteLine();
         Console.WriteLine($"peak current-user reads: AkkaUsers {Measured.Peak(ours.Read).Throughput:0}/s, Identity {Measured.Peak(identity.Read).Throughput:0}/s; " +
                           $"resident memory after the run: AkkaUsers {ours.ResidentBytes / 1048576} MiB, Identity {identity.ResidentBytes / 1048576} MiB");
     }
 
-    private static string CpuShares(List<HashingLoad> loads, RawHashRate engine) =>
-        string.Join(", ", loads.Select(l => $"{l.Load.CpuMsPerRequest / engine.CpuMs:0.00}"));
+    private static string CpuShares(List<HashingLoad> loads) =>
+        string.Join(", ", loads.Select(l => $"{l.Load.CpuMsPerRequest / l.EngineCpuMs:0.00} (engine {l.EngineCpuMs:0.0} ms)"));
 
     private static List<LoadResult> Loads(List<HashingLoad> loads) => loads.Select(l => l.Load).ToList();
 

@@ -41,6 +41,9 @@ public abstract class ServiceUnderTest(ServiceProcess process) : IAsyncDisposabl
     /// <summary>The engine the service itself hashes with at its defaults.</summary>
     public virtual string Engine => "its own";
 
+    /// <summary>Whether that engine is the one of <see cref="RawHash"/>, so that one bare measurement serves both.</summary>
+    public virtual bool EngineIsRaw => true;
+
     public abstract Task<SeededUser> SeedAsync(string name);
 
     public HttpRequestMessage SignIn(SeededUser user) => Json(HttpMethod.Post, SignInRoute, SignInBody(user));
@@ -102,6 +105,7 @@ public sealed class AkkaUsersService(IReadOnlyDictionary<string, string> environ
     public override RawHashRate EngineHash(TimeSpan duration) => RawHashRate.Argon2idHash(_engine, duration);
     public override RawHashRate EngineVerify(TimeSpan duration) => RawHashRate.Argon2idVerify(_engine, duration);
     public override string Engine => PasswordHashing.Describe(_engine);
+    public override bool EngineIsRaw => ReferenceEquals(_engine, RawHashRate.Libsodium);
 
     public override async Task<SeededUser> SeedAsync(string name)
     {
