@@ -7,8 +7,11 @@ public sealed class TimeoutTests
     public async Task An_entity_ask_that_times_out_is_503()
     {
         var first = new ApiFactory();
-        using (var setUp = first.CreateClient()) await setUp.RegisterForToken("slow", "slow@example.com");
-        await first.DisposeAsync();
+        await using (first)
+        {
+            using var setUp = first.CreateClient();
+            await setUp.RegisterForToken("slow", "slow@example.com");
+        }
 
         // One millisecond is less than any journal write needs, and both requests below must write: a sign-in records
         // itself, a registration claims its username. Their reads may or may not beat it on a warmed-up node.

@@ -120,15 +120,19 @@ public static class HttpComparison
         ServiceUnderTest service, Func<int, Task<LoadResult>> run, Func<TimeSpan, RawHashRate> raw, Func<TimeSpan, RawHashRate> engine, string what)
     {
         var results = new List<HashingLoad>();
-        var sameEngine = service.EngineIsRaw;
-        (RawHashRate Raw, RawHashRate Engine) Bare() => raw(RawHashingTime) is var r && sameEngine ? (r, r) : (r, engine(RawHashingTime));
+        (RawHashRate Raw, RawHashRate Engine) Bare()
+        {
+            var rawRate = raw(RawHashingTime);
+            return (rawRate, service.EngineIsRaw ? rawRate : engine(RawHashingTime));
+        }
+
         var before = Bare();
         foreach (var level in HashingConcurrency)
         {
             var result = await run(level);
             var after = Bare();
             Console.WriteLine($"{service.Name} {what}: {result}; raw before {before.Raw}, after {after.Raw}" +
-                              (sameEngine ? "" : $"; {service.Engine} before {before.Engine}, after {after.Engine}"));
+                              (service.EngineIsRaw ? "" : $"; {service.Engine} before {before.Engine}, after {after.Engine}"));
             results.Add(new HashingLoad(result, before.Raw, after.Raw, before.Engine, after.Engine));
             before = after;
         }

@@ -5,10 +5,11 @@ public static class Machine
 {
     public static string Describe()
     {
-        var cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim();
+        var cpuinfo = File.ReadLines("/proc/cpuinfo").TakeWhile(l => l.Length > 0).ToList(); // the first core's entry
+        var cpu = cpuinfo.FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim();
         var memory = File.ReadLines("/proc/meminfo").First(l => l.StartsWith("MemTotal:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
         return $"{Environment.ProcessorCount} cores ({cpu}), {long.Parse(memory) / 1048576} GiB, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, " +
-               $"kernel {File.ReadAllText("/proc/sys/kernel/osrelease").Trim()} ({KernelEntryCost()}), " +
+               $"kernel {File.ReadAllText("/proc/sys/kernel/osrelease").Trim()} ({KernelEntryCost(cpuinfo)}), " +
                $".NET {Environment.Version}, transparent huge pages {TransparentHugePages()}; load average {LoadAverage()}";
     }
 
@@ -16,11 +17,12 @@ public static class Machine
     /// What makes each page fault and system call dear on a virtual machine: with page-table isolation and no PCID,
     /// every entry into the kernel empties the core's TLB. Libsodium's page faults cost several times more there.
     /// </summary>
-    private static string KernelEntryCost()
+    private static string KernelEntryCost(List<string> cpuinfo)
     {
-        var flags = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("flags", StringComparison.Ordinal))?.Split(' ') ?? [];
+        const string meltdown = "/sys/devices/system/cpu/vulnerabilities/meltdown";
+        var flags = cpuinfo.FirstOrDefault(l => l.StartsWith("flags", StringComparison.Ordinal))?.Split(' ') ?? [];
         var pti = File.ReadAllText("/proc/cmdline").Split(' ').Contains("pti=on")
-                  || File.ReadAllText("/sys/devices/system/cpu/vulnerabilities/meltdown").Contains("PTI", StringComparison.Ordinal);
+                  || (File.Exists(meltdown) && File.ReadAllText(meltdown).Contains("PTI", StringComparison.Ordinal));
         return $"page-table isolation {(pti ? "on" : "off")}, PCID {(flags.Contains("pcid") ? "yes" : "no")}";
     }
 
