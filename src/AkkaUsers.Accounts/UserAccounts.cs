@@ -66,22 +66,37 @@ public sealed class UserAccounts(
     private readonly Region _emails = new(() => emails.ActorRef, ClaimIndexActor.EntityName(ClaimKind.Email));
 
     /// <summary>
-    /// Hash, claim the username, claim its skeleton (so that no look-alike of a taken username registers), claim the
-    /// email, then register. A refused claim releases what was claimed before it; a crash in between leaves claims that
-    /// the indexes release after their grace period.
+    /// Claim the username, its skeleton (so that no look-alike of a taken username registers) and the email while the
+    /// password is hashed, then register. A refused claim releases what was claimed before it; a hash that fails (or
+    /// is cancelled) releases every claim; a crash in between leaves claims that the indexes release after their grace
+    /// period.
     /// </summary>
+    /// <param name="ct">Cancels the hash only: the asks, bounded by the ask time-out, finish, so that a client that
+    /// leaves strands no claim.</param>
     public async Task<RegistrationOutcome> RegisterAsync(NewAccount account, CancellationToken ct)
     {
         // Before any claim: metadata the entity would refuse to store must not leave claims behind.
         CheckMetadata(account.Metadata);
-        var passwordHash = await hashing.HashAsync(account.Password, ct);
         var id = UserId.New(DateTimeOffset.UtcNow).Value;
         var email = Keys.Email(account.Email);
-        if (await ClaimKeysAsync(id, account.Username, email, ct) is { } taken) return Taken(taken);
+        // Neither waits for the other: a registration takes the longer of the two, not their sum.
+        var hashed = hashing.HashAsync(account.Password, ct);
+        var claimed = ClaimKeysAsync(id, account.Username, email, CancellationToken.None);
+        try
+        {
+            await Task.WhenAll((Task)hashed, claimed);
+        }
+        catch when (claimed.IsCompletedSuccessfully && claimed.Result is null)
+        {
+            // The keys are this id's, and it will never register: free them now, not after the grace period.
+            await ReleaseKeysNotHeldByAsync(id, account.Username, email, holder: null, CancellationToken.None);
+            throw;
+        }
+        if (await claimed is { } taken) return Taken(taken);
 
         var register = new RegisterUser(
-            id, account.Username.Trim(), email, passwordHash, account.Scope, account.Plan, account.Vendor, account.Metadata);
-        var user = await Ask<IUserReply>(_users, register, ct) switch
+            id, account.Username.Trim(), email, await hashed, account.Scope, account.Plan, account.Vendor, account.Metadata);
+        var user = await Ask<IUserReply>(_users, register, CancellationToken.None) switch
         {
             UserFound found => found.User,
             var other => throw new InvalidOperationException($"registration of a fresh id answered {other}"),

@@ -6,6 +6,7 @@ using AkkaUsers.Accounts.Hosting;
 using AkkaUsers.Accounts.Passwords;
 using AkkaUsers.Accounts.Persistence;
 using AkkaUsers.Accounts.Telemetry;
+using AkkaUsers.Accounts.Tests.Passwords;
 using AkkaUsers.Domain;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
@@ -251,13 +252,74 @@ public class UserAccountsSpec(ITestOutputHelper output) : HostedSpec(output)
 
         // The first message to the user region vanishes, as one sent to a node that dies before it arrives.
         var lossy = Sys.ActorOf(Props.Create(() => new DropsTheFirstMessage(Host.Users)));
-        var services = Host.Services;
-        var accounts = new UserAccounts(
-            new Region<UserActor>(lossy), new Region<UsernameIndex>(Host.Usernames), new Region<EmailIndex>(Host.Emails),
-            services.GetRequiredService<PasswordHashing>(), services.GetRequiredService<ImportWriter>(), services.GetRequiredService<ServingGate>(),
-            services.GetRequiredService<AkkaUsersMetrics>(), askTimeout: Timeout, resendAfter: TimeSpan.FromMilliseconds(200));
+        var accounts = AccountsWith(users: lossy, resendAfter: TimeSpan.FromMilliseconds(200));
 
         AssertDeepEqual(user, await accounts.GetAsync(user.Id, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_registration_claims_its_keys_while_the_password_is_hashed()
+    {
+        var hasher = new GatedHasher();
+        var accounts = AccountsWith(hashing: new PasswordHashing(hasher, maxConcurrency: 1, Metrics()));
+        var account = NewAccount();
+
+        var registering = accounts.RegisterAsync(account, CancellationToken.None);
+        // The email is claimed last: once it is this registration's, all three keys are, and the hash has not finished.
+        var owner = await EmailClaimedAsync(account);
+        Assert.Equal(owner, (await AskAsync<KeyOwner>(Host.Usernames, new LookupKey(Keys.Username(account.Username)))).UserId);
+        Assert.False(registering.IsCompleted);
+
+        hasher.Gate.Release();
+        var user = Assert.IsType<RegistrationOutcome.Registered>(await registering).User;
+        Assert.Equal(owner, user.Id);
+        var secret = Assert.IsType<SignInSecret>(await AskAsync<IUserReply>(Host.Users, new GetSignInSecret(user.Id)));
+        Assert.Equal("$argon2id$" + account.Password, secret.PasswordHash);
+    }
+
+    [Fact]
+    public async Task A_registration_whose_hash_is_cancelled_releases_every_key_it_claimed()
+    {
+        var hasher = new GatedHasher();
+        var hashing = new PasswordHashing(hasher, maxConcurrency: 1, Metrics());
+        var accounts = AccountsWith(hashing: hashing);
+        var holdsTheOnlySlot = hashing.HashAsync("someone else's", CancellationToken.None);
+        var account = NewAccount();
+        using var clientLeaves = new CancellationTokenSource();
+
+        var registering = accounts.RegisterAsync(account, clientLeaves.Token);
+        await EmailClaimedAsync(account);
+        await clientLeaves.CancelAsync(); // while the hash still waits for the slot
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => registering);
+        Assert.Null((await AskAsync<KeyOwner>(Host.Usernames, new LookupKey(Keys.Username(account.Username)))).UserId);
+        Assert.Null((await AskAsync<KeyOwner>(Host.Usernames, new LookupKey(Keys.UsernameSkeleton(account.Username)))).UserId);
+        Assert.Null((await AskAsync<KeyOwner>(Host.Emails, new LookupKey(Keys.Email(account.Email)))).UserId);
+        hasher.Gate.Release();
+        await holdsTheOnlySlot;
+        Assert.Equal(1, hasher.Started);
+
+        // Free at once, not after the grace period: another user registers them.
+        Assert.IsType<RegistrationOutcome.Registered>(await Accounts.RegisterAsync(NewAccount() with
+        {
+            Username = account.Username, Email = account.Email,
+        }, CancellationToken.None));
+    }
+
+    /// <summary>The id that claimed the account's email, once one has.</summary>
+    private Task<string?> EmailClaimedAsync(NewAccount account) =>
+        Poll.UntilAsync(async () => (await AskAsync<KeyOwner>(Host.Emails, new LookupKey(Keys.Email(account.Email)))).UserId,
+            owner => owner is not null, "the owner of the email");
+
+    /// <summary>The host's account service with its own user region, hashing or resending.</summary>
+    private UserAccounts AccountsWith(IActorRef? users = null, PasswordHashing? hashing = null, TimeSpan? resendAfter = null)
+    {
+        var services = Host.Services;
+        return new UserAccounts(
+            new Region<UserActor>(users ?? Host.Users), new Region<UsernameIndex>(Host.Usernames), new Region<EmailIndex>(Host.Emails),
+            hashing ?? services.GetRequiredService<PasswordHashing>(), services.GetRequiredService<ImportWriter>(),
+            services.GetRequiredService<ServingGate>(), services.GetRequiredService<AkkaUsersMetrics>(), askTimeout: Timeout,
+            resendAfter);
     }
 
     [Fact]
