@@ -7,7 +7,12 @@ using static AkkaUsers.Domain.UserProtocol;
 
 namespace AkkaUsers.Cli.Tests;
 
+/// <summary>Runs alone, after the tests that run side by side: the managed heap it measures is the whole process's.</summary>
+[CollectionDefinition(nameof(HeapMeasuringTests), DisableParallelization = true)]
+public sealed class HeapMeasuringTests;
+
 /// <summary>The export streams: exporting a large journal holds no more memory than exporting a small one.</summary>
+[Collection(nameof(HeapMeasuringTests))]
 public sealed class ExportMemoryTests : IAsyncLifetime
 {
     private const int Events = 100_000;
