@@ -1,5 +1,6 @@
 using AkkaUsers.Accounts.Hosting;
 using AkkaUsers.Accounts.Passwords;
+using AkkaUsers.Harness;
 using BenchmarkDotNet.Running;
 
 namespace AkkaUsers.Benchmarks;
@@ -12,9 +13,10 @@ namespace AkkaUsers.Benchmarks;
 ///                                   every core (or N threads): operations per second and CPU time per operation, and
 ///                                   Argon2id verify through the service's hashing slots;
 ///                                   optionally next to threads that wake every millisecond (see Wakers)
-///   http [--seconds 8] [--engine Fastest]
-///                                   the HTTP load driver: this service (with that Password:Engine) and the Identity
-///                                   baseline, same load, same run
+///   http [--seconds 8] [--engine Fastest] [--journal sqlite]
+///                                   the HTTP load driver: this service (with that Password:Engine, on its SQLite
+///                                   journal or, with --journal postgresql, on a fresh database of the PostgreSQL server
+///                                   in AKKAUSERS_TEST_POSTGRES) and the Identity baseline, same load, same run
 ///   million [--users 1000000] [--sign-ins 10000] [--passivate-after 00:00:20]
 ///   failover [--kills 3] [--service DIR]
 ///                                   kill -9 of the youngest and of the oldest of three nodes under load, each --kills
@@ -51,7 +53,23 @@ public static class BenchmarksProgram
                 PrintRawRates(TimeSpan.FromSeconds(int.Parse(Option("--seconds", "5"))), int.Parse(Option("--wakers", "0")));
                 return 0;
             case "http":
-                await HttpComparison.RunAsync(TimeSpan.FromSeconds(int.Parse(Option("--seconds", "8"))), Enum.Parse<PasswordEngine>(Option("--engine", "Fastest"), ignoreCase: true));
+                var postgres = Environment.GetEnvironmentVariable(ClusterProfile.ConnectionVariable);
+                switch (Option("--journal", "sqlite"))
+                {
+                    case "sqlite":
+                        postgres = null;
+                        break;
+                    case "postgresql" when postgres is null:
+                        Console.Error.WriteLine($"--journal postgresql: {ClusterProfile.ConnectionVariable} names no server");
+                        return 2;
+                    case "postgresql":
+                        break;
+                    default:
+                        Console.Error.WriteLine("--journal is sqlite or postgresql");
+                        return 2;
+                }
+                await HttpComparison.RunAsync(TimeSpan.FromSeconds(int.Parse(Option("--seconds", "8"))),
+                    Enum.Parse<PasswordEngine>(Option("--engine", "Fastest"), ignoreCase: true), postgres);
                 return 0;
             case "million":
                 await MillionUsers.RunAsync(
@@ -77,7 +95,7 @@ public static class BenchmarksProgram
                 }
                 return await RollingRestart.RunAsync(int.Parse(Option("--rounds", "1")), order.Value, service);
             default:
-                Console.Error.WriteLine("usage: AkkaUsers.Benchmarks hashing | raw [--seconds N] [--wakers N] [--threads N] | http [--seconds 8] [--engine Fastest] | million [--users N] [--sign-ins N] [--passivate-after T] | failover [--kills N] [--service DIR] | rolling [--rounds N] [--order youngest-first|by-index] [--service DIR] | import [--users N]");
+                Console.Error.WriteLine("usage: AkkaUsers.Benchmarks hashing | raw [--seconds N] [--wakers N] [--threads N] | http [--seconds 8] [--engine Fastest] [--journal sqlite|postgresql] | million [--users N] [--sign-ins N] [--passivate-after T] | failover [--kills N] [--service DIR] | rolling [--rounds N] [--order youngest-first|by-index] [--service DIR] | import [--users N]");
                 return 2;
         }
     }

@@ -4,8 +4,8 @@ using AkkaUsers.Harness;
 namespace AkkaUsers.Benchmarks;
 
 /// <summary>
-/// The same load, one service at a time on this machine: this service (single node, SQLite) and the Identity
-/// baseline. Prints Markdown tables: each request at several concurrency levels, the ratios, and each service's
+/// The same load, one service at a time on this machine: this service (single node, on SQLite or PostgreSQL) and the
+/// Identity baseline (on SQLite). Prints Markdown tables: each request at several concurrency levels, the ratios, and each service's
 /// sign-in and registration rate as a share of its own raw password hashing rate.
 /// </summary>
 public static class HttpComparison
@@ -42,10 +42,14 @@ public static class HttpComparison
     }
 
     /// <param name="engine">This service's Password:Engine.</param>
-    public static async Task RunAsync(TimeSpan measure, PasswordEngine engine)
+    /// <param name="postgres">A PostgreSQL server's connection string: this service journals to a fresh database on it.
+    /// Null for its SQLite default.</param>
+    public static async Task RunAsync(TimeSpan measure, PasswordEngine engine, string? postgres)
     {
         Console.WriteLine($"machine: {Machine.Describe()}");
+        Console.WriteLine($"AkkaUsers' journal: {(postgres is null ? "SQLite" : "PostgreSQL")}");
         var work = Directory.CreateTempSubdirectory("akka-users-bench-");
+        await using var database = postgres is null ? null : await TestDatabase.CreateAsync(postgres);
         try
         {
             // Neither service writes a line per request: console logging would be measured instead of the service.
@@ -59,7 +63,11 @@ public static class HttpComparison
                 {
                     ["Storage__DataDirectory"] = Path.Combine(work.FullName, "akka-users"),
                     ["RateLimit__PermitLimit"] = "1000000", // the load driver is one client address
-                },
+                }.Concat(database is null ? [] : new Dictionary<string, string>
+                {
+                    ["Persistence__Provider"] = "PostgreSql",
+                    ["Persistence__ConnectionString"] = database.ConnectionString,
+                }).ToDictionary(),
                 Path.Combine(work.FullName, "akka-users.log"), engine), measure);
             var identity = await MeasureAsync(new IdentityService(
                 new Dictionary<string, string>(quiet) { ["Database"] = Path.Combine(work.FullName, "identity.db") },
