@@ -60,7 +60,7 @@ public static class BenchmarksProgram
                         postgres = null;
                         break;
                     case "postgresql" when postgres is null:
-                        Console.Error.WriteLine($"--journal postgresql: {ClusterProfile.ConnectionVariable} names no server");
+                        Console.Error.WriteLine($"--journal postgresql: set {ClusterProfile.ConnectionVariable} to a PostgreSQL connection string whose user may create databases");
                         return 2;
                     case "postgresql":
                         break;

@@ -5,8 +5,8 @@ namespace AkkaUsers.Benchmarks;
 
 /// <summary>
 /// The same load, one service at a time on this machine: this service (single node, on SQLite or PostgreSQL) and the
-/// Identity baseline (on SQLite). Prints Markdown tables: each request at several concurrency levels, the ratios, and each service's
-/// sign-in and registration rate as a share of its own raw password hashing rate.
+/// Identity baseline (on SQLite). Prints Markdown tables: each request at several concurrency levels, the ratios, and
+/// each service's sign-in and registration rate as a share of its own raw password hashing rate.
 /// </summary>
 public static class HttpComparison
 {
@@ -48,8 +48,8 @@ public static class HttpComparison
     {
         Console.WriteLine($"machine: {Machine.Describe()}");
         Console.WriteLine($"AkkaUsers' journal: {(postgres is null ? "SQLite" : "PostgreSQL")}");
-        var work = Directory.CreateTempSubdirectory("akka-users-bench-");
         await using var database = postgres is null ? null : await TestDatabase.CreateAsync(postgres);
+        var work = Directory.CreateTempSubdirectory("akka-users-bench-");
         try
         {
             // Neither service writes a line per request: console logging would be measured instead of the service.
@@ -58,17 +58,17 @@ public static class HttpComparison
                 ["Logging__LogLevel__Default"] = "Warning",
                 ["Logging__LogLevel__Microsoft.AspNetCore.HttpLogging.HttpLoggingMiddleware"] = "Warning",
             };
-            var ours = await MeasureAsync(new AkkaUsersService(
-                new Dictionary<string, string>(quiet)
-                {
-                    ["Storage__DataDirectory"] = Path.Combine(work.FullName, "akka-users"),
-                    ["RateLimit__PermitLimit"] = "1000000", // the load driver is one client address
-                }.Concat(database is null ? [] : new Dictionary<string, string>
-                {
-                    ["Persistence__Provider"] = "PostgreSql",
-                    ["Persistence__ConnectionString"] = database.ConnectionString,
-                }).ToDictionary(),
-                Path.Combine(work.FullName, "akka-users.log"), engine), measure);
+            var environment = new Dictionary<string, string>(quiet)
+            {
+                ["Storage__DataDirectory"] = Path.Combine(work.FullName, "akka-users"),
+                ["RateLimit__PermitLimit"] = "1000000", // the load driver is one client address
+            };
+            if (database is not null)
+            {
+                environment["Persistence__Provider"] = "PostgreSql";
+                environment["Persistence__ConnectionString"] = database.ConnectionString;
+            }
+            var ours = await MeasureAsync(new AkkaUsersService(environment, Path.Combine(work.FullName, "akka-users.log"), engine), measure);
             var identity = await MeasureAsync(new IdentityService(
                 new Dictionary<string, string>(quiet) { ["Database"] = Path.Combine(work.FullName, "identity.db") },
                 Path.Combine(work.FullName, "identity.log")), measure);
