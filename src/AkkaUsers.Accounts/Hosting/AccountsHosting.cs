@@ -298,7 +298,16 @@ public static class AccountsHosting
             // No Hosting API for the sequence retrieval's delay, and the refresh interval alone does not shorten the lag.
             .AddHocon(
                 $"akka.persistence.query.journal.sql.journal-sequence-retrieval.query-delay = {QueryRefreshInterval.TotalMilliseconds}ms",
-                HoconAddMode.Prepend);
+                HoconAddMode.Prepend)
+            // A cloned connection hands linq2db a mapping schema that it combines afresh for every query (it caches
+            // combinations of locked schemas only); connections made from the plugin's one DataOptions reuse the
+            // schema the first of them combined.
+            .AddHocon(
+                """
+                akka.persistence.journal.sql.use-clone-connection = false
+                akka.persistence.snapshot-store.sql.use-clone-connection = false
+                akka.persistence.query.journal.sql.use-clone-connection = false
+                """, HoconAddMode.Prepend);
 
         // SQLite takes one writer at a time. Reads run in deferred transactions: at any other isolation level
         // Microsoft.Data.Sqlite begins them IMMEDIATE, which takes the write lock, so every entity recovery queued
