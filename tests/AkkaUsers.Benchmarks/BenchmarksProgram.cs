@@ -1,6 +1,5 @@
 using AkkaUsers.Accounts.Hosting;
 using AkkaUsers.Accounts.Passwords;
-using AkkaUsers.Harness;
 using BenchmarkDotNet.Running;
 
 namespace AkkaUsers.Benchmarks;
@@ -53,16 +52,13 @@ public static class BenchmarksProgram
                 PrintRawRates(TimeSpan.FromSeconds(int.Parse(Option("--seconds", "5"))), int.Parse(Option("--wakers", "0")));
                 return 0;
             case "http":
-                var postgres = Environment.GetEnvironmentVariable(ClusterProfile.ConnectionVariable);
+                string? postgres = null;
                 switch (Option("--journal", "sqlite"))
                 {
                     case "sqlite":
-                        postgres = null;
                         break;
-                    case "postgresql" when postgres is null:
-                        Console.Error.WriteLine($"--journal postgresql: set {ClusterProfile.ConnectionVariable} to a PostgreSQL connection string whose user may create databases");
-                        return 2;
                     case "postgresql":
+                        if ((postgres = PostgresServer.FromEnvironment("--journal postgresql")) is null) return 2;
                         break;
                     default:
                         Console.Error.WriteLine("--journal is sqlite or postgresql");

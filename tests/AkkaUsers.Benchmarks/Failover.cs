@@ -13,12 +13,7 @@ public static class Failover
     /// <param name="service">A published service for the nodes to run, instead of the benchmarks' own build.</param>
     public static async Task<int> RunAsync(int kills, string? service)
     {
-        var server = Environment.GetEnvironmentVariable(ClusterProfile.ConnectionVariable);
-        if (server is null)
-        {
-            Console.Error.WriteLine($"set {ClusterProfile.ConnectionVariable} to a PostgreSQL connection string whose user may create databases");
-            return 2;
-        }
+        if (PostgresServer.FromEnvironment() is not { } server) return 2;
         Console.WriteLine($"machine: {Machine.Describe()}");
         Console.WriteLine("settings (config/cluster.env): " + string.Join(", ", ClusterProfile.Load()
             .Where(s => s.Key.StartsWith("Cluster__", StringComparison.Ordinal) && !s.Key.StartsWith("Cluster__Tls", StringComparison.Ordinal)

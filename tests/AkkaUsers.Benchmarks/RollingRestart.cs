@@ -24,11 +24,7 @@ public static class RollingRestart
     /// <param name="service">A published service for the nodes to run, instead of the benchmarks' own build.</param>
     public static async Task<int> RunAsync(int rounds, Order order, string? service)
     {
-        if (Environment.GetEnvironmentVariable(ClusterProfile.ConnectionVariable) is not { } server)
-        {
-            Console.Error.WriteLine($"set {ClusterProfile.ConnectionVariable} to a PostgreSQL connection string whose user may create databases");
-            return 2;
-        }
+        if (PostgresServer.FromEnvironment() is not { } server) return 2;
         Console.WriteLine($"machine: {Machine.Describe()}");
         Console.WriteLine($"service: {service ?? "the benchmarks' own build"}");
         await using var cluster = await LocalCluster.StartAsync(server, service);
