@@ -404,24 +404,23 @@ public sealed class UserAccounts(
         await gate.WaitAsync(askTimeout, ct);
         using var activity = AkkaUsersTracing.Source.StartActivity($"ask {region.Entity} {message.GetType().Name}");
         var started = Stopwatch.GetTimestamp();
-        while (true)
+        AskTimeoutException? timedOut = null;
+        // Akka waits forever on a time-out that is not positive, so a spent budget must end the loop, not reach Ask.
+        for (var remaining = askTimeout; remaining > TimeSpan.Zero; remaining = askTimeout - Stopwatch.GetElapsedTime(started))
         {
-            var remaining = askTimeout - Stopwatch.GetElapsedTime(started);
+            if (timedOut is not null) activity?.AddEvent(new ActivityEvent("resent"));
             try
             {
                 return await region.Ref().Ask<T>(message, remaining > _resendAfter ? _resendAfter : remaining, ct);
             }
-            catch (AskTimeoutException) when (remaining > _resendAfter)
+            catch (AskTimeoutException e)
             {
-                activity?.AddEvent(new ActivityEvent("resent"));
-            }
-            catch (AskTimeoutException timedOut)
-            {
-                metrics.AskTimedOut(region.Entity);
-                activity?.SetStatus(ActivityStatusCode.Error, "ask timed out");
-                throw new ServiceBusyException(region.Entity, timedOut);
+                timedOut = e;
             }
         }
+        metrics.AskTimedOut(region.Entity);
+        activity?.SetStatus(ActivityStatusCode.Error, "ask timed out");
+        throw new ServiceBusyException(region.Entity, timedOut!);
     }
 
     /// <summary>

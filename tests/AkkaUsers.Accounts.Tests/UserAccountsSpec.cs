@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Hosting;
+using Akka.TestKit.TestActors;
 using AkkaUsers.Accounts.Entities;
 using AkkaUsers.Accounts.Hosting;
 using AkkaUsers.Accounts.Passwords;
@@ -258,6 +259,18 @@ public class UserAccountsSpec(ITestOutputHelper output) : HostedSpec(output)
     }
 
     [Fact]
+    public async Task An_ask_nobody_answers_ends_busy_at_its_time_out_even_when_the_last_resend_finds_it_spent()
+    {
+        // The first send gets one tick of two, so the resend after it finds the time-out already spent.
+        var silent = Sys.ActorOf(BlackHoleActor.Props);
+        var accounts = AccountsWith(users: silent, resendAfter: TimeSpan.FromTicks(1), askTimeout: TimeSpan.FromTicks(2));
+
+        var busy = await Assert.ThrowsAsync<ServiceBusyException>(
+            () => accounts.GetAsync(UserId.New(DateTimeOffset.UtcNow).Value, CancellationToken.None).WaitAsync(Timeout));
+        Assert.IsType<AskTimeoutException>(busy.InnerException);
+    }
+
+    [Fact]
     public async Task A_registration_claims_its_keys_while_the_password_is_hashed()
     {
         var hasher = new GatedHasher();
@@ -311,14 +324,15 @@ public class UserAccountsSpec(ITestOutputHelper output) : HostedSpec(output)
         Poll.UntilAsync(async () => (await AskAsync<KeyOwner>(Host.Emails, new LookupKey(Keys.Email(account.Email)))).UserId,
             owner => owner is not null, "the owner of the email");
 
-    /// <summary>The host's account service with its own user region, hashing or resending.</summary>
-    private UserAccounts AccountsWith(IActorRef? users = null, PasswordHashing? hashing = null, TimeSpan? resendAfter = null)
+    /// <summary>The host's account service with its own user region, hashing, resending or time-out.</summary>
+    private UserAccounts AccountsWith(
+        IActorRef? users = null, PasswordHashing? hashing = null, TimeSpan? resendAfter = null, TimeSpan? askTimeout = null)
     {
         var services = Host.Services;
         return new UserAccounts(
             new Region<UserActor>(users ?? Host.Users), new Region<UsernameIndex>(Host.Usernames), new Region<EmailIndex>(Host.Emails),
             hashing ?? services.GetRequiredService<PasswordHashing>(), services.GetRequiredService<ImportWriter>(),
-            services.GetRequiredService<ServingGate>(), services.GetRequiredService<AkkaUsersMetrics>(), askTimeout: Timeout,
+            services.GetRequiredService<ServingGate>(), services.GetRequiredService<AkkaUsersMetrics>(), askTimeout: askTimeout ?? Timeout,
             resendAfter);
     }
 
