@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Diagnostics;
 using System.Text.Json;
 using Akka.Actor;
@@ -50,7 +51,7 @@ public sealed class UserAccounts(
     IRequiredActor<UsernameIndex> usernames,
     IRequiredActor<EmailIndex> emails,
     PasswordHashing hashing,
-    ImportWriter importWriter,
+    NewUserWriter newUsers,
     ServingGate gate,
     AkkaUsersMetrics metrics,
     TimeSpan askTimeout,
@@ -66,21 +67,31 @@ public sealed class UserAccounts(
     private readonly Region _emails = new(() => emails.ActorRef, ClaimIndexActor.EntityName(ClaimKind.Email));
 
     /// <summary>
-    /// Claim the username, its skeleton (so that no look-alike of a taken username registers) and the email while the
-    /// password is hashed, then register. A refused claim releases what was claimed before it; a hash that fails (or
-    /// is cancelled) releases every claim; a crash in between leaves claims that the indexes release after their grace
-    /// period.
+    /// A user new in every respect (the journal has seen none of its id, username, skeleton and email) is written whole
+    /// once the password is hashed (<see cref="NewUserWriter"/>). Any other, or one whose write the journal refused
+    /// (a racing registration stored one of its keys first), goes the entities' way: claim the username, its skeleton
+    /// (so that no look-alike of a taken username registers) and the email while the password is hashed, then
+    /// register. A refused claim releases what was claimed before it; a hash that fails (or is cancelled) releases
+    /// every claim; a crash in between leaves claims that the indexes release after their grace period.
     /// </summary>
-    /// <param name="ct">Cancels the hash only: the asks, bounded by the ask time-out, finish, so that a client that
-    /// leaves strands no claim.</param>
+    /// <param name="ct">Cancels the hash only: the writes and asks, bounded by the ask time-out, finish, so that a client
+    /// that leaves strands no claim.</param>
     public async Task<RegistrationOutcome> RegisterAsync(NewAccount account, CancellationToken ct)
     {
         // Before any claim: metadata the entity would refuse to store must not leave claims behind.
         CheckMetadata(account.Metadata);
         var id = UserId.New(DateTimeOffset.UtcNow).Value;
         var email = Keys.Email(account.Email);
-        // Neither waits for the other: a registration takes the longer of the two, not their sum.
+        RegisterUser Register(string passwordHash) => new(
+            id, account.Username.Trim(), email, passwordHash, account.Scope, account.Plan, account.Vendor, account.Metadata);
         var hashed = hashing.HashAsync(account.Password, ct);
+        if (await WriteIfNewAsync(id, account.Username.Trim(), email, async () => Register(await hashed), ct) is { } written)
+        {
+            metrics.Registered();
+            return new RegistrationOutcome.Registered(written);
+        }
+
+        // Neither waits for the other: a registration takes the longer of the two, not their sum.
         var claimed = ClaimKeysAsync(id, account.Username, email, CancellationToken.None);
         try
         {
@@ -94,15 +105,42 @@ public sealed class UserAccounts(
         }
         if (await claimed is { } taken) return Taken(taken);
 
-        var register = new RegisterUser(
-            id, account.Username.Trim(), email, await hashed, account.Scope, account.Plan, account.Vendor, account.Metadata);
-        var user = await Ask<IUserReply>(_users, register, CancellationToken.None) switch
+        var user = await Ask<IUserReply>(_users, Register(await hashed), CancellationToken.None) switch
         {
             UserFound found => found.User,
             var other => throw new InvalidOperationException($"registration of a fresh id answered {other}"),
         };
         metrics.Registered();
         return new RegistrationOutcome.Registered(user);
+    }
+
+    /// <summary>
+    /// Writes the registration <paramref name="register"/> makes once the hash is done, when the journal has seen none
+    /// of its entities; null when it must go the entities' way. The check takes at most the ask time-out, as an ask
+    /// would (then: busy); the write is always waited for, as what it stored is the user's.
+    /// </summary>
+    private async Task<UserProfile?> WriteIfNewAsync(
+        string id, string username, string email, Func<Task<RegisterUser>> register, CancellationToken ct)
+    {
+        if (!newUsers.IsAvailable) return null;
+        await gate.WaitAsync(askTimeout, ct);
+        try
+        {
+            using (AkkaUsersTracing.Source.StartActivity("new user check"))
+                if (!await newUsers.IsNewAsync(id, username, email, CancellationToken.None).WaitAsync(askTimeout, ct)) return null;
+            var registration = await register();
+            using var writing = AkkaUsersTracing.Source.StartActivity("new user write");
+            return await newUsers.WriteRegisteredAsync(registration);
+        }
+        catch (DbException)
+        {
+            return null; // the check could not read the journal: the entities answer for it
+        }
+        catch (TimeoutException timedOut)
+        {
+            metrics.AskTimedOut(_users.Entity);
+            throw new ServiceBusyException(_users.Entity, timedOut);
+        }
     }
 
     /// <summary>
@@ -134,7 +172,7 @@ public sealed class UserAccounts(
 
     /// <summary>
     /// Moves users over with their own ids, each as <see cref="ImportAsync(ImportedAccount, CancellationToken)"/> does:
-    /// the users new in every respect all in one journal write (<see cref="ImportWriter"/>), the others (and all of
+    /// the users new in every respect all in one journal write (<see cref="NewUserWriter"/>), the others (and all of
     /// them if the journal refused that write) one by one through their entities. Each account's outcome, in order.
     /// </summary>
     public IReadOnlyList<Task<ImportOutcome>> ImportAll(IReadOnlyList<ImportedAccount> accounts, CancellationToken ct)
@@ -151,7 +189,7 @@ public sealed class UserAccounts(
     {
         if (accounts.Count == 0) return [];
         await gate.WaitAsync(askTimeout, ct);
-        return await importWriter.WriteNewAsync(accounts, ct);
+        return await newUsers.WriteNewAsync(accounts, ct);
     }
 
     /// <summary>
@@ -397,31 +435,41 @@ public sealed class UserAccounts(
 
     /// <summary>
     /// One span per ask, named after the entity and the message (never its content, which may hold a hash).
-    /// The message is sent again every <c>resendAfter</c> without an answer, until the ask time-out.
+    /// The message is sent again every <c>resendAfter</c> without an answer, and soon after an entity answers that its
+    /// write failed (it has stopped; the next message starts it again from the journal), until the ask time-out.
     /// </summary>
     private async Task<T> Ask<T>(Region region, object message, CancellationToken ct)
     {
         await gate.WaitAsync(askTimeout, ct);
         using var activity = AkkaUsersTracing.Source.StartActivity($"ask {region.Entity} {message.GetType().Name}");
         var started = Stopwatch.GetTimestamp();
-        AskTimeoutException? timedOut = null;
+        Exception? failed = null;
         // Akka waits forever on a time-out that is not positive, so a spent budget must end the loop, not reach Ask.
         for (var remaining = askTimeout; remaining > TimeSpan.Zero; remaining = askTimeout - Stopwatch.GetElapsedTime(started))
         {
-            if (timedOut is not null) activity?.AddEvent(new ActivityEvent("resent"));
+            if (failed is not null) activity?.AddEvent(new ActivityEvent("resent"));
             try
             {
                 return await region.Ref().Ask<T>(message, remaining > _resendAfter ? _resendAfter : remaining, ct);
             }
-            catch (AskTimeoutException e)
+            catch (AskTimeoutException timedOut)
             {
-                timedOut = e;
+                failed = timedOut;
+            }
+            catch (EntityWriteFailedException writeFailed)
+            {
+                failed = writeFailed;
+                // Sent at once, the message could reach the stopped entity before its shard knows it stopped, and be lost.
+                await Task.Delay(remaining > AfterWriteFailure ? AfterWriteFailure : remaining, ct);
             }
         }
         metrics.AskTimedOut(region.Entity);
         activity?.SetStatus(ActivityStatusCode.Error, "ask timed out");
-        throw new ServiceBusyException(region.Entity, timedOut!);
+        throw new ServiceBusyException(region.Entity, failed!);
     }
+
+    /// <summary>How long an ask waits to send its message again after the entity's write failed.</summary>
+    private static readonly TimeSpan AfterWriteFailure = TimeSpan.FromMilliseconds(20);
 
     /// <summary>
     /// A shard region and the entity name its spans and metrics carry. The region is looked up at the first ask:

@@ -129,6 +129,21 @@ public class AkkaUsersSerializerSpec(ITestOutputHelper output)
     }.ToDictionary(sample => sample.GetType());
 
     [Fact]
+    public void An_entitys_failed_write_reaches_a_caller_on_another_node_as_itself()
+    {
+        // What Akka.Remote does with the entity's answer: the cause of a Status.Failure that cannot be rebuilt arrives as
+        // null, and the caller's ask is then cancelled instead of failing with a reason it can act on.
+        var failure = new Akka.Actor.Status.Failure(new EntityWriteFailedException("email"));
+        var serializer = Sys.Serialization.FindSerializerFor(failure);
+        var manifest = Akka.Serialization.Serialization.ManifestFor(serializer, failure);
+
+        var back = Assert.IsType<Akka.Actor.Status.Failure>(
+            Sys.Serialization.Deserialize(serializer.ToBinary(failure), serializer.Identifier, manifest));
+
+        Assert.Equal("the email entity's write failed", Assert.IsType<EntityWriteFailedException>(back.Cause).Message);
+    }
+
+    [Fact]
     public void Every_type_with_a_manifest_has_a_sample()
     {
         var missing = AkkaUsersSerializer.Manifests.Keys.Where(type => !Samples.ContainsKey(type)).Select(type => type.Name).ToList();

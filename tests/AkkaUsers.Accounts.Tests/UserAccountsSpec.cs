@@ -151,7 +151,7 @@ public class UserAccountsSpec(ITestOutputHelper output) : HostedSpec(output)
     [Fact]
     public async Task Two_imports_racing_for_one_new_user_store_it_once_and_a_batch_the_journal_refuses_stores_none_of_its_users()
     {
-        var writer = Host.Services.GetRequiredService<ImportWriter>();
+        var writer = Host.Services.GetRequiredService<NewUserWriter>();
         for (var round = 0; round < 10; round++)
         {
             var (shared, onlyFirst, onlySecond) = (NewImport(), NewImport(), NewImport());
@@ -276,6 +276,7 @@ public class UserAccountsSpec(ITestOutputHelper output) : HostedSpec(output)
         var hasher = new GatedHasher();
         var accounts = AccountsWith(hashing: new PasswordHashing(hasher, maxConcurrency: 1, Metrics()));
         var account = NewAccount();
+        await EmailKnownToTheJournalAsync(account);
 
         var registering = accounts.RegisterAsync(account, CancellationToken.None);
         // The email is claimed last: once it is this registration's, all three keys are, and the hash has not finished.
@@ -298,6 +299,7 @@ public class UserAccountsSpec(ITestOutputHelper output) : HostedSpec(output)
         var accounts = AccountsWith(hashing: hashing);
         var holdsTheOnlySlot = hashing.HashAsync("someone else's", CancellationToken.None);
         var account = NewAccount();
+        await EmailKnownToTheJournalAsync(account);
         using var clientLeaves = new CancellationTokenSource();
 
         var registering = accounts.RegisterAsync(account, clientLeaves.Token);
@@ -319,6 +321,93 @@ public class UserAccountsSpec(ITestOutputHelper output) : HostedSpec(output)
         }, CancellationToken.None));
     }
 
+    [Fact]
+    public async Task A_user_new_in_every_respect_is_stored_whole_after_its_hash_and_seen_by_the_entities_a_lookup_woke()
+    {
+        var hasher = new GatedHasher();
+        var accounts = AccountsWith(hashing: new PasswordHashing(hasher, maxConcurrency: 1, Metrics()));
+        var account = NewAccount();
+        var (username, skeleton, email) = (Keys.Username(account.Username), Keys.UsernameSkeleton(account.Username), Keys.Email(account.Email));
+        Assert.Null((await AskAsync<KeyOwner>(Host.Emails, new LookupKey(email))).UserId);
+
+        var registering = accounts.RegisterAsync(account, CancellationToken.None);
+        await Poll.UntilAsync(() => Task.FromResult(hasher.Started), started => started == 1, "the hash");
+        // Nothing is claimed while the password is hashed: the keys are stored with the user, in one write.
+        Assert.Null((await AskAsync<KeyOwner>(Host.Emails, new LookupKey(email))).UserId);
+        Assert.False(registering.IsCompleted);
+        hasher.Gate.Release();
+        var user = Assert.IsType<RegistrationOutcome.Registered>(await registering).User;
+
+        foreach (var persistenceId in new[]
+                 {
+                     UserActor.PersistenceIdFor(user.Id), ClaimIndexActor.PersistenceIdFor(ClaimKind.Username, Keys.Digest(username)),
+                     ClaimIndexActor.PersistenceIdFor(ClaimKind.Username, Keys.Digest(skeleton)),
+                     ClaimIndexActor.PersistenceIdFor(ClaimKind.Email, Keys.Digest(email)),
+                 })
+            Assert.Equal(1, await StoredEventsAsync(persistenceId));
+        // The email's entity ran before the write; it answers from the journal, not from the empty state it had read.
+        Assert.Equal(user.Id, (await AskAsync<KeyOwner>(Host.Emails, new LookupKey(email))).UserId);
+        Assert.Equal(user.Id, (await AskAsync<KeyOwner>(Host.Usernames, new LookupKey(username))).UserId);
+        Assert.Equal(user.Id, (await AskAsync<KeyOwner>(Host.Usernames, new LookupKey(skeleton))).UserId);
+        AssertDeepEqual(user, await Accounts.GetAsync(user.Id, CancellationToken.None));
+        Assert.Equal("$argon2id$" + account.Password,
+            Assert.IsType<SignInSecret>(await AskAsync<IUserReply>(Host.Users, new GetSignInSecret(user.Id))).PasswordHash);
+        // The read side follows the user; its claims, stored with it, can never be orphaned, so the sweep is not told of them.
+        Assert.Contains(UserActor.PersistenceIdFor(user.Id), await TaggedPersistenceIdsAsync(Sys, JournalTagger.UserTag));
+        Assert.DoesNotContain(ClaimIndexActor.PersistenceIdFor(ClaimKind.Email, Keys.Digest(email)),
+            await TaggedPersistenceIdsAsync(Sys, JournalTagger.ClaimTag));
+    }
+
+    [Fact]
+    public async Task A_new_user_whose_hash_is_cancelled_stores_nothing()
+    {
+        var hasher = new GatedHasher();
+        var hashing = new PasswordHashing(hasher, maxConcurrency: 1, Metrics());
+        var accounts = AccountsWith(hashing: hashing);
+        var holdsTheOnlySlot = hashing.HashAsync("someone else's", CancellationToken.None);
+        var account = NewAccount();
+        using var clientLeaves = new CancellationTokenSource();
+
+        var registering = accounts.RegisterAsync(account, clientLeaves.Token);
+        await clientLeaves.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => registering);
+        hasher.Gate.Release();
+        await holdsTheOnlySlot;
+        Assert.Equal(0, await StoredEventsAsync(ClaimIndexActor.PersistenceIdFor(ClaimKind.Email, Keys.Digest(Keys.Email(account.Email)))));
+        Assert.Equal(0, await StoredEventsAsync(ClaimIndexActor.PersistenceIdFor(ClaimKind.Username, Keys.Digest(Keys.Username(account.Username)))));
+        Assert.Equal(1, hasher.Started);
+    }
+
+    [Fact]
+    public async Task An_entity_whose_write_the_journal_refuses_answers_at_once_and_the_command_reaches_its_next_incarnation()
+    {
+        var account = NewAccount();
+        var email = Keys.Email(account.Email);
+        var emailEntity = ClaimIndexActor.PersistenceIdFor(ClaimKind.Email, Keys.Digest(email));
+        // The email's entity reads an empty journal; then another writer stores the email's claim behind its back.
+        Assert.Null((await AskAsync<KeyOwner>(Host.Emails, new LookupKey(email))).UserId);
+        var owner = NewUserId();
+        await Persist(emailEntity, new KeyClaimed(Host.Services.GetRequiredService<ClaimDigests>().Of(email), owner, DateTimeOffset.UtcNow));
+        // No resend before the ask time-out: only the entity's own answer can bring the claim to its next incarnation in time.
+        var accounts = AccountsWith(resendAfter: TimeSpan.FromHours(1));
+
+        var outcome = await accounts.RegisterAsync(account, CancellationToken.None).WaitAsync(Timeout);
+
+        Assert.Equal(new RegistrationOutcome.Taken("email"), outcome);
+        Assert.Equal(owner, (await AskAsync<KeyOwner>(Host.Emails, new LookupKey(email))).UserId);
+        Assert.Null((await AskAsync<KeyOwner>(Host.Usernames, new LookupKey(Keys.Username(account.Username)))).UserId);
+        Assert.Equal(1, await StoredEventsAsync(emailEntity));
+    }
+
+    /// <summary>Makes the journal know the account's email (claimed and released by another id), so that its registration goes the entities' way.</summary>
+    private async Task EmailKnownToTheJournalAsync(NewAccount account)
+    {
+        var (email, other) = (Keys.Email(account.Email), NewUserId());
+        Assert.IsType<ClaimGranted>(await AskAsync<IClaimReply>(Host.Emails, new ClaimKey(email, other)));
+        Assert.IsType<KeyReleaseDone>(await AskAsync<IClaimReply>(Host.Emails, new ReleaseKey(email, other)));
+    }
+
     /// <summary>The id that claimed the account's email, once one has.</summary>
     private Task<string?> EmailClaimedAsync(NewAccount account) =>
         Poll.UntilAsync(async () => (await AskAsync<KeyOwner>(Host.Emails, new LookupKey(Keys.Email(account.Email)))).UserId,
@@ -331,7 +420,7 @@ public class UserAccountsSpec(ITestOutputHelper output) : HostedSpec(output)
         var services = Host.Services;
         return new UserAccounts(
             new Region<UserActor>(users ?? Host.Users), new Region<UsernameIndex>(Host.Usernames), new Region<EmailIndex>(Host.Emails),
-            hashing ?? services.GetRequiredService<PasswordHashing>(), services.GetRequiredService<ImportWriter>(),
+            hashing ?? services.GetRequiredService<PasswordHashing>(), services.GetRequiredService<NewUserWriter>(),
             services.GetRequiredService<ServingGate>(), services.GetRequiredService<AkkaUsersMetrics>(), askTimeout: askTimeout ?? Timeout,
             resendAfter);
     }

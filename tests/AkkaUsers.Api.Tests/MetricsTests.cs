@@ -38,13 +38,14 @@ public sealed class MetricsTests
             Assert.Equal(4, meters.Count(instrument, ("operation", "hash")));
             Assert.Equal(3, meters.Count(instrument, ("operation", "verify")));
         }
-        // Entities started: users alice, bob and nobody's stand-in; usernames alice, bob, carol, nobody and the skeletons of
-        // the first three; emails alice and bob.
-        Assert.Equal(3, meters.Sum("akka_users.entities.alive", ("entity", "user")));
-        Assert.Equal(7, meters.Sum("akka_users.entities.alive", ("entity", "username")));
-        Assert.Equal(2, meters.Sum("akka_users.entities.alive", ("entity", "email")));
-        // Writes: two registrations and one sign-in (a failed one is not timed); claims of alice, bob, carol and their
-        // skeletons, and carol's two releases; two email claims.
+        // Entities started: alice and bob, new in every respect, are written whole without one. Then users alice (signing
+        // in) and nobody's stand-in; usernames alice (ALICE's claim), carol, carol's skeleton and nobody; email bob
+        // (carol's claim).
+        Assert.Equal(2, meters.Sum("akka_users.entities.alive", ("entity", "user")));
+        Assert.Equal(4, meters.Sum("akka_users.entities.alive", ("entity", "username")));
+        Assert.Equal(1, meters.Sum("akka_users.entities.alive", ("entity", "email")));
+        // Writes, each timed once per entity it stored: two registrations and one sign-in (a failed one is not timed);
+        // claims of alice, bob, carol and their skeletons, and carol's two releases; two email claims.
         Assert.Equal(3, meters.Count("akka_users.journal.write_duration", ("entity", "user")));
         Assert.Equal(8, meters.Count("akka_users.journal.write_duration", ("entity", "username")));
         Assert.Equal(2, meters.Count("akka_users.journal.write_duration", ("entity", "email")));

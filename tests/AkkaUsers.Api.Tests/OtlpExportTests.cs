@@ -24,7 +24,7 @@ public sealed class OtlpExportTests
         await client.RegisterForToken("exported", "exported@example.com");
 
         // OTLP bodies are protobuf, where names are plain UTF-8: enough to recognise what was sent.
-        await collector.WaitForBody("/v1/traces", "ask user RegisterUser");
+        await collector.WaitForBody("/v1/traces", "new user write");
         await collector.WaitForBody("/v1/metrics", "akka_users.registrations");
         await collector.WaitForBody("/v1/logs", "HttpLoggingMiddleware");
         factory.DeleteData();

@@ -3,7 +3,10 @@ using System.Net;
 
 namespace AkkaUsers.Api.Tests;
 
-/// <summary>One request is one trace: the HTTP span, and under it a span for each ask to an entity and each password hash.</summary>
+/// <summary>
+/// One request is one trace: the HTTP span, and under it a span for each ask to an entity, each password hash, and a
+/// new user's check and write.
+/// </summary>
 public sealed class TracingTests
 {
     [Fact]
@@ -15,7 +18,12 @@ public sealed class TracingTests
 
         var register = await spans.TracedRequest(client, () => Api.Json("""{"username":"traced","email":"traced@example.com","password":"abc321"}"""), "/user");
         Assert.Equal(HttpStatusCode.Created, register.Response.StatusCode);
-        Assert.Equal(["password hash", "ask username ClaimKey", "ask username ClaimKey", "ask email ClaimKey", "ask user RegisterUser"], await spans.ChildrenOfRequest(register.TraceId));
+        Assert.Equal(["password hash", "new user check", "new user write"], await spans.ChildrenOfRequest(register.TraceId));
+
+        // The username is known now: this registration goes the entities' way, and meets the claim there.
+        var taken = await spans.TracedRequest(client, () => Api.Json("""{"username":"traced","email":"other@example.com","password":"abc321"}"""), "/user");
+        Assert.Equal(HttpStatusCode.Conflict, taken.Response.StatusCode);
+        Assert.Equal(["password hash", "new user check", "ask username ClaimKey"], await spans.ChildrenOfRequest(taken.TraceId));
 
         var signIn = await spans.TracedRequest(client, () => Api.Json("""{"username":"traced","password":"abc321"}"""), "/user/auth");
         Assert.Equal(HttpStatusCode.OK, signIn.Response.StatusCode);

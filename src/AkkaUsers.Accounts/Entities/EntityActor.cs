@@ -18,6 +18,9 @@ public abstract class EntityActor : ReceivePersistentActor
     private readonly string _entityName;
     private readonly AkkaUsersMetrics _metrics;
 
+    /// <summary>Who waits for the write in progress (a persisting entity takes no other command until it is stored).</summary>
+    private IActorRef? _awaitingWrite;
+
     protected EntityActor(string entityName, AkkaUsersMetrics metrics)
     {
         _entityName = entityName;
@@ -100,14 +103,43 @@ public abstract class EntityActor : ReceivePersistentActor
 
         var last = events[^1];
         var writeStarted = Stopwatch.GetTimestamp();
+        _awaitingWrite = replyTo;
         PersistAll(events, e =>
         {
             apply(e);
             if (!ReferenceEquals(e, last)) return;
+            _awaitingWrite = null;
             // Recorded before the reply, so whoever reads the metrics after the answer sees this write.
             if (timed) _metrics.JournalWritten(_entityName, Stopwatch.GetElapsedTime(writeStarted));
             replyTo.Tell(reply);
             afterStored?.Invoke();
         });
     }
+
+    /// <summary>
+    /// Akka stops an entity whose write failed (the journal refused a sequence number another writer took, or the
+    /// database failed the write's batch). Its caller is told at once, so that it sends the command again, to the
+    /// entity's next incarnation, instead of waiting for a resend.
+    /// </summary>
+    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
+    {
+        base.OnPersistFailure(cause, @event, sequenceNr);
+        _awaitingWrite?.Tell(new Status.Failure(new EntityWriteFailedException(_entityName)));
+        _awaitingWrite = null;
+    }
+}
+
+/// <summary>An entity's write failed and nothing of the command was stored: the entity has stopped, and sending it again is safe.</summary>
+public sealed class EntityWriteFailedException : Exception
+{
+    public EntityWriteFailedException(string entity) : base($"the {entity} entity's write failed")
+    {
+    }
+
+    /// <summary>Akka.Remote rebuilds an exception sent to another node through this constructor; without it the caller gets none.</summary>
+#pragma warning disable SYSLIB0051
+    private EntityWriteFailedException(SerializationInfo info, StreamingContext context) : base(info, context)
+    {
+    }
+#pragma warning restore SYSLIB0051
 }

@@ -130,14 +130,15 @@ public static class AccountsHosting
             sp.GetRequiredService<IRequiredActor<UsernameIndex>>(),
             sp.GetRequiredService<IRequiredActor<EmailIndex>>(),
             sp.GetRequiredService<PasswordHashing>(),
-            sp.GetRequiredService<ImportWriter>(),
+            sp.GetRequiredService<NewUserWriter>(),
             sp.GetRequiredService<ServingGate>(),
             sp.GetRequiredService<AkkaUsersMetrics>(),
             sp.GetRequiredService<IOptions<EntityOptions>>().Value.AskTimeout,
             sp.GetRequiredService<IOptions<EntityOptions>>().Value.ResendAfter));
-        services.AddSingleton(sp => new ImportWriter(sp.GetRequiredService<ActorSystem>(), sp.GetRequiredService<JournalDatabase>(),
+        services.AddSingleton(sp => new NewUserWriter(sp.GetRequiredService<ActorSystem>(), sp.GetRequiredService<JournalDatabase>(),
             sp.GetRequiredService<ClaimDigests>(), sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<IOptions<EntityOptions>>().Value.AskTimeout, sp.GetRequiredService<ILogger<ImportWriter>>()));
+            sp.GetRequiredService<IOptions<EntityOptions>>().Value.AskTimeout, sp.GetRequiredService<AkkaUsersMetrics>(),
+            sp.GetRequiredService<ILogger<NewUserWriter>>()));
         services.AddSingleton<ServingGate>();
         services.AddSingleton<IReadiness>(sp => new NodeReadiness(sp.GetRequiredService<ActorSystem>(), sp.GetRequiredService<JournalDatabase>()));
         services.AddSingleton<JournalAvailability>();
@@ -210,7 +211,8 @@ public static class AccountsHosting
     /// margin before starting its work on the survivors. Short margins are safe because the journal fences: a
     /// downed node that still runs writes its entity's next event under a sequence number its replacement already
     /// used (or will), and the journal's primary key on (persistence id, sequence number) refuses one of the two;
-    /// the refused writer stops without answering, so nothing is acknowledged twice or lost.
+    /// the refused writer answers that its write failed and stops, and its caller sends the command again, to the
+    /// entity's new incarnation: nothing is acknowledged twice or lost.
     /// </summary>
     private static string FailoverHocon(ClusterNodeOptions node)
     {
@@ -267,20 +269,30 @@ public static class AccountsHosting
         // Akka's own console logger would write what comes after the loggers stop as text in Akka's format.
         .AddHocon($"akka.stdout-logger-class = \"{typeof(AkkaLogForwarder.ShutdownLogger).AssemblyQualifiedName}\"", HoconAddMode.Prepend);
 
-    /// <summary>The serializer, the SQL journal and snapshot store with the tagging adapter, and the read journal's polling.</summary>
+    /// <summary>
+    /// The serializer, the SQL journal (the entities', and <see cref="NewUserWriter"/>'s over the same tables) and
+    /// snapshot store with the tagging adapter, and the read journal's polling.
+    /// </summary>
     private static AkkaConfigurationBuilder WithAkkaUsersPersistence(
         this AkkaConfigurationBuilder builder, JournalDatabase journal, PersistenceOptions persistence)
     {
-        var journalOptions = new Akka.Persistence.Sql.Hosting.SqlJournalOptions(isDefaultPlugin: true)
+        Akka.Persistence.Sql.Hosting.SqlJournalOptions Journal(bool isDefaultPlugin, string identifier)
         {
-            ConnectionString = journal.ConnectionString,
-            ProviderName = journal.Linq2DbProviderName,
-            DataOptions = journal.Linq2DbOptions,
-            AutoInitialize = true,
-            QueryRefreshInterval = QueryRefreshInterval,
-        };
-        if (persistence.SchemaName is { } journalSchema)
-            journalOptions.DatabaseOptions = new JournalDatabaseOptions(DatabaseMapping.Default) { SchemaName = journalSchema };
+            var options = new Akka.Persistence.Sql.Hosting.SqlJournalOptions(isDefaultPlugin, identifier)
+            {
+                ConnectionString = journal.ConnectionString,
+                ProviderName = journal.Linq2DbProviderName,
+                DataOptions = journal.Linq2DbOptions,
+                AutoInitialize = true,
+                QueryRefreshInterval = QueryRefreshInterval,
+            };
+            if (persistence.SchemaName is { } journalSchema)
+                options.DatabaseOptions = new JournalDatabaseOptions(DatabaseMapping.Default) { SchemaName = journalSchema };
+            return options;
+        }
+        void Tagged(AkkaPersistenceJournalBuilder adapters) => adapters.AddWriteEventAdapter<JournalTagger>(
+            "tagger", [typeof(UserProtocol.IUserEvent), typeof(ClaimProtocol.IClaimEvent)]);
+
         var snapshotOptions = new Akka.Persistence.Sql.Hosting.SqlSnapshotOptions(isDefaultPlugin: true)
         {
             ConnectionString = journal.ConnectionString,
@@ -292,9 +304,8 @@ public static class AccountsHosting
             snapshotOptions.DatabaseOptions = new SnapshotDatabaseOptions(DatabaseMapping.Default) { SchemaName = snapshotSchema };
         builder
             .WithCustomSerializer("akka-users", AkkaUsersSerializer.BoundTypes, system => new AkkaUsersSerializer(system))
-            .WithSqlPersistence(journalOptions, snapshotOptions,
-                journalBuilder: adapters => adapters.AddWriteEventAdapter<JournalTagger>(
-                    "tagger", [typeof(UserProtocol.IUserEvent), typeof(ClaimProtocol.IClaimEvent)]))
+            .WithSqlPersistence(Journal(isDefaultPlugin: true, "sql"), snapshotOptions, journalBuilder: Tagged)
+            .WithSqlPersistence(Journal(isDefaultPlugin: false, NewUserWriter.JournalPluginName), snapshotOptions: null, journalBuilder: Tagged)
             // No Hosting API for the sequence retrieval's delay, and the refresh interval alone does not shorten the lag.
             .AddHocon(
                 $"akka.persistence.query.journal.sql.journal-sequence-retrieval.query-delay = {QueryRefreshInterval.TotalMilliseconds}ms",
@@ -303,8 +314,9 @@ public static class AccountsHosting
             // combinations of locked schemas only); connections made from the plugin's one DataOptions reuse the
             // schema the first of them combined.
             .AddHocon(
-                """
+                $"""
                 akka.persistence.journal.sql.use-clone-connection = false
+                {NewUserWriter.JournalPluginId}.use-clone-connection = false
                 akka.persistence.snapshot-store.sql.use-clone-connection = false
                 akka.persistence.query.journal.sql.use-clone-connection = false
                 """, HoconAddMode.Prepend);
@@ -315,9 +327,11 @@ public static class AccountsHosting
         // one committed snapshot ("uncommitted" only matters with a shared cache, which is not used).
         if (journal.Provider == PersistenceProvider.Sqlite)
             builder.AddHocon(
-                """
+                $"""
                 akka.persistence.journal.sql.parallelism = 1
                 akka.persistence.journal.sql.read-isolation-level = read-uncommitted
+                {NewUserWriter.JournalPluginId}.parallelism = 1
+                {NewUserWriter.JournalPluginId}.read-isolation-level = read-uncommitted
                 akka.persistence.snapshot-store.sql.read-isolation-level = read-uncommitted
                 akka.persistence.query.journal.sql.read-isolation-level = read-uncommitted
                 """, HoconAddMode.Prepend);

@@ -100,7 +100,7 @@ public sealed class OrphanedClaimSweep : ReceiveActor
                 released++;
                 _log.Info("Released the {0} claim of user {1}, who never registered with it", ClaimIndexActor.EntityName(kind), claim.UserId);
             }
-            catch (Exception failure) when (failure is AskTimeoutException or TaskCanceledException)
+            catch (Exception failure) when (failure is AskTimeoutException or TaskCanceledException or EntityWriteFailedException)
             {
                 // Not retried: the claim is still challenged by the next claimant of its key.
                 _log.Warning("Could not review the {0} claim of user {1}: {2}", ClaimIndexActor.EntityName(kind), claim.UserId, failure.Message);
