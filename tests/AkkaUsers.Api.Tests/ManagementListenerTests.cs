@@ -10,7 +10,7 @@ public sealed class ManagementListenerTests
     [Fact]
     public async Task Metrics_are_served_only_on_the_management_port_and_the_management_port_serves_nothing_else()
     {
-        var (publicPort, managementPort) = (FreePort(), FreePort());
+        var (publicPort, managementPort) = (ServiceProcess.FreePort(), ServiceProcess.FreePort());
         await using var service = new ServiceProcess(new Dictionary<string, string>
         {
             ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{publicPort}",
@@ -45,12 +45,5 @@ public sealed class ManagementListenerTests
         {
             return null; // not listening yet
         }
-    }
-
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 }

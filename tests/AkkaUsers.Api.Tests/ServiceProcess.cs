@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
 using System.Threading.Channels;
 
 namespace AkkaUsers.Api.Tests;
@@ -10,6 +12,14 @@ namespace AkkaUsers.Api.Tests;
 public sealed class ServiceProcess : IAsyncDisposable
 {
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(60);
+
+    /// <summary>A loopback port nothing listens on at the moment.</summary>
+    public static int FreePort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
 
     private readonly Process _process;
     private readonly string _dataDirectory;
