@@ -52,7 +52,8 @@ public sealed class AkkaUsersMetrics
         _entitiesAlive = meter.CreateUpDownCounter<long>(
             "akka_users.entities.alive", "{entity}", "Entities running on this node (not passivated), by entity");
         _journalWrite = meter.CreateHistogram<double>(
-            "akka_users.journal.write_duration", "s", "Time from an entity's persist call to its handler (the journal write), by entity", advice: Seconds);
+            "akka_users.journal.write_duration", "s",
+            "Time an entity's events took to be stored (its persist call to its handler, or a new user's one write), by entity", advice: Seconds);
         _lockouts = meter.CreateCounter<long>(
             "akka_users.lockouts", "{lockout}", "Sign-in lockouts started, by scope: the whole account, or one client address of it");
         _resetCodeDeliveries = meter.CreateCounter<long>(
