@@ -26,19 +26,64 @@ public sealed class NodeFailureTests(ThreeNodeCluster cluster, ITestOutputHelper
     public async Task The_first_seed_node_killed_and_restarted_at_once_rejoins_the_running_cluster_every_time()
     {
         Skip.If(ThreeNodeCluster.ServerConnection is null, ThreeNodeCluster.SkipReason);
-        var firstSeed = cluster.Nodes[0]; // the seed list is nodes 1 and 2, in that order
+        var firstSeed = cluster.Nodes[0];
         for (var round = 1; round <= 5; round++)
         {
-            var linesBefore = File.ReadLines(firstSeed.LogFile).Count();
+            var linesBefore = LogLineCount(firstSeed);
             firstSeed.Kill();
             await firstSeed.StartAsync();
+            AssertWelcomedByTheRunningCluster(firstSeed, linesBefore, $"round {round}");
+        }
+    }
 
-            var incarnation = File.ReadLines(firstSeed.LogFile).Skip(linesBefore).ToList();
-            var joined = incarnation.Where(line => line.Contains("is JOINING itself") || line.Contains("Welcome from")).ToList();
-            output.WriteLine($"round {round}: {string.Join(" | ", joined.Select(line => line[(line.IndexOf(" - ", StringComparison.Ordinal) + 3)..]))}");
-            Assert.True(joined.Count == 1 && joined[0].Contains("Welcome from"),
-                $"round {round}: the restarted first seed did not join the running cluster:\n{string.Join('\n', joined)}\n" +
-                string.Join("\n---\n", cluster.Nodes.Select(n => n.LogTail(25))));
+    /// <summary>
+    /// A node lost for good must not keep the others from restarting: with the first seed dead and removed, the
+    /// second seed, restarted, joins through the third node; then the first one comes back too.
+    /// </summary>
+    [SkippableFact]
+    public async Task A_node_restarted_while_the_first_seed_is_down_joins_through_the_other_survivor()
+    {
+        Skip.If(ThreeNodeCluster.ServerConnection is null, ThreeNodeCluster.SkipReason);
+        var (firstSeed, secondSeed, third) = (cluster.Nodes[0], cluster.Nodes[1], cluster.Nodes[2]);
+
+        var thirdLinesBefore = LogLineCount(third);
+        firstSeed.Kill();
+        await WaitForAsync(() => File.ReadLines(third.LogFile).Skip(thirdLinesBefore)
+            .Any(line => line.Contains($"Member removed [{AkkaAddress(firstSeed)}]")), "the survivors remove the killed first seed");
+
+        var (exitCode, _) = await secondSeed.TerminateAsync(TimeSpan.FromSeconds(15));
+        Assert.Equal(0, exitCode);
+        var linesBefore = LogLineCount(secondSeed);
+        await secondSeed.StartAsync(TimeSpan.FromSeconds(45));
+        AssertWelcomedByTheRunningCluster(secondSeed, linesBefore, "the second seed");
+
+        linesBefore = LogLineCount(firstSeed);
+        await firstSeed.StartAsync();
+        AssertWelcomedByTheRunningCluster(firstSeed, linesBefore, "the first seed, back");
+    }
+
+    /// <summary>How the node's incarnation started after <paramref name="linesBefore"/> joined: welcomed by a running cluster, never on its own.</summary>
+    private void AssertWelcomedByTheRunningCluster(ClusterNode node, int linesBefore, string what)
+    {
+        var joined = File.ReadLines(node.LogFile).Skip(linesBefore)
+            .Where(line => line.Contains("is JOINING itself") || line.Contains("Welcome from")).ToList();
+        output.WriteLine($"{what}: {string.Join(" | ", joined.Select(line => line[(line.IndexOf(" - ", StringComparison.Ordinal) + 3)..]))}");
+        Assert.True(joined.Count == 1 && joined[0].Contains("Welcome from"),
+            $"{what}: {node.Name} did not join the running cluster:\n{string.Join('\n', joined)}\n" +
+            string.Join("\n---\n", cluster.Nodes.Select(n => n.LogTail(25))));
+    }
+
+    private static int LogLineCount(ClusterNode node) => File.ReadLines(node.LogFile).Count();
+
+    private static string AkkaAddress(ClusterNode node) => $"akka.ssl.tcp://akka-users@127.0.0.1:{node.AkkaPort}";
+
+    private static async Task WaitForAsync(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"not within 30 s: {what}");
+            await Task.Delay(TimeSpan.FromMilliseconds(100)); // poll interval
         }
     }
 

@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 namespace AkkaUsers.Harness;
 
 /// <summary>
-/// Three service processes on loopback over one fresh PostgreSQL database, nodes 1 and 2 as seeds, their remoting
+/// Three service processes on loopback over one fresh PostgreSQL database, every node a seed (node 1 first), their remoting
 /// over mutual TLS with a throwaway CA, as the cluster profile requires.
 /// </summary>
 public sealed partial class LocalCluster : IAsyncDisposable
@@ -58,7 +58,7 @@ public sealed partial class LocalCluster : IAsyncDisposable
         _certificates = ClusterCertificates.Create(Path.Combine(_workDirectory, "tls"));
 
         var akkaPorts = Enumerable.Range(0, 3).Select(_ => ServiceProcess.FreePort()).ToArray();
-        var seeds = string.Join(',', akkaPorts.Take(2).Select(port => $"akka.ssl.tcp://akka-users@127.0.0.1:{port}"));
+        var seeds = string.Join(',', akkaPorts.Select(port => $"akka.ssl.tcp://akka-users@127.0.0.1:{port}"));
         Nodes = akkaPorts.Select((port, i) => new ClusterNode(
             i + 1, port, seeds, DatabaseConnection, _workDirectory, _certificates.NodeSettings, _serviceDirectory)).ToArray();
         await Task.WhenAll(Nodes.Select(node => node.StartAsync()));
