@@ -6,7 +6,8 @@ namespace AkkaUsers.Cluster.Tests;
 /// A node killed with SIGKILL mid-stream (<see cref="FailoverDrill"/>), the youngest and (separately) the oldest, which
 /// hosts the shard coordinators and the singletons: nothing it (or anyone) acknowledged is lost, the survivors answer
 /// no 5xx, it comes back. The slowest request is printed, not asserted: timings on a shared machine say little.
-/// And the first seed node, killed and restarted at once, rejoins the running cluster.
+/// And a restarted node rejoins the running cluster: the first seed, killed and restarted at once, and a node restarted
+/// while the first seed is lost.
 /// </summary>
 public sealed class NodeFailureTests(ThreeNodeCluster cluster, ITestOutputHelper output) : IClassFixture<ThreeNodeCluster>
 {
