@@ -234,11 +234,6 @@ public static class AccountsHosting
             # A node restarted on its old address is refused until its old incarnation is removed, which its first
             # join attempt sets off; it tries again this soon (10 s by default).
             akka.cluster.retry-unsuccessful-join-after = 2s
-            # Each node writes to a peer over a connection it opened itself. Reusing the peer's inbound one (Akka's
-            # default) lets a restarted node send into a connection its peer dropped while it quarantined the old
-            # incarnation: its join requests go unread until the seed-node time-out, and a first seed then forms a
-            # cluster of its own.
-            akka.remote.use-passive-connections = off
             """;
     }
 
