@@ -114,7 +114,7 @@ public sealed class ClusterTransportTests(ThreeNodeCluster cluster) : IClassFixt
             var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             var self = AkkaCluster.Get(member.System);
             self.RegisterOnMemberUp(up.SetResult);
-            self.JoinSeedNodes(cluster.Nodes.Take(2).Select(node => Address.Parse($"{TlsScheme}://akka-users@127.0.0.1:{node.AkkaPort}")));
+            self.JoinSeedNodes(cluster.Nodes.Take(2).Select(node => Address.Parse(node.AkkaAddress)));
             await up.Task.WaitAsync(JoinWithin);
             return member;
         }

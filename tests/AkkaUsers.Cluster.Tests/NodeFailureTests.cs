@@ -50,7 +50,7 @@ public sealed class NodeFailureTests(ThreeNodeCluster cluster, ITestOutputHelper
         var thirdLinesBefore = LogLineCount(third);
         firstSeed.Kill();
         await WaitForAsync(() => File.ReadLines(third.LogFile).Skip(thirdLinesBefore)
-            .Any(line => line.Contains($"Member removed [{AkkaAddress(firstSeed)}]")), "the survivors remove the killed first seed");
+            .Any(line => line.Contains($"Member removed [{firstSeed.AkkaAddress}]")), "the survivors remove the killed first seed");
 
         var (exitCode, _) = await secondSeed.TerminateAsync(TimeSpan.FromSeconds(15));
         Assert.Equal(0, exitCode);
@@ -75,8 +75,6 @@ public sealed class NodeFailureTests(ThreeNodeCluster cluster, ITestOutputHelper
     }
 
     private static int LogLineCount(ClusterNode node) => File.ReadLines(node.LogFile).Count();
-
-    private static string AkkaAddress(ClusterNode node) => $"akka.ssl.tcp://akka-users@127.0.0.1:{node.AkkaPort}";
 
     private static async Task WaitForAsync(Func<bool> condition, string what)
     {

@@ -16,6 +16,11 @@ public sealed class ClusterNode(
     /// <summary>The port of the node's Akka remoting, on 127.0.0.1.</summary>
     public int AkkaPort { get; } = akkaPort;
 
+    /// <summary>The node's remoting address, as the seed list and Akka's log lines name it.</summary>
+    public string AkkaAddress => AddressOn(AkkaPort);
+
+    public static string AddressOn(int akkaPort) => $"akka.ssl.tcp://akka-users@127.0.0.1:{akkaPort}";
+
     private static Dictionary<string, string> Environment(
         int index, int akkaPort, string seedNodes, string connectionString, string workDirectory, IReadOnlyDictionary<string, string>? settings)
     {

@@ -58,7 +58,7 @@ public sealed partial class LocalCluster : IAsyncDisposable
         _certificates = ClusterCertificates.Create(Path.Combine(_workDirectory, "tls"));
 
         var akkaPorts = Enumerable.Range(0, 3).Select(_ => ServiceProcess.FreePort()).ToArray();
-        var seeds = string.Join(',', akkaPorts.Select(port => $"akka.ssl.tcp://akka-users@127.0.0.1:{port}"));
+        var seeds = string.Join(',', akkaPorts.Select(ClusterNode.AddressOn));
         Nodes = akkaPorts.Select((port, i) => new ClusterNode(
             i + 1, port, seeds, DatabaseConnection, _workDirectory, _certificates.NodeSettings, _serviceDirectory)).ToArray();
         await Task.WhenAll(Nodes.Select(node => node.StartAsync()));
