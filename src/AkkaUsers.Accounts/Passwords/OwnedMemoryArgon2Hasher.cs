@@ -11,12 +11,10 @@ namespace AkkaUsers.Accounts.Passwords;
 /// per hashing slot, allocated once, aligned to and advised for 2 MiB pages, reused for every hash and wiped when the
 /// engine is disposed. libsodium instead maps fresh memory for every hash and pays a page fault for each 4 KiB of it.
 /// </summary>
-public sealed unsafe partial class OwnedMemoryArgon2Hasher : IPasswordHasher, IDisposable
+public sealed unsafe class OwnedMemoryArgon2Hasher : IPasswordHasher, IDisposable
 {
-    private const int HugePageBytes = 2 * 1024 * 1024;
     private const int SaltBytes = 16;
     private const int TagBytes = 32;
-    private const int MadviseHugePage = 14;
 
     private readonly ConcurrentStack<nint> _free = new();
     private readonly SemaphoreSlim _freeCount;
@@ -40,14 +38,14 @@ public sealed unsafe partial class OwnedMemoryArgon2Hasher : IPasswordHasher, ID
         Parameters = parameters;
         Instructions = instructions;
         var bytes = (nuint)Argon2idCore.BlockCount(parameters.MemoryKiB, parameters.Parallelism) * Argon2idCore.BlockBytes;
-        _slotBytes = (bytes + HugePageBytes - 1) / HugePageBytes * HugePageBytes;
+        _slotBytes = HugePageMemory.RoundUp(bytes);
         _freeCount = new SemaphoreSlim(slots, slots);
         _slots = new nint[slots];
         var advised = true;
         for (var i = 0; i < slots; i++)
         {
-            var memory = NativeMemory.AlignedAlloc(_slotBytes, HugePageBytes);
-            advised &= AdviseHugePages(memory, _slotBytes);
+            var memory = HugePageMemory.Allocate(_slotBytes, out var slotAdvised);
+            advised &= slotAdvised;
             _slots[i] = (nint)memory;
             _free.Push((nint)memory);
         }
@@ -117,7 +115,7 @@ public sealed unsafe partial class OwnedMemoryArgon2Hasher : IPasswordHasher, ID
         // reading it). After a second pass every block depends on the whole memory-hard computation, so they let no
         // one test a password faster than the hash does; a single pass leaves blocks cheap to derive, so those are wiped.
         // A hash made with more memory than the slots hold (before a change of cost) gets memory of its own.
-        var memory = owned ? Rent() : (nint)NativeMemory.AlignedAlloc(bytes, HugePageBytes);
+        var memory = owned ? Rent() : (nint)HugePageMemory.Allocate(bytes, out _);
         try
         {
             Argon2idCore.Compute(tag, passwordBytes, salt, [], [], parameters.MemoryKiB, parameters.Iterations, parameters.Parallelism,
@@ -125,13 +123,13 @@ public sealed unsafe partial class OwnedMemoryArgon2Hasher : IPasswordHasher, ID
         }
         finally
         {
-            if (!owned || parameters.Iterations < 2)
-                NativeMemory.Clear((void*)memory, bytes);
             CryptographicOperations.ZeroMemory(passwordBytes);
+            if (owned && parameters.Iterations < 2)
+                NativeMemory.Clear((void*)memory, bytes);
             if (owned)
                 Return(memory);
             else
-                NativeMemory.AlignedFree((void*)memory);
+                HugePageMemory.Free((void*)memory, bytes);
         }
     }
 
@@ -168,10 +166,7 @@ public sealed unsafe partial class OwnedMemoryArgon2Hasher : IPasswordHasher, ID
     {
         // A constructor that failed part way leaves the slots, or some of them, unallocated.
         foreach (var memory in (_slots ?? []).Where(memory => memory != 0))
-        {
-            NativeMemory.Clear((void*)memory, _slotBytes);
-            NativeMemory.AlignedFree((void*)memory);
-        }
+            HugePageMemory.Free((void*)memory, _slotBytes);
     }
 
     private static bool TryParse(string encodedHash, out Argon2Parameters parameters, out byte[] salt, out byte[] tag)
@@ -216,21 +211,4 @@ public sealed unsafe partial class OwnedMemoryArgon2Hasher : IPasswordHasher, ID
         bytes = buffer[..written];
         return true;
     }
-
-    private static bool AdviseHugePages(void* memory, nuint bytes)
-    {
-        if (!OperatingSystem.IsLinux())
-            return false;
-        try
-        {
-            return Madvise(memory, bytes, MadviseHugePage) == 0;
-        }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-        {
-            return false;
-        }
-    }
-
-    [LibraryImport("libc.so.6", EntryPoint = "madvise")]
-    private static partial int Madvise(void* address, nuint length, int advice);
 }
