@@ -10,7 +10,8 @@ namespace AkkaUsers.Benchmarks;
 ///   raw [--seconds 5] [--wakers 0] [--threads N]
 ///                                   Argon2id (libsodium and the owned-memory engine, in alternation) and PBKDF2 on
 ///                                   every core (or N threads): operations per second and CPU time per operation, and
-///                                   Argon2id verify through the service's hashing slots;
+///                                   Argon2id verify through the service's hashing slots; the reference C library's
+///                                   hash over owned memory where libargon2 is installed (see ReferenceArgon2);
 ///                                   optionally next to threads that wake every millisecond (see Wakers)
 ///   http [--seconds 8] [--engine Fastest] [--journal sqlite]
 ///                                   the HTTP load driver: this service (with that Password:Engine, on its SQLite
@@ -111,6 +112,16 @@ public static class BenchmarksProgram
             var bySodium = measure(RawHashRate.Libsodium, each);
             var byOwned = measure(owned, each);
             Console.WriteLine($"Argon2id {what}: libsodium {bySodium}; owned memory {byOwned}; owned ÷ libsodium {byOwned.PerSecond / bySodium.PerSecond:0.00}×");
+        }
+        if (!ReferenceArgon2.IsInstalled)
+            Console.WriteLine("Argon2id hash by the reference C library: not measured, libargon2.so.1 is not installed (Debian: libargon2-1)");
+        else if (!RawHashRate.ReferenceAgreesWithOwned())
+            Console.WriteLine("Argon2id hash by the reference C library: not measured, its tag differs from the owned engine's");
+        else
+        {
+            var byReference = RawHashRate.Argon2idReferenceHash(each);
+            var byOwned = RawHashRate.Argon2idHash(owned, each);
+            Console.WriteLine($"Argon2id hash (raw tag) by the reference C library over owned memory {byReference}; owned memory {byOwned}; owned ÷ reference {byOwned.PerSecond / byReference.PerSecond:0.00}×");
         }
         Console.WriteLine($"this process's anonymous memory in huge pages: {Machine.AnonymousHugePagesKiB() / 1024} MiB");
         Console.WriteLine($"PBKDF2 (Identity's defaults) hash {RawHashRate.Pbkdf2Hash(each)}; verify {RawHashRate.Pbkdf2Verify(each)}");

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using System.Text;
 using AkkaUsers.Accounts.Passwords;
 using AkkaUsers.Accounts.Telemetry;
 using Microsoft.AspNetCore.Identity;
@@ -66,6 +68,26 @@ public sealed record RawHashRate(double PerSecond, double CpuMs)
                 Interlocked.Increment(ref count.Value);
             }
         })));
+    }
+
+    /// <summary>The reference C library's Argon2id over memory this process owns (see <see cref="ReferenceArgon2"/>), raw tags.</summary>
+    public static RawHashRate Argon2idReferenceHash(TimeSpan duration)
+    {
+        var password = Encoding.UTF8.GetBytes(Password);
+        var salt = RandomNumberGenerator.GetBytes(16);
+        return Measure(() => ReferenceArgon2.Hash(password, salt), duration);
+    }
+
+    /// <summary>Whether <see cref="ReferenceArgon2"/> computes the tag the owned-memory engine verifies.</summary>
+    public static bool ReferenceAgreesWithOwned()
+    {
+        var salt = RandomNumberGenerator.GetBytes(16);
+        var tag = ReferenceArgon2.Hash(Encoding.UTF8.GetBytes(Password), salt);
+        var cost = Argon2Cost;
+        var encoded = $"$argon2id$v=19$m={cost.MemoryKiB},t={cost.Iterations},p={cost.Parallelism}${Unpadded(salt)}${Unpadded(tag)}";
+        return Owned.Verify(encoded, Password);
+
+        static string Unpadded(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=');
     }
 
     public static RawHashRate Pbkdf2Hash(TimeSpan duration) => Measure(() => Pbkdf2.HashPassword(Someone, Password), duration);
