@@ -6,7 +6,7 @@ namespace AkkaUsers.Benchmarks;
 
 /// <summary>
 /// dotnet run -c Release --project tests/AkkaUsers.Benchmarks -- COMMAND
-///   hashing                         BenchmarkDotNet: libsodium and Isopoh Argon2id, hash and verify
+///   hashing                         BenchmarkDotNet: the owned-memory engine, libsodium and Isopoh Argon2id, hash and verify
 ///   raw [--seconds 5] [--wakers 0] [--threads N]
 ///                                   Argon2id (libsodium and the owned-memory engine, in alternation) and PBKDF2 on
 ///                                   every core (or N threads): operations per second and CPU time per operation, and
