@@ -49,8 +49,9 @@ public sealed class NodeFailureTests(ThreeNodeCluster cluster, ITestOutputHelper
 
         var thirdLinesBefore = LogLineCount(third);
         firstSeed.Kill();
-        await WaitForAsync(() => File.ReadLines(third.LogFile).Skip(thirdLinesBefore)
-            .Any(line => line.Contains($"Member removed [{firstSeed.AkkaAddress}]")), "the survivors remove the killed first seed");
+        await Poll.UntilAsync(() => File.ReadLines(third.LogFile).Skip(thirdLinesBefore)
+                .Any(line => line.Contains($"Member removed [{firstSeed.AkkaAddress}]")),
+            TimeSpan.FromSeconds(30), "not within 30 s: the survivors remove the killed first seed");
 
         var (exitCode, _) = await secondSeed.TerminateAsync(TimeSpan.FromSeconds(15));
         Assert.Equal(0, exitCode);
@@ -75,16 +76,6 @@ public sealed class NodeFailureTests(ThreeNodeCluster cluster, ITestOutputHelper
     }
 
     private static int LogLineCount(ClusterNode node) => File.ReadLines(node.LogFile).Count();
-
-    private static async Task WaitForAsync(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"not within 30 s: {what}");
-            await Task.Delay(TimeSpan.FromMilliseconds(100)); // poll interval
-        }
-    }
 
     private async Task KillMidStream(Func<ClusterNode[], ClusterNode> pick, string which)
     {

@@ -55,7 +55,7 @@ public static class FailoverDrill
                 await Timed("sign-in", node, () => node.SignIn(someone));
             }
         });
-        await Until(() => registered.Count >= 20, TimeSpan.FromSeconds(60), "the stream never got going");
+        await Poll.UntilAsync(() => registered.Count >= 20, TimeSpan.FromSeconds(60), "the stream never got going");
         var killedAt = DateTime.UtcNow;
         victim.Kill();
         var killed = Stopwatch.StartNew();
@@ -77,15 +77,5 @@ public static class FailoverDrill
             }
         } while (pending.Count > 0 && killed.Elapsed < lostAfter);
         return new DrillResult(victim, killedAt, [.. answers], users, [.. pending]);
-    }
-
-    private static async Task Until(Func<bool> condition, TimeSpan within, string failure)
-    {
-        var deadline = DateTime.UtcNow + within;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException(failure);
-            await Task.Delay(100); // poll interval
-        }
     }
 }
