@@ -29,9 +29,9 @@ COMPILED = [(name, re.compile(pattern)) for name, pattern in COMPONENTS]
 
 counts = collections.Counter()
 for sample in sys.stdin.read().split("\n\n"):
-    frames = sample.strip().split("\n")[1:]  # the first line names the thread
     if not sample.strip():
         continue
+    frames = sample.strip().split("\n")[1:]  # the first line names the thread
     if any(HASH.search(frame) for frame in frames):
         counts["Argon2id"] += 1
         continue
