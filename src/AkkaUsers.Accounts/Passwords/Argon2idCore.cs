@@ -153,7 +153,8 @@ internal static unsafe class Argon2idCore
                 random = previous[0];
             }
 
-            var referenceLane = pass == 0 && slice == 0 ? lane : (int)((random >> 32) % (ulong)instance.Lanes);
+            // No division on the way from one block to the next when there is one lane: it is the only one.
+            var referenceLane = pass == 0 && slice == 0 || instance.Lanes == 1 ? lane : (int)((random >> 32) % (ulong)instance.Lanes);
             var referenceIndex = ReferenceIndex(instance, pass, slice, i, (uint)random, referenceLane == lane);
             FillBlock(previous, instance.Block(referenceLane, referenceIndex), instance.Block(lane, index), xorInto: pass > 0, instance.Instructions);
         }
@@ -173,7 +174,9 @@ internal static unsafe class Argon2idCore
         var squared = (ulong)random * random >> 32;
         var relative = (ulong)area - 1 - ((ulong)area * squared >> 32);
         var startOfWindow = pass == 0 || slice == SyncPoints - 1 ? 0 : (slice + 1) * instance.SegmentLength;
-        return (int)(((ulong)startOfWindow + relative) % (ulong)instance.LaneLength);
+        // The window starts within the lane and is shorter than it, so wrapping needs one subtraction, not a division.
+        var index = (long)startOfWindow + (long)relative;
+        return (int)(index < instance.LaneLength ? index : index - instance.LaneLength);
     }
 
     private static void NextAddresses(ulong* addresses, ulong* input, ulong* zero, Argon2Instructions instructions)
@@ -292,11 +295,9 @@ internal static unsafe class Argon2idCore
 
         // Rows r and r + 1, 16 consecutive words each: vector i holds words 4i to 4i + 3 of both.
         var words = (ulong*)q;
-        for (var row = 0; row < 8; row += 2)
-            RoundAvx512(words + 16 * row, stride: 4, RowLayout);
+        FourRoundsAvx512(words, pairs: 32, stride: 4, RowLayout);
         // Columns c and c + 1, the same two words of every row: vector i holds their four words of rows 2i and 2i + 1.
-        for (var column = 0; column < 8; column += 2)
-            RoundAvx512(words + 2 * column, stride: 32, ColumnLayout);
+        FourRoundsAvx512(words, pairs: 4, stride: 32, ColumnLayout);
 
         for (var k = 0; k < BlockWords / 8; k++)
         {
@@ -307,18 +308,48 @@ internal static unsafe class Argon2idCore
         }
     }
 
-    /// <summary>A round over four vectors, vector i made of the four words at first + i·stride and the four 16 words further.</summary>
+    /// <summary>
+    /// The rounds of four pairs of rows (or columns) at once, pair p starting <paramref name="pairs"/> words after pair
+    /// p - 1, its vector i made of the four words at i·<paramref name="stride"/> and the four 16 words further. The
+    /// four are independent, so each step is taken for all four in turn: one round alone waits on each step's result
+    /// (a multiplication's most of all), four keep the vector units busy.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void RoundAvx512(ulong* first, int stride, in Layout layout)
+    private static void FourRoundsAvx512(ulong* first, int pairs, int stride, in Layout layout)
     {
-        var (a, b, c, d) = (Pair(first), Pair(first + stride), Pair(first + 2 * stride), Pair(first + 3 * stride));
-        RoundAvx512(ref a, ref b, ref c, ref d, layout);
-        Store(a, first);
-        Store(b, first + stride);
-        Store(c, first + 2 * stride);
-        Store(d, first + 3 * stride);
+        ulong* p0 = first, p1 = first + pairs, p2 = first + 2 * pairs, p3 = first + 3 * pairs;
+        var (a0, b0, c0, d0) = (Pair(p0), Pair(p0 + stride), Pair(p0 + 2 * stride), Pair(p0 + 3 * stride));
+        var (a1, b1, c1, d1) = (Pair(p1), Pair(p1 + stride), Pair(p1 + 2 * stride), Pair(p1 + 3 * stride));
+        var (a2, b2, c2, d2) = (Pair(p2), Pair(p2 + stride), Pair(p2 + 2 * stride), Pair(p2 + 3 * stride));
+        var (a3, b3, c3, d3) = (Pair(p3), Pair(p3 + stride), Pair(p3 + 2 * stride), Pair(p3 + 3 * stride));
 
-        static Vector512<ulong> Pair(ulong* words) => Vector512.Create(Vector256.Load(words), Vector256.Load(words + 16));
+        // BlaMka's G on the columns, then on the diagonals: rotating b, c and d left by one, two and three words lines
+        // the diagonals up as columns, and rotating them by three, two and one puts them back.
+        var (rotateB, rotateD) = (layout.Left1, layout.Left3);
+        for (var half = 0; half < 2; half++)
+        {
+            a0 = AddMultiplied(a0, b0); a1 = AddMultiplied(a1, b1); a2 = AddMultiplied(a2, b2); a3 = AddMultiplied(a3, b3);
+            d0 = Avx512F.RotateRight(d0 ^ a0, 32); d1 = Avx512F.RotateRight(d1 ^ a1, 32); d2 = Avx512F.RotateRight(d2 ^ a2, 32); d3 = Avx512F.RotateRight(d3 ^ a3, 32);
+            c0 = AddMultiplied(c0, d0); c1 = AddMultiplied(c1, d1); c2 = AddMultiplied(c2, d2); c3 = AddMultiplied(c3, d3);
+            b0 = Avx512F.RotateRight(b0 ^ c0, 24); b1 = Avx512F.RotateRight(b1 ^ c1, 24); b2 = Avx512F.RotateRight(b2 ^ c2, 24); b3 = Avx512F.RotateRight(b3 ^ c3, 24);
+            a0 = AddMultiplied(a0, b0); a1 = AddMultiplied(a1, b1); a2 = AddMultiplied(a2, b2); a3 = AddMultiplied(a3, b3);
+            d0 = Avx512F.RotateRight(d0 ^ a0, 16); d1 = Avx512F.RotateRight(d1 ^ a1, 16); d2 = Avx512F.RotateRight(d2 ^ a2, 16); d3 = Avx512F.RotateRight(d3 ^ a3, 16);
+            c0 = AddMultiplied(c0, d0); c1 = AddMultiplied(c1, d1); c2 = AddMultiplied(c2, d2); c3 = AddMultiplied(c3, d3);
+            b0 = Avx512F.RotateRight(b0 ^ c0, 63); b1 = Avx512F.RotateRight(b1 ^ c1, 63); b2 = Avx512F.RotateRight(b2 ^ c2, 63); b3 = Avx512F.RotateRight(b3 ^ c3, 63);
+
+            b0 = Avx512F.PermuteVar8x64(b0, rotateB); b1 = Avx512F.PermuteVar8x64(b1, rotateB); b2 = Avx512F.PermuteVar8x64(b2, rotateB); b3 = Avx512F.PermuteVar8x64(b3, rotateB);
+            c0 = Avx512F.PermuteVar8x64(c0, layout.Left2); c1 = Avx512F.PermuteVar8x64(c1, layout.Left2); c2 = Avx512F.PermuteVar8x64(c2, layout.Left2); c3 = Avx512F.PermuteVar8x64(c3, layout.Left2);
+            d0 = Avx512F.PermuteVar8x64(d0, rotateD); d1 = Avx512F.PermuteVar8x64(d1, rotateD); d2 = Avx512F.PermuteVar8x64(d2, rotateD); d3 = Avx512F.PermuteVar8x64(d3, rotateD);
+            (rotateB, rotateD) = (rotateD, rotateB);
+        }
+
+        Store(a0, p0); Store(b0, p0 + stride); Store(c0, p0 + 2 * stride); Store(d0, p0 + 3 * stride);
+        Store(a1, p1); Store(b1, p1 + stride); Store(c1, p1 + 2 * stride); Store(d1, p1 + 3 * stride);
+        Store(a2, p2); Store(b2, p2 + stride); Store(c2, p2 + 2 * stride); Store(d2, p2 + 3 * stride);
+        Store(a3, p3); Store(b3, p3 + stride); Store(c3, p3 + 2 * stride); Store(d3, p3 + 3 * stride);
+
+        static Vector512<ulong> Pair(ulong* words) =>
+            Avx512F.InsertVector256(Vector256.Load(words).ToVector512Unsafe(), Vector256.Load(words + 16), 1);
 
         static void Store(Vector512<ulong> pair, ulong* words)
         {
@@ -345,32 +376,6 @@ internal static unsafe class Argon2idCore
     /// <summary>Two columns interleaved in pairs of words: one in lanes 0, 1, 4 and 5, the other in 2, 3, 6 and 7.</summary>
     private static readonly Layout ColumnLayout = new(
         Vector512.Create(1UL, 4, 3, 6, 5, 0, 7, 2), Vector512.Create(4UL, 5, 6, 7, 0, 1, 2, 3), Vector512.Create(5UL, 0, 7, 2, 1, 4, 3, 6));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void RoundAvx512(ref Vector512<ulong> a, ref Vector512<ulong> b, ref Vector512<ulong> c, ref Vector512<ulong> d, in Layout layout)
-    {
-        MixAvx512(ref a, ref b, ref c, ref d);
-        b = Avx512F.PermuteVar8x64(b, layout.Left1);
-        c = Avx512F.PermuteVar8x64(c, layout.Left2);
-        d = Avx512F.PermuteVar8x64(d, layout.Left3);
-        MixAvx512(ref a, ref b, ref c, ref d);
-        b = Avx512F.PermuteVar8x64(b, layout.Left3);
-        c = Avx512F.PermuteVar8x64(c, layout.Left2);
-        d = Avx512F.PermuteVar8x64(d, layout.Left1);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void MixAvx512(ref Vector512<ulong> a, ref Vector512<ulong> b, ref Vector512<ulong> c, ref Vector512<ulong> d)
-    {
-        a = AddMultiplied(a, b);
-        d = Avx512F.RotateRight(d ^ a, 32);
-        c = AddMultiplied(c, d);
-        b = Avx512F.RotateRight(b ^ c, 24);
-        a = AddMultiplied(a, b);
-        d = Avx512F.RotateRight(d ^ a, 16);
-        c = AddMultiplied(c, d);
-        b = Avx512F.RotateRight(b ^ c, 63);
-    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<ulong> AddMultiplied(Vector512<ulong> x, Vector512<ulong> y)
