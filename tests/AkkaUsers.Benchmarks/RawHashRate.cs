@@ -83,11 +83,7 @@ public sealed record RawHashRate(double PerSecond, double CpuMs)
     {
         var salt = RandomNumberGenerator.GetBytes(16);
         var tag = ReferenceArgon2.Hash(Encoding.UTF8.GetBytes(Password), salt);
-        var cost = Argon2Cost;
-        var encoded = $"$argon2id$v=19$m={cost.MemoryKiB},t={cost.Iterations},p={cost.Parallelism}${Unpadded(salt)}${Unpadded(tag)}";
-        return Owned.Verify(encoded, Password);
-
-        static string Unpadded(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=');
+        return Owned.Verify(OwnedMemoryArgon2Hasher.Encode(Argon2Cost, salt, tag), Password);
     }
 
     public static RawHashRate Pbkdf2Hash(TimeSpan duration) => Measure(() => Pbkdf2.HashPassword(Someone, Password), duration);

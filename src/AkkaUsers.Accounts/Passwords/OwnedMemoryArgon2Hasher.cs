@@ -66,8 +66,12 @@ public sealed unsafe class OwnedMemoryArgon2Hasher : IPasswordHasher, IDisposabl
         RandomNumberGenerator.Fill(salt);
         Span<byte> tag = stackalloc byte[TagBytes];
         Compute(tag, password, salt, Parameters);
-        return $"$argon2id$v=19$m={Parameters.MemoryKiB},t={Parameters.Iterations},p={Parameters.Parallelism}${Base64(salt)}${Base64(tag)}";
+        return Encode(Parameters, salt, tag);
     }
+
+    /// <summary>The PHC string of a hash: its cost, then salt and tag in unpadded base64.</summary>
+    public static string Encode(Argon2Parameters parameters, ReadOnlySpan<byte> salt, ReadOnlySpan<byte> tag) =>
+        $"{parameters.PhcPrefix}{Base64(salt)}${Base64(tag)}";
 
     public bool Verify(string encodedHash, string password)
     {
@@ -82,7 +86,7 @@ public sealed unsafe class OwnedMemoryArgon2Hasher : IPasswordHasher, IDisposabl
     public bool Verifies(string encodedHash) => TryParse(encodedHash, out _, out _, out _);
 
     public bool NeedsRehash(string encodedHash) =>
-        !encodedHash.StartsWith($"$argon2id$v=19$m={Parameters.MemoryKiB},t={Parameters.Iterations},p={Parameters.Parallelism}$", StringComparison.Ordinal);
+        !encodedHash.StartsWith(Parameters.PhcPrefix, StringComparison.Ordinal);
 
     /// <summary>The RFC 9106 Argon2id test vector (section 5.3), computed the way this engine computes on this machine.</summary>
     public bool PassesSelfCheck() => PassesSelfCheck(Instructions);

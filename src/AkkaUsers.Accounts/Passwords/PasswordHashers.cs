@@ -4,7 +4,11 @@ using Isopoh.Cryptography.Argon2;
 namespace AkkaUsers.Accounts.Passwords;
 
 /// <summary>Argon2id cost parameters (OWASP's defaults: 19 MiB, two passes, one lane).</summary>
-public sealed record Argon2Parameters(int MemoryKiB = 19456, int Iterations = 2, int Parallelism = 1);
+public sealed record Argon2Parameters(int MemoryKiB = 19456, int Iterations = 2, int Parallelism = 1)
+{
+    /// <summary>How a hash at this cost begins in the PHC string format, up to the salt.</summary>
+    public string PhcPrefix => $"$argon2id$v=19$m={MemoryKiB},t={Iterations},p={Parallelism}$";
+}
 
 /// <summary>Argon2id in the standard "$argon2id$v=19$m=..,t=..,p=..$salt$hash" form, 16-byte salt, 32-byte hash.</summary>
 public interface IPasswordHasher
@@ -64,5 +68,5 @@ public sealed class ManagedArgon2Hasher(Argon2Parameters parameters) : IPassword
     public bool Verifies(string encodedHash) => encodedHash.StartsWith("$argon2id$", StringComparison.Ordinal);
 
     public bool NeedsRehash(string encodedHash) =>
-        !encodedHash.StartsWith($"$argon2id$v=19$m={Parameters.MemoryKiB},t={Parameters.Iterations},p={Parameters.Parallelism}$", StringComparison.Ordinal);
+        !encodedHash.StartsWith(Parameters.PhcPrefix, StringComparison.Ordinal);
 }
