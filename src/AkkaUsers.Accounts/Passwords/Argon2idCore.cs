@@ -137,27 +137,74 @@ internal static unsafe class Argon2idCore
         if (independent && start != 0)
             NextAddresses(addresses, addressInput, zero, instance.Instructions);
 
+        ulong* located = null;
         for (var i = start; i < instance.SegmentLength; i++)
         {
             var index = slice * instance.SegmentLength + i;
             var previous = instance.Block(lane, index == 0 ? instance.LaneLength - 1 : index - 1);
-            ulong random;
+            var following = new FollowingBlock(instance, pass, slice, lane, i + 1);
+            ulong* reference;
             if (independent)
             {
                 if (i % BlockWords == 0)
                     NextAddresses(addresses, addressInput, zero, instance.Instructions);
-                random = addresses[i % BlockWords];
+                reference = ReferenceBlock(instance, pass, slice, lane, i, addresses[i % BlockWords]);
+                if (following.InSegment && (i + 1) % BlockWords != 0)
+                    Prefetch(following.Reference(addresses[(i + 1) % BlockWords]));
             }
             else
             {
-                random = previous[0];
+                reference = located != null ? located : ReferenceBlock(instance, pass, slice, lane, i, previous[0]);
             }
 
-            // No division on the way from one block to the next when there is one lane: it is the only one.
-            var referenceLane = pass == 0 && slice == 0 || instance.Lanes == 1 ? lane : (int)((random >> 32) % (ulong)instance.Lanes);
-            var referenceIndex = ReferenceIndex(instance, pass, slice, i, (uint)random, referenceLane == lane);
-            FillBlock(previous, instance.Block(referenceLane, referenceIndex), instance.Block(lane, index), xorInto: pass > 0, instance.Instructions);
+            FillBlock(previous, reference, instance.Block(lane, index), xorInto: pass > 0, instance.Instructions, independent ? null : &following);
+            located = following.Located;
         }
+    }
+
+    /// <summary>The block that block <paramref name="i"/> of the segment references, picked by its pseudo-random 64 bits.</summary>
+    private static ulong* ReferenceBlock(in Instance instance, int pass, int slice, int lane, int i, ulong random)
+    {
+        // No division on the way from one block to the next when there is one lane: it is the only one.
+        var referenceLane = pass == 0 && slice == 0 || instance.Lanes == 1 ? lane : (int)((random >> 32) % (ulong)instance.Lanes);
+        return instance.Block(referenceLane, ReferenceIndex(instance, pass, slice, i, (uint)random, referenceLane == lane));
+    }
+
+    /// <summary>
+    /// The block after the one being filled. Where blocks pick their references by the block before (all but the first
+    /// half of the first pass), its reference is known once the new block's first word is final, while the rest of the
+    /// compression still runs: located then and fetched into the cache, it has arrived by the time it is needed, where
+    /// a reference read from memory on demand would stall the compression.
+    /// </summary>
+    private struct FollowingBlock(in Instance instance, int pass, int slice, int lane, int i)
+    {
+        private readonly Instance _instance = instance;
+
+        /// <summary>Its reference, once <see cref="Locate"/> has found it.</summary>
+        public ulong* Located { get; private set; }
+
+        /// <summary>False past the segment's end, where the next segment may pick otherwise.</summary>
+        public readonly bool InSegment => i < _instance.SegmentLength;
+
+        public readonly ulong* Reference(ulong random) => ReferenceBlock(_instance, pass, slice, lane, i, random);
+
+        /// <param name="random">The first word of the block before it, final.</param>
+        public void Locate(ulong random)
+        {
+            if (!InSegment)
+                return;
+            Located = Reference(random);
+            Prefetch(Located);
+        }
+    }
+
+    /// <summary>Asks for a block's 16 cache lines ahead of its use; elsewhere than on x86 it is read when used.</summary>
+    private static void Prefetch(ulong* block)
+    {
+        if (!Sse.IsSupported)
+            return;
+        for (var line = 0; line < BlockWords; line += 8)
+            Sse.Prefetch0(block + line);
     }
 
     /// <summary>Maps a pseudo-random 32 bits onto the blocks this one may reference, favouring the most recent.</summary>
@@ -191,7 +238,8 @@ internal static unsafe class Argon2idCore
     /// block's eight rows of 128 bytes and then to its eight columns; with <paramref name="xorInto"/> the result is
     /// XORed into next's old value (passes after the first). next may be prev or reference only when not XORing into it.
     /// </summary>
-    internal static void FillBlock(ulong* previous, ulong* reference, ulong* next, bool xorInto, Argon2Instructions instructions)
+    private static void FillBlock(
+        ulong* previous, ulong* reference, ulong* next, bool xorInto, Argon2Instructions instructions, FollowingBlock* following = null)
     {
         switch (instructions)
         {
@@ -199,7 +247,7 @@ internal static unsafe class Argon2idCore
                 FillBlockAvx512(previous, reference, next, xorInto);
                 break;
             case Argon2Instructions.Avx2:
-                FillBlockAvx2(previous, reference, next, xorInto);
+                FillBlockAvx2(previous, reference, next, xorInto, following);
                 break;
             default:
                 FillBlockScalar(previous, reference, next, xorInto);
@@ -207,7 +255,8 @@ internal static unsafe class Argon2idCore
         }
     }
 
-    private static void FillBlockAvx2(ulong* previous, ulong* reference, ulong* next, bool xorInto)
+    /// <param name="following">Located and fetched as soon as this block's first word is final, if given.</param>
+    private static void FillBlockAvx2(ulong* previous, ulong* reference, ulong* next, bool xorInto, FollowingBlock* following)
     {
         var r = stackalloc Vector256<ulong>[BlockWords / 4];
         var q = stackalloc Vector256<ulong>[BlockWords / 4];
@@ -241,6 +290,8 @@ internal static unsafe class Argon2idCore
             c.GetUpper().Store(w + 80);
             d.GetLower().Store(w + 96);
             d.GetUpper().Store(w + 112);
+            if (column == 0 && following != null)
+                following->Locate(words[0] ^ ((ulong*)r)[0] ^ (xorInto ? next[0] : 0));
         }
 
         for (var k = 0; k < BlockWords / 4; k++)
