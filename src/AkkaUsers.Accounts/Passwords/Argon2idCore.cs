@@ -112,6 +112,12 @@ internal static unsafe class Argon2idCore
         public readonly Argon2Instructions Instructions = instructions;
 
         public ulong* Block(int lane, int index) => Memory + ((long)lane * LaneLength + index) * BlockWords;
+
+        /// <summary>
+        /// Whether each block's reference is fetched into the cache ahead of its use (see <see cref="FollowingBlock"/>):
+        /// on the AVX2 path; the AVX-512 path's interleaved compression gave back what the fetch saved.
+        /// </summary>
+        public bool PrefetchesReferences => Instructions == Argon2Instructions.Avx2;
     }
 
     private static void FillSegment(in Instance instance, int pass, int slice, int lane)
@@ -149,7 +155,7 @@ internal static unsafe class Argon2idCore
                 if (i % BlockWords == 0)
                     NextAddresses(addresses, addressInput, zero, instance.Instructions);
                 reference = ReferenceBlock(instance, pass, slice, lane, i, addresses[i % BlockWords]);
-                if (following.InSegment && (i + 1) % BlockWords != 0)
+                if (instance.PrefetchesReferences && following.InSegment && (i + 1) % BlockWords != 0)
                     Prefetch(following.Reference(addresses[(i + 1) % BlockWords]));
             }
             else
@@ -157,7 +163,8 @@ internal static unsafe class Argon2idCore
                 reference = located != null ? located : ReferenceBlock(instance, pass, slice, lane, i, previous[0]);
             }
 
-            FillBlock(previous, reference, instance.Block(lane, index), xorInto: pass > 0, instance.Instructions, independent ? null : &following);
+            FillBlock(previous, reference, instance.Block(lane, index), xorInto: pass > 0, instance.Instructions,
+                instance.PrefetchesReferences && !independent ? &following : null);
             located = following.Located;
         }
     }
@@ -183,7 +190,7 @@ internal static unsafe class Argon2idCore
         /// <summary>Its reference, once <see cref="Locate"/> has found it.</summary>
         public ulong* Located { get; private set; }
 
-        /// <summary>False past the segment's end, where the next segment may pick otherwise.</summary>
+        /// <summary>False past the segment's end: that block is another segment's, filled by another call.</summary>
         public readonly bool InSegment => i < _instance.SegmentLength;
 
         public readonly ulong* Reference(ulong random) => ReferenceBlock(_instance, pass, slice, lane, i, random);
@@ -198,11 +205,9 @@ internal static unsafe class Argon2idCore
         }
     }
 
-    /// <summary>Asks for a block's 16 cache lines ahead of its use; elsewhere than on x86 it is read when used.</summary>
+    /// <summary>Asks for a block's 16 cache lines ahead of its use.</summary>
     private static void Prefetch(ulong* block)
     {
-        if (!Sse.IsSupported)
-            return;
         for (var line = 0; line < BlockWords; line += 8)
             Sse.Prefetch0(block + line);
     }
