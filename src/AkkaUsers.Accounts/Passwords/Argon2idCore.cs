@@ -149,20 +149,22 @@ internal static unsafe class Argon2idCore
             var index = slice * instance.SegmentLength + i;
             var previous = instance.Block(lane, index == 0 ? instance.LaneLength - 1 : index - 1);
             var following = new FollowingBlock(instance, pass, slice, lane, i + 1);
-            ulong* reference;
+            ulong random;
             if (independent)
             {
                 if (i % BlockWords == 0)
                     NextAddresses(addresses, addressInput, zero, instance.Instructions);
-                reference = ReferenceBlock(instance, pass, slice, lane, i, addresses[i % BlockWords]);
-                if (instance.PrefetchesReferences && following.InSegment && (i + 1) % BlockWords != 0)
-                    Prefetch(following.Reference(addresses[(i + 1) % BlockWords]));
+                random = addresses[i % BlockWords];
+                // The next block's pseudo-random bits are known already, unless they are the next batch's.
+                if (instance.PrefetchesReferences && (i + 1) % BlockWords != 0)
+                    following.Locate(addresses[(i + 1) % BlockWords]);
             }
             else
             {
-                reference = located != null ? located : ReferenceBlock(instance, pass, slice, lane, i, previous[0]);
+                random = previous[0];
             }
 
+            var reference = located != null ? located : ReferenceBlock(instance, pass, slice, lane, i, random);
             FillBlock(previous, reference, instance.Block(lane, index), xorInto: pass > 0, instance.Instructions,
                 instance.PrefetchesReferences && !independent ? &following : null);
             located = following.Located;
@@ -190,17 +192,13 @@ internal static unsafe class Argon2idCore
         /// <summary>Its reference, once <see cref="Locate"/> has found it.</summary>
         public ulong* Located { get; private set; }
 
-        /// <summary>False past the segment's end: that block is another segment's, filled by another call.</summary>
-        public readonly bool InSegment => i < _instance.SegmentLength;
-
-        public readonly ulong* Reference(ulong random) => ReferenceBlock(_instance, pass, slice, lane, i, random);
-
-        /// <param name="random">The first word of the block before it, final.</param>
+        /// <param name="random">Its pseudo-random 64 bits: the block before it's first word once final, or its word from the address block.</param>
         public void Locate(ulong random)
         {
-            if (!InSegment)
+            // Past the segment's end the block is another segment's, filled by another call.
+            if (i >= _instance.SegmentLength)
                 return;
-            Located = Reference(random);
+            Located = ReferenceBlock(_instance, pass, slice, lane, i, random);
             Prefetch(Located);
         }
     }
