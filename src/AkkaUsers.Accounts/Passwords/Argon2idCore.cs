@@ -200,6 +200,8 @@ internal static unsafe class Argon2idCore
                 return;
             Located = ReferenceBlock(_instance, pass, slice, lane, i, random);
             Prefetch(Located);
+            // Its own memory too: passes after the first XOR into it, and the first writes it.
+            Prefetch(_instance.Block(lane, slice * _instance.SegmentLength + i));
         }
     }
 
@@ -267,66 +269,80 @@ internal static unsafe class Argon2idCore
             q[k] = r[k] = Vector256.Load(previous + 4 * k) ^ Vector256.Load(reference + 4 * k);
 
         // A row is 16 consecutive words: four vectors, one per row of BLAKE2b's 4×4 matrix.
-        for (var row = 0; row < 8; row++)
+        for (var row = 0; row < 8; row += 2)
         {
             var v = q + 4 * row;
-            var (a, b, c, d) = (v[0], v[1], v[2], v[3]);
-            RoundAvx2(ref a, ref b, ref c, ref d);
-            (v[0], v[1], v[2], v[3]) = (a, b, c, d);
+            var (a0, b0, c0, d0, a1, b1, c1, d1) = (v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]);
+            TwoRoundsAvx2(ref a0, ref b0, ref c0, ref d0, ref a1, ref b1, ref c1, ref d1);
+            (v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]) = (a0, b0, c0, d0, a1, b1, c1, d1);
         }
 
-        // A column is the same two words (16 bytes) of every row: two rows make one vector.
+        // A column is the same two words (16 bytes) of every row: two rows make one vector. Its words are final once
+        // XORed with r (and next's old words), so they go straight to next.
         var words = (ulong*)q;
-        for (var column = 0; column < 8; column++)
+        for (var column = 0; column < 8; column += 2)
         {
             var w = words + 2 * column;
-            var a = Vector256.Create(Vector128.Load(w), Vector128.Load(w + 16));
-            var b = Vector256.Create(Vector128.Load(w + 32), Vector128.Load(w + 48));
-            var c = Vector256.Create(Vector128.Load(w + 64), Vector128.Load(w + 80));
-            var d = Vector256.Create(Vector128.Load(w + 96), Vector128.Load(w + 112));
-            RoundAvx2(ref a, ref b, ref c, ref d);
-            a.GetLower().Store(w);
-            a.GetUpper().Store(w + 16);
-            b.GetLower().Store(w + 32);
-            b.GetUpper().Store(w + 48);
-            c.GetLower().Store(w + 64);
-            c.GetUpper().Store(w + 80);
-            d.GetLower().Store(w + 96);
-            d.GetUpper().Store(w + 112);
+            var (a0, b0, c0, d0) = (Column(w), Column(w + 32), Column(w + 64), Column(w + 96));
+            var (a1, b1, c1, d1) = (Column(w + 2), Column(w + 34), Column(w + 66), Column(w + 98));
+            TwoRoundsAvx2(ref a0, ref b0, ref c0, ref d0, ref a1, ref b1, ref c1, ref d1);
+            var rw = (ulong*)r + 2 * column;
+            var nw = next + 2 * column;
+            Finish(a0, rw, nw, xorInto);
+            Finish(b0, rw + 32, nw + 32, xorInto);
+            Finish(c0, rw + 64, nw + 64, xorInto);
+            Finish(d0, rw + 96, nw + 96, xorInto);
+            Finish(a1, rw + 2, nw + 2, xorInto);
+            Finish(b1, rw + 34, nw + 34, xorInto);
+            Finish(c1, rw + 66, nw + 66, xorInto);
+            Finish(d1, rw + 98, nw + 98, xorInto);
             if (column == 0 && following != null)
-                following->Locate(words[0] ^ ((ulong*)r)[0] ^ (xorInto ? next[0] : 0));
+                following->Locate(next[0]);
         }
 
-        for (var k = 0; k < BlockWords / 4; k++)
+        static Vector256<ulong> Column(ulong* words) => Vector256.Create(Vector128.Load(words), Vector128.Load(words + 16));
+
+        static void Finish(Vector256<ulong> column, ulong* r, ulong* next, bool xorInto)
         {
-            var result = q[k] ^ r[k];
+            column ^= Column(r);
             if (xorInto)
-                result ^= Vector256.Load(next + 4 * k);
-            result.Store(next + 4 * k);
+                column ^= Column(next);
+            column.GetLower().Store(next);
+            column.GetUpper().Store(next + 16);
         }
     }
 
+    /// <summary>
+    /// BLAKE2b's round on two independent 4×4 matrices, step by step together: each step waits on the one before (a
+    /// multiplication most of all), and one matrix alone leaves the vector units idle through those waits.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void RoundAvx2(ref Vector256<ulong> a, ref Vector256<ulong> b, ref Vector256<ulong> c, ref Vector256<ulong> d)
+    private static void TwoRoundsAvx2(
+        ref Vector256<ulong> a0, ref Vector256<ulong> b0, ref Vector256<ulong> c0, ref Vector256<ulong> d0,
+        ref Vector256<ulong> a1, ref Vector256<ulong> b1, ref Vector256<ulong> c1, ref Vector256<ulong> d1)
     {
-        MixAvx2(ref a, ref b, ref c, ref d);
-        Lanes.Diagonalize(ref b, ref c, ref d);
-        MixAvx2(ref a, ref b, ref c, ref d);
-        Lanes.Undiagonalize(ref b, ref c, ref d);
+        TwoMixesAvx2(ref a0, ref b0, ref c0, ref d0, ref a1, ref b1, ref c1, ref d1);
+        Lanes.Diagonalize(ref b0, ref c0, ref d0);
+        Lanes.Diagonalize(ref b1, ref c1, ref d1);
+        TwoMixesAvx2(ref a0, ref b0, ref c0, ref d0, ref a1, ref b1, ref c1, ref d1);
+        Lanes.Undiagonalize(ref b0, ref c0, ref d0);
+        Lanes.Undiagonalize(ref b1, ref c1, ref d1);
     }
 
     /// <summary>BlaMka: BLAKE2b's G with each addition x + y made x + y + 2·lo32(x)·lo32(y), and no message.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void MixAvx2(ref Vector256<ulong> a, ref Vector256<ulong> b, ref Vector256<ulong> c, ref Vector256<ulong> d)
+    private static void TwoMixesAvx2(
+        ref Vector256<ulong> a0, ref Vector256<ulong> b0, ref Vector256<ulong> c0, ref Vector256<ulong> d0,
+        ref Vector256<ulong> a1, ref Vector256<ulong> b1, ref Vector256<ulong> c1, ref Vector256<ulong> d1)
     {
-        a = AddMultiplied(a, b);
-        d = Lanes.RotateRight32(d ^ a);
-        c = AddMultiplied(c, d);
-        b = Lanes.RotateRight24(b ^ c);
-        a = AddMultiplied(a, b);
-        d = Lanes.RotateRight16(d ^ a);
-        c = AddMultiplied(c, d);
-        b = Lanes.RotateRight63(b ^ c);
+        a0 = AddMultiplied(a0, b0); a1 = AddMultiplied(a1, b1);
+        d0 = Lanes.RotateRight32(d0 ^ a0); d1 = Lanes.RotateRight32(d1 ^ a1);
+        c0 = AddMultiplied(c0, d0); c1 = AddMultiplied(c1, d1);
+        b0 = Lanes.RotateRight24(b0 ^ c0); b1 = Lanes.RotateRight24(b1 ^ c1);
+        a0 = AddMultiplied(a0, b0); a1 = AddMultiplied(a1, b1);
+        d0 = Lanes.RotateRight16(d0 ^ a0); d1 = Lanes.RotateRight16(d1 ^ a1);
+        c0 = AddMultiplied(c0, d0); c1 = AddMultiplied(c1, d1);
+        b0 = Lanes.RotateRight63(b0 ^ c0); b1 = Lanes.RotateRight63(b1 ^ c1);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
