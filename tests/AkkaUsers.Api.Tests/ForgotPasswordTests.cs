@@ -130,7 +130,7 @@ public sealed class ForgotPasswordTests(ForgotPasswordService service, ITestOutp
         var times = new Dictionary<string, List<double>> { [known] = [], [unknown] = [] };
         var answers = new HashSet<string>();
 
-        var markers = 0;
+        int markers = 0, knownCodes = 0;
         for (var i = -warmUp; i < rounds; i++)
         {
             // Alternate which goes first, so that neither always follows the other.
@@ -146,7 +146,10 @@ public sealed class ForgotPasswordTests(ForgotPasswordService service, ITestOutp
 
                 // What a request sets off (a lookup; for the known email a journal write and a delivery too) runs after
                 // its answer, and is let finish before the next request, so that it is not measured as the next one's
-                // time. Requests are processed one at a time in order: once a later request's code arrived, it is done.
+                // time. The known email's code says when its request is done. The unknown email leaves no trace: a
+                // marker's code arriving says the worker has come past it, unless the unknown email was queued after the
+                // marker (each is queued when its answer is complete, and the client may see the answer first).
+                if (email == known) await Webhook.WaitFor(known, ++knownCodes);
                 Assert.Equal(HttpStatusCode.OK, (await Forgot(marker)).StatusCode);
                 await Webhook.WaitFor(marker, ++markers);
             }
@@ -158,10 +161,9 @@ public sealed class ForgotPasswordTests(ForgotPasswordService service, ITestOutp
         Assert.True(Math.Max(knownMedian, unknownMedian) <= 1.25 * Math.Min(knownMedian, unknownMedian),
             $"median {knownMedian:F3} ms for a known email, {unknownMedian:F3} ms for an unknown one");
 
-        // Every request for the known email issued a code (each replacing the one before); none went anywhere for the other.
-        var codes = Webhook.For(known).Select(d => d["code"]!.GetValue<string>()).Distinct().Count();
-        Assert.True(codes == warmUp + rounds, $"{codes} codes delivered, not {warmUp + rounds}; the service's warnings and errors:\n" +
-            string.Join("\n", service.Factory.Logs.Lines.Where(line => line.StartsWith("Warning") || line.StartsWith("Error"))));
+        // Every request for the known email issued a code of its own (each replacing the one before); none went anywhere
+        // for the other.
+        Assert.Equal(warmUp + rounds, Webhook.For(known).Select(d => d["code"]!.GetValue<string>()).Distinct().Count());
         Assert.Empty(Webhook.For(unknown));
     }
 
