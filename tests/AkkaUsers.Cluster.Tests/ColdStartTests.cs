@@ -18,12 +18,7 @@ public sealed class ColdStartTests(ThreeNodeCluster cluster) : IClassFixture<Thr
     public async Task A_cold_start_of_three_nodes_at_once_makes_the_schema_without_an_error()
     {
         Skip.If(ThreeNodeCluster.ServerConnection is null, ThreeNodeCluster.SkipReason);
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (!await SchemaIsMadeAsync())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the read model's tables and the tag index were not made within 60 s");
-            await Task.Delay(200); // poll interval
-        }
+        await Poll.UntilAsync(SchemaIsMadeAsync, TimeSpan.FromSeconds(60), "the read model's tables and the tag index were not made within 60 s");
 
         var complaints = cluster.Nodes
             .SelectMany(node => File.ReadLines(node.LogFile).Select(line => (node.Name, Line: line)))
@@ -51,6 +46,53 @@ public sealed class ColdStartTests(ThreeNodeCluster cluster) : IClassFixture<Thr
         go.Release(nodes.Count);
 
         Assert.All(await Task.WhenAll(nodes), offset => Assert.Equal(0, offset));
+    }
+
+    [SkippableFact]
+    public async Task A_starting_node_makes_the_journal_tables_only_while_it_holds_the_schema_lock()
+    {
+        Skip.If(ThreeNodeCluster.ServerConnection is null, ThreeNodeCluster.SkipReason);
+        await using var database = await TestDatabase.CreateAsync(ThreeNodeCluster.ServerConnection);
+        var workDirectory = Path.Combine(Path.GetTempPath(), "akka-users-cold-start", Guid.NewGuid().ToString("N"));
+        var certificates = ClusterCertificates.Create(Path.Combine(workDirectory, "tls"));
+        var node = new ClusterNode(1, ServiceProcess.FreePort(), "", database.ConnectionString, workDirectory, certificates.NodeSettings);
+        try
+        {
+            // Another node in the middle of its schema changes.
+            await using var otherNode = new NpgsqlConnection(database.ConnectionString);
+            await otherNode.OpenAsync();
+            await using var changingSchema = await otherNode.BeginTransactionAsync();
+            await new NpgsqlCommand($"SELECT pg_advisory_xact_lock({JournalDatabase.SchemaLock})", otherNode, changingSchema).ExecuteNonQueryAsync();
+
+            var started = node.StartAsync(TimeSpan.FromSeconds(90));
+            await Poll.UntilAsync(() => WaitsForAdvisoryLock(database), TimeSpan.FromSeconds(60), "the node never asked for the schema lock");
+            Assert.Empty(await ExistingAsync(database, JournalTables)); // not made before the lock was taken
+
+            await changingSchema.CommitAsync();
+            await started;
+            Assert.Equal(JournalTables, await ExistingAsync(database, JournalTables));
+        }
+        finally
+        {
+            await node.DisposeAsync();
+            Directory.Delete(workDirectory, recursive: true);
+        }
+    }
+
+    private static async Task<bool> WaitsForAdvisoryLock(TestDatabase database) =>
+        (bool)(await database.ScalarAsync(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted " +
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))"))!;
+
+    /// <summary>The journal plugins' tables and the snapshot store's, as Akka.Persistence.Sql names them by default.</summary>
+    private static readonly string[] JournalTables = ["journal", "tags", "snapshot"];
+
+    private static async Task<List<string>> ExistingAsync(TestDatabase database, string[] tables)
+    {
+        var existing = new List<string>();
+        foreach (var table in tables)
+            if ((bool)(await database.ScalarAsync($"SELECT to_regclass('{table}') IS NOT NULL"))!) existing.Add(table);
+        return existing;
     }
 
     private static bool IsWarningOrWorse(string line) =>

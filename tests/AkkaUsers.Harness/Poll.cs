@@ -13,4 +13,15 @@ public static class Poll
             await Task.Delay(100); // poll interval
         }
     }
+
+    /// <inheritdoc cref="UntilAsync(Func{bool}, TimeSpan, string)"/>
+    public static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan within, string failure)
+    {
+        var deadline = DateTime.UtcNow + within;
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException(failure);
+            await Task.Delay(100); // poll interval
+        }
+    }
 }

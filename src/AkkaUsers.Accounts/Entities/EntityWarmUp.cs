@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Persistence;
 using AkkaUsers.Accounts.Hosting;
 using AkkaUsers.Accounts.Persistence;
 using AkkaUsers.Accounts.Telemetry;
@@ -10,22 +11,26 @@ using static AkkaUsers.Domain.UserProtocol;
 namespace AkkaUsers.Accounts.Entities;
 
 /// <summary>
-/// The entities' first use on a node: the JSON metadata of every message, event and snapshot, and one recovery and
-/// one read-only command of each kind of entity, under ids no user can have, so that the journal's queries run and
-/// nothing is written. The entities run outside the shard regions and stop before the node joins.
+/// The entities' first use on a node: the journal plugins' start, the JSON metadata of every message, event and
+/// snapshot, and one recovery and one read-only command of each kind of entity, under ids no user can have, so that
+/// the journal's queries run and nothing is written. The entities run outside the shard regions and stop before the
+/// node joins.
 /// </summary>
 public sealed class EntityWarmUp(
-    ActorSystem system, UserActor.Settings userSettings, ClaimDigests digests, IOptions<EntityOptions> entities, AkkaUsersMetrics metrics)
+    ActorSystem system, JournalDatabase journal, UserActor.Settings userSettings, ClaimDigests digests, IOptions<EntityOptions> entities,
+    AkkaUsersMetrics metrics)
     : INodeWarmUp
 {
     public async Task WarmUpAsync(CancellationToken ct)
     {
+        var timeout = entities.Value.AskTimeout;
+        // Each plugin makes the journal's tables as it starts, and nodes starting at once would race to.
+        await journal.WithSchemaLockAsync(() => StartPersistencePluginsAsync(system, timeout, ct), ct);
         AkkaUsersSerializer.PrepareMetadata();
 
         // Control characters: no username or email key can hold them.
         var key = $"\u001Fwarm-up\u001F{Guid.NewGuid():N}";
         var userId = $"warm-up-{Guid.NewGuid():N}";
-        var timeout = entities.Value.AskTimeout;
         var grace = entities.Value.ClaimGracePeriod;
         var lookup = new LookupKey(key);
         await Task.WhenAll(
@@ -45,5 +50,24 @@ public sealed class EntityWarmUp(
                 await entity.GracefulStop(timeout);
             }
         }
+    }
+
+    /// <summary>
+    /// Starts both journal plugins and the snapshot store, and waits until each has made its tables and answered a
+    /// query (a recovery of an id no entity has): each stashes what it is sent until its tables are made.
+    /// </summary>
+    private static async Task StartPersistencePluginsAsync(ActorSystem system, TimeSpan timeout, CancellationToken ct)
+    {
+        var persistence = Akka.Persistence.Persistence.Instance.Apply(system);
+        var persistenceId = $"\u001Fwarm-up\u001F{Guid.NewGuid():N}";
+        foreach (var journalPluginId in new[] { "", NewUserWriter.JournalPluginId })
+        {
+            var replayed = await persistence.JournalFor(journalPluginId)
+                .Ask<object>(replyTo => new ReplayMessages(0, 0, 0, persistenceId, replyTo), timeout, ct);
+            if (replayed is ReplayMessagesFailure failure) throw failure.Cause;
+        }
+        var loaded = await persistence.SnapshotStoreFor("")
+            .Ask<object>(new LoadSnapshot(persistenceId, SnapshotSelectionCriteria.Latest, long.MaxValue), timeout, ct);
+        if (loaded is LoadSnapshotFailed failed) throw failed.Cause;
     }
 }

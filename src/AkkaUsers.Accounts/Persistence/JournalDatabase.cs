@@ -192,6 +192,9 @@ public sealed class JournalDatabase(PersistenceProvider provider, string connect
     /// <summary>The PostgreSQL advisory lock that serializes this service's schema changes ("akkauser" in ASCII).</summary>
     public const long SchemaLock = 0x616B6B6175736572;
 
+    /// <summary>Takes <see cref="SchemaLock"/> until the transaction ends.</summary>
+    private static readonly string TakeSchemaLock = $"SELECT pg_advisory_xact_lock({SchemaLock})";
+
     /// <summary>
     /// Runs DDL in <paramref name="transaction"/>, one node and one caller at a time: PostgreSQL's
     /// CREATE ... IF NOT EXISTS is not safe against itself (two at once, and one fails with a duplicate key on its
@@ -200,15 +203,35 @@ public sealed class JournalDatabase(PersistenceProvider provider, string connect
     /// </summary>
     public async Task ChangeSchemaAsync(DbTransaction transaction, string sql, CancellationToken ct)
     {
+        if (Provider == PersistenceProvider.PostgreSql) await ExecuteAsync(transaction, TakeSchemaLock, ct);
+        await ExecuteAsync(transaction, sql, ct);
+    }
+
+    private static async Task ExecuteAsync(DbTransaction transaction, string sql, CancellationToken ct)
+    {
         await using var command = transaction.Connection!.CreateCommand();
         command.Transaction = transaction;
-        if (Provider == PersistenceProvider.PostgreSql)
-        {
-            command.CommandText = $"SELECT pg_advisory_xact_lock({SchemaLock})";
-            await command.ExecuteNonQueryAsync(ct);
-        }
         command.CommandText = sql;
         await command.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="schemaChanges"/>, made on connections of their own (the journal plugins making their
+    /// tables), while holding <see cref="SchemaLock"/> on PostgreSQL, so that no other node changes the schema
+    /// meanwhile. On SQLite it just runs them: a transaction held open there would block their writes instead.
+    /// </summary>
+    public async Task WithSchemaLockAsync(Func<Task> schemaChanges, CancellationToken ct)
+    {
+        if (Provider != PersistenceProvider.PostgreSql)
+        {
+            await schemaChanges();
+            return;
+        }
+        await using var connection = await OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await ExecuteAsync(transaction, TakeSchemaLock, ct);
+        await schemaChanges();
+        await transaction.CommitAsync(ct);
     }
 
     /// <summary>
