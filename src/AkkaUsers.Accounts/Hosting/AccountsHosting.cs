@@ -56,6 +56,8 @@ public static class AccountsHosting
         });
         services.AddSingleton<INodeWarmUp, EntityWarmUp>();
         services.AddSingleton<INodeWarmUp>(sp => sp.GetRequiredService<PasswordHashing>());
+        services.AddSingleton(sp => new LastAliveMark(
+            sp.GetRequiredService<IOptions<StorageOptions>>().Value.FullDataDirectory, sp.GetRequiredService<TimeProvider>()));
         services.AddHostedService<ClusterJoin>(); // after the Akka host, so that it starts once the actor system is up
         return services;
     }

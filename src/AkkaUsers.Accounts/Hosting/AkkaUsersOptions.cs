@@ -157,6 +157,14 @@ public sealed class ClusterNodeOptions
     /// <summary>How the nodes prove to each other that they belong to this cluster.</summary>
     public ClusterTlsOptions Tls { get; init; } = new();
 
+    /// <summary>
+    /// How long after a member's last heartbeat the others have surely removed it: the failure detector's pause, the
+    /// resolver's stable view, a tick each of the reaper and the leader (0.5 s), and a few seconds for the removal to
+    /// reach every node's remoting.
+    /// </summary>
+    public TimeSpan DeadMemberRemovedWithin =>
+        HeartbeatInterval + AcceptableHeartbeatPause + DownUnreachableAfter + TimeSpan.FromSeconds(1) + TimeSpan.FromSeconds(3);
+
     public string[] SeedNodeList => Split(SeedNodes);
 
     /// <summary>Other hosts can reach this node's remoting: it has seed nodes or binds an address that is not loopback.</summary>

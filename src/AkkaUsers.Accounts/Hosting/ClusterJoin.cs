@@ -15,12 +15,13 @@ public interface INodeWarmUp
 }
 
 /// <summary>
-/// Joins the cluster (the seed nodes, or itself when there are none) once the journal's database answers and every
-/// <see cref="INodeWarmUp"/> is done. Until it joins, no shard is allocated here, so no request waits for this
+/// Joins the cluster (the seed nodes, or itself when there are none) once the journal's database answers, every
+/// <see cref="INodeWarmUp"/> is done and, after a crash, the other nodes have removed this node's previous
+/// incarnation (<see cref="LastAliveMark"/>). Until it joins, no shard is allocated here, so no request waits for this
 /// node's first recovery or first token; and it is not ready, so no client is sent here either.
 /// </summary>
 public sealed class ClusterJoin(IServiceProvider services, IOptions<ClusterNodeOptions> node, IOptions<EntityOptions> entities,
-    ILogger<ClusterJoin> log) : BackgroundService
+    LastAliveMark lastAlive, TimeProvider clock, ILogger<ClusterJoin> log) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -47,8 +48,21 @@ public sealed class ClusterJoin(IServiceProvider services, IOptions<ClusterNodeO
 
         var cluster = Akka.Cluster.Cluster.Get(system);
         var seeds = node.Value.SeedNodeList.Select(Address.Parse).ToList();
-        if (seeds.Count == 0) cluster.Join(cluster.SelfAddress);
-        else cluster.JoinSeedNodes(seeds);
+        if (seeds.Count == 0)
+        {
+            cluster.Join(cluster.SelfAddress);
+        }
+        else
+        {
+            if (lastAlive.JoinNotBefore(node.Value) - clock.GetUtcNow() is { Ticks: > 0 } wait)
+            {
+                log.LogInformation("This node's previous incarnation was last alive at {LastAlive:O} and did not leave the cluster: " +
+                    "joining in {WaitMs} ms, once the other nodes have removed it", lastAlive.PreviousIncarnationLastAlive, (long)wait.TotalMilliseconds);
+                await Task.Delay(wait, clock, stoppingToken);
+            }
+            cluster.JoinSeedNodes(seeds);
+            lastAlive.KeepUntilLeft(cluster);
+        }
         log.LogInformation("Warmed up in {ElapsedMs} ms ({WarmUps}); joining {Cluster}", started.ElapsedMilliseconds,
             string.Join(", ", took), seeds.Count == 0 ? "itself" : string.Join(", ", seeds));
     }

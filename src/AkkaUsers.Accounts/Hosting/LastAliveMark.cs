@@ -1,0 +1,83 @@
+using System.Globalization;
+using Akka.Cluster;
+
+namespace AkkaUsers.Accounts.Hosting;
+
+/// <summary>
+/// Tells a node's next start whether, and when, this incarnation died as a member of its cluster: a file in the data
+/// directory that holds the time, rewritten every <see cref="Interval"/> from the node's join until it has left, and
+/// then deleted. The other members count a dead incarnation as one of them until they remove it, and a restarted node
+/// whose join reaches them before that removal, or just after it, can go unanswered for good (docs/cluster.md,
+/// "Rejoining after a restart"); so <see cref="ClusterJoin"/> waits until <see cref="JoinNotBefore"/>.
+/// </summary>
+public sealed class LastAliveMark
+{
+    public const string FileName = "last-alive";
+
+    /// <summary>How often the mark is rewritten, so how much older than the death it can be.</summary>
+    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
+
+    private readonly string _directory;
+    private readonly string _path;
+    private readonly TimeProvider _clock;
+    private readonly CancellationTokenSource _stop = new();
+
+    public LastAliveMark(string directory, TimeProvider clock)
+    {
+        _directory = directory;
+        _path = Path.Combine(directory, FileName);
+        _clock = clock;
+        PreviousIncarnationLastAlive = Read();
+    }
+
+    /// <summary>When the previous incarnation was last alive as a member; null when it left the cluster, or there was none.</summary>
+    public DateTimeOffset? PreviousIncarnationLastAlive { get; }
+
+    /// <summary>When the other members have surely removed the previous incarnation; null when there is none to wait for.</summary>
+    public DateTimeOffset? JoinNotBefore(ClusterNodeOptions node) => PreviousIncarnationLastAlive + Interval + node.DeadMemberRemovedWithin;
+
+    /// <summary>
+    /// Rewrites the mark from now until this node has left <paramref name="cluster"/>, and then deletes it. A node that
+    /// stops without having left (its leave timed out, or it was downed) keeps its last mark.
+    /// </summary>
+    public void KeepUntilLeft(Akka.Cluster.Cluster cluster)
+    {
+        PrivateFiles.CreateDirectory(_directory);
+        var keeping = KeepAsync(_stop.Token);
+        cluster.RegisterOnMemberRemoved(() =>
+        {
+            _stop.Cancel();
+            keeping.Wait();
+            if (cluster.SelfMember.Status is MemberStatus.Exiting or MemberStatus.Removed) File.Delete(_path);
+        });
+    }
+
+    private async Task KeepAsync(CancellationToken ct)
+    {
+        try
+        {
+            while (true)
+            {
+                // Written beside it and renamed over it, so that a crash mid-write leaves the previous mark whole.
+                var written = _path + ".new";
+                PrivateFiles.CreateOrRestrict(written);
+                await File.WriteAllTextAsync(written, _clock.GetUtcNow().ToString("O", CultureInfo.InvariantCulture), CancellationToken.None);
+                File.Move(written, _path, overwrite: true);
+                await Task.Delay(Interval, _clock, ct);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // The node has left, or is stopping.
+        }
+    }
+
+    private DateTimeOffset? Read()
+    {
+        if (!File.Exists(_path)) return null;
+        // A mark that cannot be read is taken as written just now: waiting too long is safe, joining too early is not.
+        return DateTimeOffset.TryParse(File.ReadAllText(_path), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var lastAlive)
+            ? lastAlive
+            : _clock.GetUtcNow();
+    }
+}
