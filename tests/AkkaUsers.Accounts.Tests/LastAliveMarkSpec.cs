@@ -1,13 +1,14 @@
 using System.Globalization;
 using AkkaUsers.Accounts.Hosting;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace AkkaUsers.Accounts.Tests;
 
 /// <summary>
 /// A node of a cluster marks, in its data directory, that it is alive as a member; restarted after dying as one, it
-/// joins only once the other members must have removed its previous incarnation.
+/// starts (its remoting included) only once the other members must have removed its previous incarnation.
 /// </summary>
 public sealed class LastAliveMarkSpec
 {
@@ -27,7 +28,7 @@ public sealed class LastAliveMarkSpec
     }
 
     [Fact]
-    public async Task A_node_restarted_after_dying_as_a_member_joins_once_the_others_must_have_removed_it()
+    public async Task A_node_restarted_after_dying_as_a_member_starts_once_the_others_must_have_removed_it()
     {
         var settings = SeededOnItself();
         var dataDirectory = ActorHost.NewDataDirectory();
@@ -61,7 +62,7 @@ public sealed class LastAliveMarkSpec
             File.WriteAllText(Path.Combine(directory, LastAliveMark.FileName), "2026-12-0");
             var before = DateTimeOffset.UtcNow;
 
-            var lastAlive = new LastAliveMark(directory, TimeProvider.System).PreviousIncarnationLastAlive;
+            var lastAlive = new LastAliveMark(directory, new ClusterNodeOptions(), TimeProvider.System, NullLogger<LastAliveMark>.Instance).PreviousIncarnationLastAlive;
 
             Assert.NotNull(lastAlive);
             Assert.InRange(lastAlive.Value, before, DateTimeOffset.UtcNow);

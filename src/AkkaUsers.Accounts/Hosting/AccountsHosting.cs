@@ -42,6 +42,10 @@ public static class AccountsHosting
     {
         services.AddAccountServices(configuration);
         services.AddSingleton<IValidateOptions<ClusterNodeOptions>, ClusterTransportValidation>();
+        services.AddSingleton(sp => new LastAliveMark(sp.GetRequiredService<IOptions<StorageOptions>>().Value.FullDataDirectory,
+            sp.GetRequiredService<IOptions<ClusterNodeOptions>>().Value, sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<LastAliveMark>>()));
+        services.AddHostedService(sp => sp.GetRequiredService<LastAliveMark>()); // before the Akka host: it may hold the start
         services.AddAkka(ActorSystemName, (builder, sp) =>
         {
             builder.WithAccounts(
@@ -56,8 +60,6 @@ public static class AccountsHosting
         });
         services.AddSingleton<INodeWarmUp, EntityWarmUp>();
         services.AddSingleton<INodeWarmUp>(sp => sp.GetRequiredService<PasswordHashing>());
-        services.AddSingleton(sp => new LastAliveMark(
-            sp.GetRequiredService<IOptions<StorageOptions>>().Value.FullDataDirectory, sp.GetRequiredService<TimeProvider>()));
         services.AddHostedService<ClusterJoin>(); // after the Akka host, so that it starts once the actor system is up
         return services;
     }

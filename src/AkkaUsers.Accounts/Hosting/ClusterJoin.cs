@@ -15,13 +15,13 @@ public interface INodeWarmUp
 }
 
 /// <summary>
-/// Joins the cluster (the seed nodes, or itself when there are none) once the journal's database answers, every
-/// <see cref="INodeWarmUp"/> is done and, after a crash, the other nodes have removed this node's previous
-/// incarnation (<see cref="LastAliveMark"/>). Until it joins, no shard is allocated here, so no request waits for this
-/// node's first recovery or first token; and it is not ready, so no client is sent here either.
+/// Joins the cluster (the seed nodes, or itself when there are none) once the journal's database answers and every
+/// <see cref="INodeWarmUp"/> is done; from then on a node with seed nodes keeps its <see cref="LastAliveMark"/>. Until
+/// it joins, no shard is allocated here, so no request waits for this node's first recovery or first token; and it is
+/// not ready, so no client is sent here either.
 /// </summary>
 public sealed class ClusterJoin(IServiceProvider services, IOptions<ClusterNodeOptions> node, IOptions<EntityOptions> entities,
-    LastAliveMark lastAlive, TimeProvider clock, ILogger<ClusterJoin> log) : BackgroundService
+    LastAliveMark lastAlive, ILogger<ClusterJoin> log) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -54,12 +54,6 @@ public sealed class ClusterJoin(IServiceProvider services, IOptions<ClusterNodeO
         }
         else
         {
-            if (lastAlive.JoinNotBefore(node.Value) - clock.GetUtcNow() is { Ticks: > 0 } wait)
-            {
-                log.LogInformation("This node's previous incarnation was last alive at {LastAlive:O} and did not leave the cluster: " +
-                    "joining in {WaitMs} ms, once the other nodes have removed it", lastAlive.PreviousIncarnationLastAlive, (long)wait.TotalMilliseconds);
-                await Task.Delay(wait, clock, stoppingToken);
-            }
             cluster.JoinSeedNodes(seeds);
             lastAlive.KeepUntilLeft(cluster);
         }

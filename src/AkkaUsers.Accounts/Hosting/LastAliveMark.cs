@@ -1,16 +1,20 @@
 using System.Globalization;
 using Akka.Cluster;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace AkkaUsers.Accounts.Hosting;
 
 /// <summary>
 /// Tells a node's next start whether, and when, this incarnation died as a member of its cluster: a file in the data
 /// directory that holds the time, rewritten every <see cref="Interval"/> from the node's join until it has left, and
-/// then deleted. The other members count a dead incarnation as one of them until they remove it, and a restarted node
-/// whose join reaches them before that removal, or just after it, can go unanswered for good (docs/cluster.md,
-/// "Rejoining after a restart"); so <see cref="ClusterJoin"/> waits until <see cref="JoinNotBefore"/>.
+/// then deleted. The other members count a dead incarnation as one of them until they remove it. If the new
+/// incarnation's remoting is up before that removal, a survivor reconnecting to the old one's address reaches the new
+/// one, and the removal then orphans that connection: whatever the new incarnation sends over it, its join included,
+/// goes unread (docs/cluster.md, "Rejoining after a restart"). So, started as a hosted service before the actor
+/// system, it holds the node's start until <see cref="StartNotBefore"/>.
 /// </summary>
-public sealed class LastAliveMark
+public sealed class LastAliveMark : IHostedService
 {
     public const string FileName = "last-alive";
 
@@ -19,14 +23,18 @@ public sealed class LastAliveMark
 
     private readonly string _directory;
     private readonly string _path;
+    private readonly ClusterNodeOptions _node;
     private readonly TimeProvider _clock;
+    private readonly ILogger<LastAliveMark> _log;
     private readonly CancellationTokenSource _stop = new();
 
-    public LastAliveMark(string directory, TimeProvider clock)
+    public LastAliveMark(string directory, ClusterNodeOptions node, TimeProvider clock, ILogger<LastAliveMark> log)
     {
         _directory = directory;
         _path = Path.Combine(directory, FileName);
+        _node = node;
         _clock = clock;
+        _log = log;
         PreviousIncarnationLastAlive = Read();
     }
 
@@ -34,7 +42,18 @@ public sealed class LastAliveMark
     public DateTimeOffset? PreviousIncarnationLastAlive { get; }
 
     /// <summary>When the other members have surely removed the previous incarnation; null when there is none to wait for.</summary>
-    public DateTimeOffset? JoinNotBefore(ClusterNodeOptions node) => PreviousIncarnationLastAlive + Interval + node.DeadMemberRemovedWithin;
+    public DateTimeOffset? StartNotBefore => PreviousIncarnationLastAlive + Interval + _node.DeadMemberRemovedWithin;
+
+    /// <summary>Waits until <see cref="StartNotBefore"/>, when the node has seed nodes: a cluster of one has no one to wait for.</summary>
+    public async Task StartAsync(CancellationToken ct)
+    {
+        if (_node.SeedNodeList.Length == 0 || StartNotBefore - _clock.GetUtcNow() is not { Ticks: > 0 } wait) return;
+        _log.LogInformation("This node's previous incarnation was last alive at {LastAlive:O} and did not leave the cluster: " +
+            "starting in {WaitMs} ms, once the other nodes have removed it", PreviousIncarnationLastAlive, (long)wait.TotalMilliseconds);
+        await Task.Delay(wait, _clock, ct);
+    }
+
+    public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
 
     /// <summary>
     /// Rewrites the mark from now until this node has left <paramref name="cluster"/>, and then deletes it. A node that
