@@ -45,9 +45,9 @@ public static class AccountsHosting
         services.AddSingleton(sp => new LastAliveMark(sp.GetRequiredService<IOptions<StorageOptions>>().Value.FullDataDirectory,
             sp.GetRequiredService<IOptions<ClusterNodeOptions>>().Value, sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<LastAliveMark>>()));
-        services.AddHostedService(sp => sp.GetRequiredService<LastAliveMark>()); // before the Akka host: it may hold the start
         services.AddAkka(ActorSystemName, (builder, sp) =>
         {
+            sp.GetRequiredService<LastAliveMark>().WaitBeforeStart();
             builder.WithAccounts(
                 sp.GetRequiredService<JournalDatabase>(),
                 sp.GetRequiredService<IOptions<PersistenceOptions>>().Value,

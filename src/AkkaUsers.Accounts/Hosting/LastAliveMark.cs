@@ -1,6 +1,5 @@
 using System.Globalization;
 using Akka.Cluster;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace AkkaUsers.Accounts.Hosting;
@@ -11,10 +10,10 @@ namespace AkkaUsers.Accounts.Hosting;
 /// then deleted. The other members count a dead incarnation as one of them until they remove it. If the new
 /// incarnation's remoting is up before that removal, a survivor reconnecting to the old one's address reaches the new
 /// one, and the removal then orphans that connection: whatever the new incarnation sends over it, its join included,
-/// goes unread (docs/cluster.md, "Rejoining after a restart"). So, started as a hosted service before the actor
-/// system, it holds the node's start until <see cref="StartNotBefore"/>.
+/// goes unread (docs/cluster.md, "Rejoining after a restart"). So the node's start waits until
+/// <see cref="StartNotBefore"/> (<see cref="WaitBeforeStart"/>).
 /// </summary>
-public sealed class LastAliveMark : IHostedService
+public sealed class LastAliveMark
 {
     public const string FileName = "last-alive";
 
@@ -44,16 +43,18 @@ public sealed class LastAliveMark : IHostedService
     /// <summary>When the other members have surely removed the previous incarnation; null when there is none to wait for.</summary>
     public DateTimeOffset? StartNotBefore => PreviousIncarnationLastAlive + Interval + _node.DeadMemberRemovedWithin;
 
-    /// <summary>Waits until <see cref="StartNotBefore"/>, when the node has seed nodes: a cluster of one has no one to wait for.</summary>
-    public async Task StartAsync(CancellationToken ct)
+    /// <summary>
+    /// Blocks until <see cref="StartNotBefore"/> when the node has seed nodes (a cluster of one has no one to wait for).
+    /// Called while the actor system is being configured: the host makes it, remoting and all, as soon as the first
+    /// service that needs it is made, before any hosted service starts.
+    /// </summary>
+    public void WaitBeforeStart()
     {
         if (_node.SeedNodeList.Length == 0 || StartNotBefore - _clock.GetUtcNow() is not { Ticks: > 0 } wait) return;
         _log.LogInformation("This node's previous incarnation was last alive at {LastAlive:O} and did not leave the cluster: " +
             "starting in {WaitMs} ms, once the other nodes have removed it", PreviousIncarnationLastAlive, (long)wait.TotalMilliseconds);
-        await Task.Delay(wait, _clock, ct);
+        Task.Delay(wait, _clock).Wait();
     }
-
-    public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
 
     /// <summary>
     /// Rewrites the mark from now until this node has left <paramref name="cluster"/>, and then deletes it. A node that
