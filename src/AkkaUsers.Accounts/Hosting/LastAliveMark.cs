@@ -95,7 +95,7 @@ public sealed class LastAliveMark
     private DateTimeOffset? Read()
     {
         if (!File.Exists(_path)) return null;
-        // A mark that cannot be read is taken as written just now: waiting too long is safe, joining too early is not.
+        // A mark that cannot be read is taken as written just now: waiting too long is safe, starting too early is not.
         return DateTimeOffset.TryParse(File.ReadAllText(_path), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var lastAlive)
             ? lastAlive
             : _clock.GetUtcNow();
