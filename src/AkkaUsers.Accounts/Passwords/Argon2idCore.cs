@@ -114,8 +114,9 @@ internal static unsafe class Argon2idCore
         public ulong* Block(int lane, int index) => Memory + ((long)lane * LaneLength + index) * BlockWords;
 
         /// <summary>
-        /// Whether each block's reference is fetched into the cache ahead of its use (see <see cref="FollowingBlock"/>):
-        /// on the AVX2 path; the AVX-512 path's interleaved compression gave back what the fetch saved.
+        /// Whether each block's reference and its own memory are fetched into the cache ahead of their use (see
+        /// <see cref="FollowingBlock"/>): on the AVX2 path; the AVX-512 path's interleaved compression gave back what the
+        /// fetch saved.
         /// </summary>
         public bool PrefetchesReferences => Instructions == Argon2Instructions.Avx2;
     }
@@ -182,8 +183,8 @@ internal static unsafe class Argon2idCore
     /// <summary>
     /// The block after the one being filled. Where blocks pick their references by the block before (all but the first
     /// half of the first pass), its reference is known once the new block's first word is final, while the rest of the
-    /// compression still runs: located then and fetched into the cache, it has arrived by the time it is needed, where
-    /// a reference read from memory on demand would stall the compression.
+    /// compression still runs: located then and fetched into the cache, with the block's own memory, both have arrived
+    /// by the time they are needed, where memory read on demand would stall the compression.
     /// </summary>
     private struct FollowingBlock(in Instance instance, int pass, int slice, int lane, int i)
     {
