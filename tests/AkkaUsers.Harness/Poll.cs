@@ -4,15 +4,8 @@ namespace AkkaUsers.Harness;
 public static class Poll
 {
     /// <exception cref="TimeoutException"><paramref name="condition"/> still false after <paramref name="within"/>, with <paramref name="failure"/> as its message.</exception>
-    public static async Task UntilAsync(Func<bool> condition, TimeSpan within, string failure)
-    {
-        var deadline = DateTime.UtcNow + within;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException(failure);
-            await Task.Delay(100); // poll interval
-        }
-    }
+    public static Task UntilAsync(Func<bool> condition, TimeSpan within, string failure) =>
+        UntilAsync(() => Task.FromResult(condition()), within, failure);
 
     /// <inheritdoc cref="UntilAsync(Func{bool}, TimeSpan, string)"/>
     public static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan within, string failure)
