@@ -24,12 +24,12 @@ public sealed class EntityWarmUp(
     public async Task WarmUpAsync(CancellationToken ct)
     {
         var timeout = entities.Value.AskTimeout;
-        // Each plugin makes the journal's tables as it starts, and nodes starting at once would race to.
-        await journal.WithSchemaLockAsync(() => StartPersistencePluginsAsync(system, timeout, ct), ct);
-        AkkaUsersSerializer.PrepareMetadata();
-
         // Control characters: no username or email key can hold them.
         var key = $"\u001Fwarm-up\u001F{Guid.NewGuid():N}";
+        // Each plugin makes the journal's tables as it starts, and nodes starting at once would race to.
+        await journal.WithSchemaLockAsync(() => StartPersistencePluginsAsync(system, key, timeout, ct), ct);
+        AkkaUsersSerializer.PrepareMetadata();
+
         var userId = $"warm-up-{Guid.NewGuid():N}";
         var grace = entities.Value.ClaimGracePeriod;
         var lookup = new LookupKey(key);
@@ -54,12 +54,12 @@ public sealed class EntityWarmUp(
 
     /// <summary>
     /// Starts both journal plugins and the snapshot store, and waits until each has made its tables and answered a
-    /// query (a recovery of an id no entity has): each stashes what it is sent until its tables are made.
+    /// query (a recovery of <paramref name="persistenceId"/>, which no entity has): each stashes what it is sent until
+    /// its tables are made.
     /// </summary>
-    private static async Task StartPersistencePluginsAsync(ActorSystem system, TimeSpan timeout, CancellationToken ct)
+    private static async Task StartPersistencePluginsAsync(ActorSystem system, string persistenceId, TimeSpan timeout, CancellationToken ct)
     {
         var persistence = Akka.Persistence.Persistence.Instance.Apply(system);
-        var persistenceId = $"\u001Fwarm-up\u001F{Guid.NewGuid():N}";
         foreach (var journalPluginId in new[] { "", NewUserWriter.JournalPluginId })
         {
             var replayed = await persistence.JournalFor(journalPluginId)

@@ -25,7 +25,6 @@ public sealed class LastAliveMark
     private readonly ClusterNodeOptions _node;
     private readonly TimeProvider _clock;
     private readonly ILogger<LastAliveMark> _log;
-    private readonly CancellationTokenSource _stop = new();
 
     public LastAliveMark(string directory, ClusterNodeOptions node, TimeProvider clock, ILogger<LastAliveMark> log)
     {
@@ -63,10 +62,11 @@ public sealed class LastAliveMark
     public void KeepUntilLeft(Akka.Cluster.Cluster cluster)
     {
         PrivateFiles.CreateDirectory(_directory);
-        var keeping = KeepAsync(_stop.Token);
+        var stop = new CancellationTokenSource();
+        var keeping = KeepAsync(stop.Token);
         cluster.RegisterOnMemberRemoved(() =>
         {
-            _stop.Cancel();
+            stop.Cancel();
             keeping.Wait();
             if (cluster.SelfMember.Status is MemberStatus.Exiting or MemberStatus.Removed) File.Delete(_path);
         });
