@@ -278,39 +278,59 @@ internal static unsafe class Argon2idCore
             (v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]) = (a0, b0, c0, d0, a1, b1, c1, d1);
         }
 
-        // A column is the same two words (16 bytes) of every row: two rows make one vector. Its words are final once
-        // XORed with r (and next's old words), so they go straight to next.
-        var words = (ulong*)q;
-        for (var column = 0; column < 8; column += 2)
+        // Vector i of a row holds its words 4i to 4i + 3: two words of column 2i, then two of column 2i + 1. So vector i
+        // of rows 0 and 1 is the first row of both columns' matrices, half each; rows 2 and 3 are the second, and so on.
+        // A column's words are final once XORed with r (and next's old words), so they go straight to next.
+        for (var i = 0; i < 4; i++)
         {
-            var w = words + 2 * column;
-            var (a0, b0, c0, d0) = (Column(w), Column(w + 32), Column(w + 64), Column(w + 96));
-            var (a1, b1, c1, d1) = (Column(w + 2), Column(w + 34), Column(w + 66), Column(w + 98));
-            TwoRoundsAvx2(ref a0, ref b0, ref c0, ref d0, ref a1, ref b1, ref c1, ref d1);
-            var rw = (ulong*)r + 2 * column;
-            var nw = next + 2 * column;
-            Finish(a0, rw, nw, xorInto);
-            Finish(b0, rw + 32, nw + 32, xorInto);
-            Finish(c0, rw + 64, nw + 64, xorInto);
-            Finish(d0, rw + 96, nw + 96, xorInto);
-            Finish(a1, rw + 2, nw + 2, xorInto);
-            Finish(b1, rw + 34, nw + 34, xorInto);
-            Finish(c1, rw + 66, nw + 66, xorInto);
-            Finish(d1, rw + 98, nw + 98, xorInto);
-            if (column == 0 && following != null)
+            var (a0, a1, b0, b1, c0, c1, d0, d1) = (q[i], q[4 + i], q[8 + i], q[12 + i], q[16 + i], q[20 + i], q[24 + i], q[28 + i]);
+            RoundOfColumnPairAvx2(ref a0, ref a1, ref b0, ref b1, ref c0, ref c1, ref d0, ref d1);
+            Finish(a0, r, next, i, xorInto);
+            Finish(a1, r, next, 4 + i, xorInto);
+            Finish(b0, r, next, 8 + i, xorInto);
+            Finish(b1, r, next, 12 + i, xorInto);
+            Finish(c0, r, next, 16 + i, xorInto);
+            Finish(c1, r, next, 20 + i, xorInto);
+            Finish(d0, r, next, 24 + i, xorInto);
+            Finish(d1, r, next, 28 + i, xorInto);
+            if (i == 0 && following != null)
                 following->Locate(next[0]);
         }
 
-        static Vector256<ulong> Column(ulong* words) => Vector256.Create(Vector128.Load(words), Vector128.Load(words + 16));
-
-        static void Finish(Vector256<ulong> column, ulong* r, ulong* next, bool xorInto)
+        static void Finish(Vector256<ulong> vector, Vector256<ulong>* r, ulong* next, int k, bool xorInto)
         {
-            column ^= Column(r);
+            vector ^= r[k];
             if (xorInto)
-                column ^= Column(next);
-            column.GetLower().Store(next);
-            column.GetUpper().Store(next + 16);
+                vector ^= Vector256.Load(next + 4 * k);
+            vector.Store(next + 4 * k);
         }
+    }
+
+    /// <summary>
+    /// BLAKE2b's round on two columns' matrices held in halves: each 128-bit half of a vector is one column's, x0 holding
+    /// words 0 and 1 of its matrix row x, x1 words 2 and 3. The diagonals line up by blending and swapping words within
+    /// each half, where whole rows in a vector need a permutation across halves, which takes several times as long.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RoundOfColumnPairAvx2(
+        ref Vector256<ulong> a0, ref Vector256<ulong> a1, ref Vector256<ulong> b0, ref Vector256<ulong> b1,
+        ref Vector256<ulong> c0, ref Vector256<ulong> c1, ref Vector256<ulong> d0, ref Vector256<ulong> d1)
+    {
+        TwoMixesAvx2(ref a0, ref b0, ref c0, ref d0, ref a1, ref b1, ref c1, ref d1);
+        // Row b rotated left by one word, c by two, d by three.
+        (b0, b1) = (SwapWords(Blend(b1, b0)), SwapWords(Blend(b0, b1)));
+        (c0, c1) = (c1, c0);
+        (d0, d1) = (SwapWords(Blend(d0, d1)), SwapWords(Blend(d1, d0)));
+        TwoMixesAvx2(ref a0, ref b0, ref c0, ref d0, ref a1, ref b1, ref c1, ref d1);
+        // And back.
+        (b0, b1) = (SwapWords(Blend(b0, b1)), SwapWords(Blend(b1, b0)));
+        (c0, c1) = (c1, c0);
+        (d0, d1) = (SwapWords(Blend(d1, d0)), SwapWords(Blend(d0, d1)));
+
+        // Each half's first word from x, its second from y.
+        static Vector256<ulong> Blend(Vector256<ulong> x, Vector256<ulong> y) => Avx2.Blend(x.AsUInt32(), y.AsUInt32(), 0b1100_1100).AsUInt64();
+
+        static Vector256<ulong> SwapWords(Vector256<ulong> x) => Avx2.Shuffle(x.AsUInt32(), 0b01_00_11_10).AsUInt64();
     }
 
     /// <summary>
