@@ -309,7 +309,7 @@ internal static unsafe class Argon2idCore
     /// <summary>
     /// BLAKE2b's round on two columns' matrices held in halves: each 128-bit half of a vector is one column's, x0 holding
     /// words 0 and 1 of its matrix row x, x1 words 2 and 3. The diagonals line up by blending and swapping words within
-    /// each half, where whole rows in a vector need a permutation across halves, which takes several times as long.
+    /// each half, without the permutation across halves that a whole matrix row in one vector needs (the row rounds).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void RoundOfColumnPairAvx2(
